@@ -1,0 +1,456 @@
+"""The typed expression tree: a closed set of frozen node types.
+
+Every node knows its shape (``()`` scalar, ``(n,)`` column vector, ``(m, n)`` matrix; a row
+vector is a ``(1, n)`` matrix) and, for nodes that came from the user's text, the span it
+came from. Dimensions are ints, or strings for symbolic sizes (``"n"``; ``"m*n"`` for the
+length of vec of an m×n matrix).
+
+Nodes hash and compare structurally; the hash is computed once, so memo tables over large
+derivative trees stay linear. The span takes no part in equality.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field, fields
+from fractions import Fraction
+from typing import Union
+
+from .errors import Span
+
+Dim = Union[int, str]
+Shape = tuple
+
+
+# ---------------------------------------------------------------- dimensions
+
+def _dim_factors(d: Dim) -> tuple[int, list[str]]:
+    if isinstance(d, int):
+        return d, []
+    coef, names = 1, []
+    for part in d.split("*"):
+        if part.isdigit():
+            coef *= int(part)
+        else:
+            names.append(part)
+    return coef, names
+
+
+def dim_mul(a: Dim, b: Dim) -> Dim:
+    """Product of two sizes, kept symbolic when either is."""
+    ca, na = _dim_factors(a)
+    cb, nb = _dim_factors(b)
+    coef, names = ca * cb, sorted(na + nb)
+    if not names:
+        return coef
+    if coef == 0:
+        return 0
+    return "*".join(([str(coef)] if coef != 1 else []) + names)
+
+
+def size_of(shape: Shape) -> Dim:
+    total: Dim = 1
+    for d in shape:
+        total = dim_mul(total, d)
+    return total
+
+
+def normalize_shape(rows: Dim, cols: Dim) -> Shape:
+    """An n×1 matrix is a column vector and a 1×1 matrix is a scalar (SPEC §1)."""
+    if cols == 1:
+        return () if rows == 1 else (rows,)
+    return (rows, cols)
+
+
+def as_matrix(shape: Shape) -> tuple[Dim, Dim]:
+    """Rows and columns, reading a vector as a column and a scalar as 1×1."""
+    if len(shape) == 0:
+        return 1, 1
+    if len(shape) == 1:
+        return shape[0], 1
+    return shape[0], shape[1]
+
+
+def transpose_shape(shape: Shape) -> Shape:
+    rows, cols = as_matrix(shape)
+    return normalize_shape(cols, rows)
+
+
+def is_scalar(node: "Node") -> bool:
+    return node.shape == ()
+
+
+# ---------------------------------------------------------------- node base
+
+class Node:
+    """Base of all node types. Subclasses are frozen dataclasses (see ``_node``)."""
+
+    shape: Shape
+    span: Span | None
+
+    def _init_key(self) -> None:
+        values = tuple(getattr(self, f.name) for f in fields(self) if f.compare)
+        object.__setattr__(self, "_values", values)
+        object.__setattr__(self, "_hash", hash((type(self).__name__, values)))
+
+    def __hash__(self) -> int:
+        return self._hash
+
+    def __eq__(self, other: object) -> bool:
+        if self is other:
+            return True
+        if type(self) is not type(other) or self._hash != other._hash:
+            return False
+        return self._values == other._values
+
+    @property
+    def children(self) -> tuple["Node", ...]:
+        out: list[Node] = []
+        for v in self._values:
+            if isinstance(v, Node):
+                out.append(v)
+            elif isinstance(v, tuple):
+                out.extend(c for c in v if isinstance(c, Node))
+        return tuple(out)
+
+    def with_children(self, new_children: tuple["Node", ...]) -> "Node":
+        """The same node over other children (in ``children`` order)."""
+        it = iter(new_children)
+        values = {}
+        for f in fields(self):
+            if not f.compare or f.name == "shape":
+                continue
+            v = getattr(self, f.name)
+            if isinstance(v, Node):
+                values[f.name] = next(it)
+            elif isinstance(v, tuple) and v and all(isinstance(c, Node) for c in v):
+                values[f.name] = tuple(next(it) for _ in v)
+            else:
+                values[f.name] = v
+        return type(self)(**values)
+
+    def __repr__(self) -> str:  # debugging aid only; printers live in printers/
+        from .printers.text import to_text
+
+        try:
+            return f"<{type(self).__name__} {to_text(self)} : {self.shape}>"
+        except Exception:  # pragma: no cover - repr must never fail
+            return f"<{type(self).__name__} {self._values}>"
+
+
+def _node(cls):
+    cls = dataclass(frozen=True, eq=False, repr=False)(cls)
+    original_post_init = getattr(cls, "__post_init__", None)
+
+    def __post_init__(self):
+        if original_post_init is not None:
+            original_post_init(self)
+        self._init_key()
+
+    cls.__post_init__ = __post_init__
+    return cls
+
+
+def _set_shape(node: Node, shape: Shape) -> None:
+    object.__setattr__(node, "shape", shape)
+
+
+class ShapeMismatch(AssertionError):
+    """An internal construction with incompatible shapes (a bug, not a user error)."""
+
+
+# ---------------------------------------------------------------- leaves
+
+@_node
+class Num(Node):
+    """An exact numeric scalar constant."""
+
+    value: Fraction
+    span: Span | None = field(default=None, compare=False)
+    shape: Shape = field(default=(), compare=False)
+
+    def __post_init__(self):
+        if not isinstance(self.value, Fraction):
+            object.__setattr__(self, "value", Fraction(self.value))
+
+
+@_node
+class Var(Node):
+    name: str
+    shape: Shape = ()
+    span: Span | None = field(default=None, compare=False)
+
+
+@_node
+class Eye(Node):
+    """Identity matrix of size n (``I``, ``eye(n)``)."""
+
+    n: Dim
+    spelled_I: bool = field(default=False, compare=False)
+    span: Span | None = field(default=None, compare=False)
+    shape: Shape = field(default=(), compare=False)
+
+    def __post_init__(self):
+        _set_shape(self, (self.n, self.n))
+
+
+@_node
+class Ones(Node):
+    dims: Shape
+    span: Span | None = field(default=None, compare=False)
+    shape: Shape = field(default=(), compare=False)
+
+    def __post_init__(self):
+        _set_shape(self, self.dims)
+
+
+@_node
+class Zeros(Node):
+    dims: Shape
+    span: Span | None = field(default=None, compare=False)
+    shape: Shape = field(default=(), compare=False)
+
+    def __post_init__(self):
+        _set_shape(self, self.dims)
+
+
+@_node
+class Commutation(Node):
+    """K with K vec(A) = vec(Aᵀ) for A m×n."""
+
+    m: Dim
+    n: Dim
+    span: Span | None = field(default=None, compare=False)
+    shape: Shape = field(default=(), compare=False)
+
+    def __post_init__(self):
+        size = dim_mul(self.m, self.n)
+        _set_shape(self, (size, size))
+
+
+# ---------------------------------------------------------------- composites
+
+@_node
+class Fill(Node):
+    """A scalar broadcast to a shape (the ``1`` in ``1 - s``)."""
+
+    value: Node
+    dims: Shape
+    span: Span | None = field(default=None, compare=False)
+    shape: Shape = field(default=(), compare=False)
+
+    def __post_init__(self):
+        if self.value.shape != ():
+            raise ShapeMismatch("Fill of a non-scalar")
+        _set_shape(self, self.dims)
+
+
+@_node
+class Add(Node):
+    terms: tuple
+    span: Span | None = field(default=None, compare=False)
+    shape: Shape = field(default=(), compare=False)
+
+    def __post_init__(self):
+        shape = self.terms[0].shape
+        for t in self.terms[1:]:
+            if t.shape != shape:
+                raise ShapeMismatch(f"Add of {shape} and {t.shape}")
+        _set_shape(self, shape)
+
+
+@_node
+class Scale(Node):
+    """A scalar times anything (``2x``, ``β A``, and products of scalars)."""
+
+    factor: Node
+    operand: Node
+    span: Span | None = field(default=None, compare=False)
+    shape: Shape = field(default=(), compare=False)
+
+    def __post_init__(self):
+        if self.factor.shape != ():
+            raise ShapeMismatch("Scale by a non-scalar")
+        _set_shape(self, self.operand.shape)
+
+
+@_node
+class MatMul(Node):
+    """Matrix product of two non-scalars; a vector is a column."""
+
+    left: Node
+    right: Node
+    span: Span | None = field(default=None, compare=False)
+    shape: Shape = field(default=(), compare=False)
+
+    def __post_init__(self):
+        lr, lc = as_matrix(self.left.shape)
+        rr, rc = as_matrix(self.right.shape)
+        if self.left.shape == () or self.right.shape == () or lc != rr:
+            raise ShapeMismatch(f"MatMul of {self.left.shape} and {self.right.shape}")
+        _set_shape(self, normalize_shape(lr, rc))
+
+
+@_node
+class Had(Node):
+    """Entrywise (Hadamard) product of equal shapes."""
+
+    left: Node
+    right: Node
+    span: Span | None = field(default=None, compare=False)
+    shape: Shape = field(default=(), compare=False)
+
+    def __post_init__(self):
+        if self.left.shape != self.right.shape:
+            raise ShapeMismatch(f"Had of {self.left.shape} and {self.right.shape}")
+        _set_shape(self, self.left.shape)
+
+
+@_node
+class Div(Node):
+    """Entrywise division of equal shapes."""
+
+    left: Node
+    right: Node
+    span: Span | None = field(default=None, compare=False)
+    shape: Shape = field(default=(), compare=False)
+
+    def __post_init__(self):
+        if self.left.shape != self.right.shape:
+            raise ShapeMismatch(f"Div of {self.left.shape} and {self.right.shape}")
+        _set_shape(self, self.left.shape)
+
+
+@_node
+class Pow(Node):
+    """Entrywise power by a scalar exponent (scalar power when the base is a scalar)."""
+
+    base: Node
+    exponent: Node
+    span: Span | None = field(default=None, compare=False)
+    shape: Shape = field(default=(), compare=False)
+
+    def __post_init__(self):
+        if self.exponent.shape != ():
+            raise ShapeMismatch("Pow with a non-scalar exponent")
+        _set_shape(self, self.base.shape)
+
+
+@_node
+class MatPow(Node):
+    """Square matrix to an integer power other than 0, 1 and -1."""
+
+    base: Node
+    k: int
+    span: Span | None = field(default=None, compare=False)
+    shape: Shape = field(default=(), compare=False)
+
+    def __post_init__(self):
+        _set_shape(self, self.base.shape)
+
+
+@_node
+class T(Node):
+    """Transpose."""
+
+    operand: Node
+    span: Span | None = field(default=None, compare=False)
+    shape: Shape = field(default=(), compare=False)
+
+    def __post_init__(self):
+        _set_shape(self, transpose_shape(self.operand.shape))
+
+
+@_node
+class Func(Node):
+    """An entrywise function (``exp``, ``sigmoid`` ...), named as in functions.ENTRYWISE."""
+
+    name: str
+    operand: Node
+    span: Span | None = field(default=None, compare=False)
+    shape: Shape = field(default=(), compare=False)
+
+    def __post_init__(self):
+        _set_shape(self, self.operand.shape)
+
+
+@_node
+class Call(Node):
+    """A structural function (``sum``, ``tr``, ``inv``, ``kron`` ...) from functions.STRUCTURAL."""
+
+    name: str
+    args: tuple
+    span: Span | None = field(default=None, compare=False)
+    shape: Shape = field(default=(), compare=False)
+
+    def __post_init__(self):
+        from .functions import STRUCTURAL
+
+        _set_shape(self, STRUCTURAL[self.name].shape_rule(*[a.shape for a in self.args]))
+
+
+@_node
+class Frob(Node):
+    """Frobenius product A : B = tr(AᵀB)."""
+
+    left: Node
+    right: Node
+    span: Span | None = field(default=None, compare=False)
+    shape: Shape = field(default=(), compare=False)
+
+    def __post_init__(self):
+        if self.left.shape != self.right.shape:
+            raise ShapeMismatch(f"Frob of {self.left.shape} and {self.right.shape}")
+
+
+LEAVES = (Num, Var, Eye, Ones, Zeros, Commutation)
+
+
+def walk(node: Node):
+    """Every node below ``node`` once (post-order), shared sub-trees visited once."""
+    seen: set[int] = set()
+    order: list[Node] = []
+    stack: list[tuple[Node, bool]] = [(node, False)]
+    while stack:
+        current, expanded = stack.pop()
+        if expanded:
+            order.append(current)
+            continue
+        if id(current) in seen:
+            continue
+        seen.add(id(current))
+        stack.append((current, True))
+        for child in reversed(current.children):
+            if id(child) not in seen:
+                stack.append((child, False))
+    return order
+
+
+def free_vars(node: Node) -> set[str]:
+    return {n.name for n in walk(node) if isinstance(n, Var)}
+
+
+def depends_on(node: Node, name: str) -> bool:
+    return name in free_vars(node)
+
+
+@dataclass(frozen=True)
+class Program:
+    """A parsed, shape-checked input: the final expression with definitions inlined."""
+
+    source: str
+    expr: Node
+    definitions: dict  # name -> Node (inlined value), in order
+    variables: dict  # name -> shape
+    dims: dict  # symbolic dimension name -> int, for those that are bound
+
+
+@_node
+class Reshape(Node):
+    """Column-major reshape of a vector back to a matrix: unvec (the adjoint of vec)."""
+
+    operand: Node
+    dims: Shape
+    span: Span | None = field(default=None, compare=False)
+    shape: Shape = field(default=(), compare=False)
+
+    def __post_init__(self):
+        _set_shape(self, self.dims)
