@@ -137,8 +137,8 @@ class Node:
 
 
 def _node(cls):
-    cls = dataclass(frozen=True, eq=False, repr=False)(cls)
-    original_post_init = getattr(cls, "__post_init__", None)
+    # dataclass only calls a __post_init__ present when it builds __init__, so wrap first.
+    original_post_init = cls.__dict__.get("__post_init__")
 
     def __post_init__(self):
         if original_post_init is not None:
@@ -146,7 +146,7 @@ def _node(cls):
         self._init_key()
 
     cls.__post_init__ = __post_init__
-    return cls
+    return dataclass(frozen=True, eq=False, repr=False)(cls)
 
 
 def _set_shape(node: Node, shape: Shape) -> None:

@@ -1,0 +1,367 @@
+"""Recursive-descent parser: tokens → an untyped syntax tree with spans.
+
+Grammar (SPEC §2; loosest first, left to right within a level except the powers)::
+
+    program    := (definition SEP)* expr SEP*
+    definition := NAME '=' expr
+    expr       := frob (('+' | '-') frob)*
+    frob       := product (':' product)*
+    product    := unary (('*' | '.*' | './' | '/') unary | <juxtaposition> power)*
+    unary      := '-' unary | power
+    power      := postfix (('^' | '.^') unary)?        # right to left via unary → power
+    postfix    := atom ("'" | 'ᵀ' | '.T')*
+    atom       := NUMBER | NAME | FUNCTION '(' args ')' | '(' expr ')'
+                | BAR expr BAR SUBSCRIPT?
+
+Juxtaposition: an operand followed directly by something that starts an atom (a number,
+a name, '(' or a bar that opens a norm) is a product: ``2x``, ``P'P``, ``A(x+y)``,
+``2||x||^2``. A bar closes the innermost open norm when the innermost open bracket is a
+norm of the same style and the bar follows a complete operand; otherwise it opens a norm.
+Shapes are checked later (shapes.py); this module knows nothing of NumPy or SymPy.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from fractions import Fraction
+
+from .errors import ParseError, Span
+from .functions import ENTRYWISE, FUNCTION_NAMES, NOT_FUNCTIONS, SIZED, STRUCTURAL
+from .tokens import (BAR, COMMA, END, EQ, LPAREN, NAME, NUM, OP, RPAREN, SEP, SUB, TRANSPOSE,
+                     Token, tokenize)
+
+
+# ---------------------------------------------------------------- syntax tree
+
+@dataclass(frozen=True, eq=False)
+class Syntax:
+    span: Span
+
+
+@dataclass(frozen=True, eq=False)
+class NumberLit(Syntax):
+    value: Fraction
+    text: str
+
+
+@dataclass(frozen=True, eq=False)
+class Name(Syntax):
+    name: str
+
+
+@dataclass(frozen=True, eq=False)
+class CallExpr(Syntax):
+    name: str
+    args: tuple
+    name_span: Span
+
+
+@dataclass(frozen=True, eq=False)
+class Negate(Syntax):
+    operand: Syntax
+
+
+@dataclass(frozen=True, eq=False)
+class Binary(Syntax):
+    op: str  # '+', '-', ':', '*', '.*', './', '/', '^', '.^'
+    left: Syntax
+    right: Syntax
+    op_span: Span
+    op_text: str = ""
+
+
+@dataclass(frozen=True, eq=False)
+class Transpose(Syntax):
+    operand: Syntax
+
+
+@dataclass(frozen=True, eq=False)
+class NormExpr(Syntax):
+    operand: Syntax
+    subscript: str | None  # None, '1', '2' or 'F'
+
+
+@dataclass(frozen=True, eq=False)
+class Definition:
+    name: str
+    name_span: Span
+    value: Syntax
+
+
+@dataclass(frozen=True, eq=False)
+class ProgramSyntax:
+    definitions: tuple
+    expr: Syntax
+    source: str = field(repr=False, default="")
+
+
+# ---------------------------------------------------------------- parser
+
+_PRODUCT_OPS = {"*", ".*", "./", "/"}
+
+
+class _Parser:
+    def __init__(self, source: str):
+        self.source = source
+        self.tokens = tokenize(source)
+        self.pos = 0
+        # Open brackets, innermost last: '(' or a bar style ('||' / '‖'); decides what a
+        # bar means.
+        self.open: list[str] = []
+
+    # -- helpers
+    @property
+    def tok(self) -> Token:
+        return self.tokens[self.pos]
+
+    def peek(self, offset: int = 1) -> Token:
+        return self.tokens[min(self.pos + offset, len(self.tokens) - 1)]
+
+    def advance(self) -> Token:
+        t = self.tokens[self.pos]
+        self.pos += 1
+        return t
+
+    def error(self, message: str, span: Span) -> ParseError:
+        return ParseError(message, span, self.source)
+
+    def expect_operand_error(self) -> ParseError:
+        t = self.tok
+        if t.kind == END:
+            return self.error("unexpected end of input: an operand is missing", t.span)
+        return self.error(f"expected an operand, found {t.describe()}", t.span)
+
+    def bar_closes(self) -> bool:
+        return bool(self.open) and self.open[-1] == self.tok.value
+
+    def starts_atom(self) -> bool:
+        t = self.tok
+        if t.kind in (NUM, NAME, LPAREN):
+            return True
+        return t.kind == BAR and not self.bar_closes()
+
+    # -- grammar
+    def program(self) -> ProgramSyntax:
+        definitions: list[Definition] = []
+        while self.tok.kind == SEP:
+            self.advance()
+        while self.tok.kind == NAME and self.peek().kind == EQ:
+            name_tok = self.advance()
+            self.advance()
+            if self.tok.kind in (SEP, END):
+                raise self.error(f"definition of '{name_tok.text}' has no value", self.tok.span)
+            value = self.expr()
+            definitions.append(Definition(name_tok.text, name_tok.span, value))
+            if self.tok.kind != SEP:
+                self.unexpected()
+            while self.tok.kind == SEP:
+                self.advance()
+        if self.tok.kind == END:
+            if definitions:
+                raise self.error("the input ends with a definition: a final expression is "
+                                 "missing", self.tok.span)
+            raise self.error("empty expression", self.tok.span)
+        expr = self.expr()
+        while self.tok.kind == SEP:
+            self.advance()
+        if self.tok.kind == EQ:
+            raise self.error("'=' defines a name: the final expression comes after all "
+                             "definitions", self.tok.span)
+        if self.tok.kind != END:
+            if self.tok.kind == NAME and self.peek().kind == EQ:
+                raise self.error("a definition must come before the final expression",
+                                 self.tok.span)
+            self.unexpected()
+        return ProgramSyntax(tuple(definitions), expr, self.source)
+
+    def unexpected(self):
+        t = self.tok
+        if t.kind == RPAREN:
+            raise self.error("unmatched ')'", t.span)
+        if t.kind == BAR:
+            raise self.error(f"unmatched norm bar '{t.text}'", t.span)
+        if t.kind == EQ:
+            raise self.error("'=' must follow a name at the start of a definition", t.span)
+        if t.kind == SUB:
+            raise self.error("a norm subscript must follow a closing norm bar", t.span)
+        raise self.error(f"unexpected {t.describe()}", t.span)
+
+    def expr(self) -> Syntax:
+        left = self.frob()
+        while self.tok.kind == OP and self.tok.value in ("+", "-"):
+            op = self.advance()
+            right = self.frob()
+            left = Binary(left.span.cover(right.span), op.value, left, right, op.span, op.text)
+        return left
+
+    def frob(self) -> Syntax:
+        left = self.product()
+        while self.tok.kind == OP and self.tok.value == ":":
+            op = self.advance()
+            right = self.product()
+            left = Binary(left.span.cover(right.span), ":", left, right, op.span, op.text)
+        return left
+
+    def product(self) -> Syntax:
+        left = self.unary()
+        while True:
+            t = self.tok
+            if t.kind == OP and t.value in _PRODUCT_OPS:
+                self.advance()
+                right = self.unary()
+                left = Binary(left.span.cover(right.span), t.value, left, right, t.span, t.text)
+            elif self.starts_atom():
+                right = self.power()
+                gap = Span(left.span.end, right.span.start)
+                left = Binary(left.span.cover(right.span), "*", left, right, gap, "")
+            else:
+                return left
+
+    def unary(self) -> Syntax:
+        t = self.tok
+        if t.kind == OP and t.value == "-":
+            self.advance()
+            operand = self.unary()
+            return Negate(t.span.cover(operand.span), operand)
+        if t.kind == OP and t.value == "+":
+            raise self.error("unary '+' is not part of the language", t.span)
+        return self.power()
+
+    def power(self) -> Syntax:
+        base = self.postfix()
+        t = self.tok
+        if t.kind == OP and t.value in ("^", ".^"):
+            self.advance()
+            exponent = self.unary()
+            return Binary(base.span.cover(exponent.span), t.value, base, exponent, t.span, t.text)
+        return base
+
+    def postfix(self) -> Syntax:
+        node = self.atom()
+        while self.tok.kind == TRANSPOSE:
+            t = self.advance()
+            node = Transpose(node.span.cover(t.span), node)
+        return node
+
+    def atom(self) -> Syntax:
+        t = self.tok
+        if t.kind == NUM:
+            self.advance()
+            return NumberLit(t.span, t.value, t.text)
+        if t.kind == NAME:
+            self.advance()
+            if self.tok.kind == LPAREN and (t.text in FUNCTION_NAMES or t.text in NOT_FUNCTIONS):
+                return self.call(t)
+            if self.tok.kind == LPAREN and self._has_comma_args():
+                raise self.error(f"unknown function '{t.text}'", t.span)
+            return Name(t.span, t.text)
+        if t.kind == LPAREN:
+            self.advance()
+            self.open.append("(")
+            if self.tok.kind == RPAREN:
+                raise self.error("empty parentheses", t.span.cover(self.tok.span))
+            inner = self.expr()
+            if self.tok.kind != RPAREN:
+                if self.tok.kind in (END, SEP):
+                    raise self.error("unclosed '('", t.span)
+                self.unexpected()
+            close = self.advance()
+            self.open.pop()
+            return _with_span(inner, t.span.cover(close.span))
+        if t.kind == BAR:
+            return self.norm()
+        if t.kind == OP and t.value == "-":
+            raise self.error("a '-' here needs parentheses: write x*(-y) or -(x*y)", t.span)
+        raise self.expect_operand_error()
+
+    def _has_comma_args(self) -> bool:
+        depth = 0
+        for tok in self.tokens[self.pos:]:
+            if tok.kind == LPAREN:
+                depth += 1
+            elif tok.kind == RPAREN:
+                depth -= 1
+                if depth == 0:
+                    return False
+            elif tok.kind == COMMA and depth == 1:
+                return True
+            elif tok.kind in (END, SEP):
+                return False
+        return False
+
+    def call(self, name_tok: Token) -> Syntax:
+        name = name_tok.text
+        if name in NOT_FUNCTIONS:
+            hint = NOT_FUNCTIONS[name]
+            suffix = f" (did you mean {hint}?)" if hint else ""
+            raise self.error(f"unknown function '{name}'{suffix}", name_tok.span)
+        open_tok = self.advance()
+        self.open.append("(")
+        args: list[Syntax] = []
+        if self.tok.kind == RPAREN:
+            raise self.error(f"{name}() needs an argument", name_tok.span.cover(self.tok.span))
+        while True:
+            args.append(self.expr())
+            if self.tok.kind == COMMA:
+                self.advance()
+                continue
+            if self.tok.kind == RPAREN:
+                break
+            if self.tok.kind in (END, SEP):
+                raise self.error(f"unclosed '(' of {name}(", open_tok.span)
+            self.unexpected()
+        close = self.advance()
+        self.open.pop()
+        span = name_tok.span.cover(close.span)
+        _check_arity(name, args, name_tok.span, self.source)
+        return CallExpr(span, name, tuple(args), name_tok.span)
+
+    def norm(self) -> Syntax:
+        open_tok = self.advance()
+        self.open.append(open_tok.value)
+        if self.tok.kind == BAR and self.bar_closes():
+            raise self.error("empty norm", open_tok.span.cover(self.tok.span))
+        inner = self.expr()
+        if self.tok.kind != BAR or not self.bar_closes():
+            if self.tok.kind == BAR:
+                raise self.error(f"'{self.tok.text}' cannot close the norm opened with "
+                                 f"'{open_tok.text}'", self.tok.span)
+            if self.tok.kind in (END, SEP):
+                raise self.error(f"unclosed norm '{open_tok.text}'", open_tok.span)
+            if self.tok.kind == RPAREN:
+                raise self.error("a norm cannot close inside parentheses it did not open",
+                                 self.tok.span)
+            self.unexpected()
+        close = self.advance()
+        self.open.pop()
+        span = open_tok.span.cover(close.span)
+        subscript = None
+        if self.tok.kind == SUB:
+            sub = self.advance()
+            subscript = sub.value
+            span = span.cover(sub.span)
+        return NormExpr(span, inner, subscript)
+
+
+def _with_span(node: Syntax, span: Span) -> Syntax:
+    """The parenthesised node, spanning its parentheses (errors point at the whole group)."""
+    import dataclasses
+
+    return dataclasses.replace(node, span=span)
+
+
+def _check_arity(name: str, args: list, span: Span, source: str) -> None:
+    if name in SIZED:
+        allowed = SIZED[name]
+    elif name in ENTRYWISE:
+        allowed = (1,)
+    else:
+        allowed = (STRUCTURAL[name].arity,)
+    if len(args) not in allowed:
+        want = " or ".join(str(a) for a in allowed)
+        plural = "s" if allowed[-1] != 1 else ""
+        raise ParseError(f"{name} takes {want} argument{plural}, got {len(args)}", span, source)
+
+
+def parse_syntax(source: str) -> ProgramSyntax:
+    """Parse text into the untyped syntax tree (no shapes yet)."""
+    return _Parser(source).program()

@@ -1,0 +1,778 @@
+"""Shape inference: the syntax tree → the typed IR, every node with its shape.
+
+Shapes come, in this order, from ``--shape``, from the arrays given to ``eval``, from the
+expression's own constraints (symbolic dimensions unified across it: ``A*x`` makes A's
+columns and x's length one dimension), and last from the naming convention (upper-case
+first letter: matrix; a Greek letter's name: scalar; anything else: vector). A conflict is
+a ShapeError that names the operator, both operands with their shapes, and points at the
+operator in the source.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from fractions import Fraction
+
+from . import ir
+from .errors import ParseError, ShapeError, Span, UsageError
+from .functions import ENTRYWISE, SIZED, STRUCTURAL
+from .parser import (Binary, CallExpr, Name, Negate, NormExpr, NumberLit, ProgramSyntax,
+                     Syntax, Transpose, parse_syntax)
+
+GREEK = {
+    "alpha", "beta", "gamma", "delta", "epsilon", "zeta", "eta", "theta", "iota", "kappa",
+    "lambda", "mu", "nu", "xi", "omicron", "pi", "rho", "sigma", "tau", "upsilon", "phi",
+    "chi", "psi", "omega", "varepsilon", "vartheta", "varphi", "varsigma", "varrho",
+}
+
+
+def convention_kind(name: str) -> str:
+    """'matrix', 'scalar' or 'vector' by the naming convention of SPEC §3."""
+    if name[0].isupper():
+        return "matrix"
+    if name in GREEK or (len(name) == 1 and "\u03b1" <= name <= "\u03c9"):
+        return "scalar"
+    return "vector"
+
+
+# ---------------------------------------------------------------- dimensions (union-find)
+
+class DimVar:
+    """One symbolic dimension; unified classes share a root."""
+
+    __slots__ = ("parent", "value", "name", "factors")
+
+    def __init__(self, value: int | None = None, name: str | None = None, factors=None):
+        self.parent: DimVar = self
+        self.value = value  # a known size
+        self.name = name  # a user's name for it (--shape m,n / --dim / eye(n))
+        self.factors = factors  # (DimVar, DimVar): this dimension is their product
+
+    def root(self) -> "DimVar":
+        node = self
+        while node.parent is not node:
+            node.parent = node.parent.parent
+            node = node.parent
+        return node
+
+
+ONE_DIM_VALUE = 1
+
+
+@dataclass
+class _State:
+    source: str
+    shapes_of_vars: dict = field(default_factory=dict)  # name -> tuple[DimVar]
+    dim_names: dict = field(default_factory=dict)  # user dim name -> DimVar
+    node_shapes: dict = field(default_factory=dict)  # id(Syntax) -> tuple[DimVar]
+    identity_dims: list = field(default_factory=list)  # (DimVar, span) of every I
+    deferred: list = field(default_factory=list)  # product sizes to compare at the end
+    declared: dict = field(default_factory=dict)  # NAME -> sizes from --shape
+    arrays: dict = field(default_factory=dict)  # NAME -> NumPy shape of the eval input
+
+
+def _known(d: DimVar) -> int | None:
+    r = d.root()
+    if r.value is not None:
+        return r.value
+    if r.factors is not None:
+        a, b = (_known(f) for f in r.factors)
+        if a is not None and b is not None:
+            return a * b
+    return None
+
+
+def _is_one(d: DimVar) -> bool:
+    return _known(d) == 1
+
+
+# ---------------------------------------------------------------- public entry
+
+def parse_shape_spec(text: str) -> list[int | str]:
+    """``3x4``, ``m,n``, ``n``, ``5``, ``scalar``, ``1,l`` → a list of sizes."""
+    spec = text.strip()
+    if spec.lower() in ("scalar", "()", ""):
+        return []
+    parts = [p.strip() for p in re.split(r"[x×,*]", spec)]
+    sizes: list[int | str] = []
+    for part in parts:
+        if re.fullmatch(r"\d+", part):
+            sizes.append(int(part))
+        elif re.fullmatch(r"[^\W\d_]\w*", part):
+            sizes.append(part)
+        else:
+            raise UsageError(f"bad shape '{text}': use forms like 3x4, m,n, n or scalar")
+    if len(sizes) > 2:
+        raise UsageError(f"bad shape '{text}': at most two dimensions (a matrix)")
+    return sizes
+
+
+def parse_program(source: str, shapes: dict | None = None, dims: dict | None = None,
+                  array_shapes: dict | None = None) -> ir.Program:
+    """Parse and shape-check ``source``.
+
+    shapes: NAME -> list of sizes (ints or dimension names) from ``--shape``;
+    dims: dimension name -> int from ``--dim``;
+    array_shapes: NAME -> NumPy shape of the array given to ``eval``.
+    """
+    syntax = parse_syntax(source)
+    return infer(syntax, shapes or {}, dims or {}, array_shapes or {})
+
+
+def infer(syntax: ProgramSyntax, shapes: dict, dims: dict, array_shapes: dict) -> ir.Program:
+    st = _State(syntax.source, declared=dict(shapes), arrays=dict(array_shapes))
+    for name, value in dims.items():
+        _user_dim(st, name).value = int(value)
+    defined: dict[str, tuple] = {}
+    size_names = _size_names(syntax)
+    all_names = _value_names(syntax)
+    for definition in syntax.definitions:
+        _check_definition_name(st, definition, defined, size_names)
+        defined[definition.name] = _infer(st, definition.value, defined, size_names)
+    for name in size_names & all_names:
+        raise ShapeError(f"'{name}' is used both as a size and as a value", None, st.source)
+    result = _infer(st, syntax.expr, defined, size_names)
+    _verify_deferred(st)
+    for d, span in st.identity_dims:
+        if _known(d) is None and not _has_user_name(d) and not _linked_to_variable(st, d):
+            raise ShapeError("cannot infer the size of I here: use eye(n) or give the "
+                             "shapes", span, st.source)
+    names = _resolve_names(st, syntax, defined)
+    builder = _Builder(st, names, defined_syntax={d.name: d.value for d in syntax.definitions})
+    definitions = {}
+    for definition in syntax.definitions:
+        definitions[definition.name] = builder.build(definition.value, definitions)
+    expr = builder.build(syntax.expr, definitions)
+    variables = {name: builder.resolve_shape(shape) for name, shape in st.shapes_of_vars.items()}
+    bound = {name: _known(d) for name, d in st.dim_names.items() if _known(d) is not None}
+    del result
+    return ir.Program(syntax.source, expr, definitions, variables, bound)
+
+
+def _user_dim(st: _State, name: str) -> DimVar:
+    if name not in st.dim_names:
+        st.dim_names[name] = DimVar(name=name)
+    return st.dim_names[name]
+
+
+def _has_user_name(d: DimVar) -> bool:
+    return d.root().name is not None
+
+
+def _linked_to_variable(st: _State, d: DimVar) -> bool:
+    root = d.root()
+    for shape in st.shapes_of_vars.values():
+        for v in shape:
+            if v.root() is root:
+                return True
+            r = v.root()
+            if r.factors and any(f.root() is root for f in r.factors):
+                return True
+    return False
+
+
+def _size_names(syntax: ProgramSyntax) -> set[str]:
+    found: set[str] = set()
+
+    def visit(node: Syntax, in_size: bool):
+        if isinstance(node, Name) and in_size:
+            found.add(node.name)
+        for child in _children(node):
+            visit(child, in_size or (isinstance(node, CallExpr) and node.name in SIZED))
+
+    for d in syntax.definitions:
+        visit(d.value, False)
+    visit(syntax.expr, False)
+    return found
+
+
+def _value_names(syntax: ProgramSyntax) -> set[str]:
+    found: set[str] = set()
+
+    def visit(node: Syntax):
+        if isinstance(node, Name):
+            found.add(node.name)
+        if isinstance(node, CallExpr) and node.name in SIZED:
+            return
+        for child in _children(node):
+            visit(child)
+
+    for d in syntax.definitions:
+        visit(d.value)
+    visit(syntax.expr)
+    return found
+
+
+def _children(node: Syntax) -> tuple:
+    if isinstance(node, Binary):
+        return (node.left, node.right)
+    if isinstance(node, (Negate, Transpose, NormExpr)):
+        return (node.operand,)
+    if isinstance(node, CallExpr):
+        return node.args
+    return ()
+
+
+def _check_definition_name(st, definition, defined, size_names):
+    from .functions import FUNCTION_NAMES
+
+    name = definition.name
+    if name in FUNCTION_NAMES:
+        raise ParseError(f"'{name}' is a function and cannot be defined", definition.name_span,
+                         st.source)
+    if name == "I":
+        raise ParseError("'I' is the identity and cannot be defined", definition.name_span,
+                         st.source)
+    if name in defined:
+        raise ParseError(f"'{name}' is defined twice", definition.name_span, st.source)
+    if name in st.shapes_of_vars:
+        raise ParseError(f"'{name}' is used before its definition", definition.name_span,
+                         st.source)
+
+
+# ---------------------------------------------------------------- describing shapes
+
+def _dim_text(d: DimVar, names: dict | None = None) -> str:
+    k = _known(d)
+    if k is not None:
+        return str(k)
+    r = d.root()
+    if names and r in names:
+        return str(names[r])
+    if r.name:
+        return r.name
+    if r.factors:
+        return "·".join(_dim_text(f, names) for f in r.factors)
+    return "?"
+
+
+def describe(shape: tuple, names: dict | None = None) -> str:
+    if len(shape) == 0:
+        return "a scalar"
+    if len(shape) == 1:
+        return f"a vector of length {_dim_text(shape[0], names)}"
+    if _is_one(shape[0]):
+        return f"a row vector (1×{_dim_text(shape[1], names)})"
+    return f"{_dim_text(shape[0], names)}×{_dim_text(shape[1], names)}"
+
+
+def _operand_text(st: _State, node: Syntax) -> str:
+    text = st.source[node.span.start:node.span.end].strip()
+    if len(text) > 24:
+        text = text[:21] + "..."
+    return text
+
+
+# ---------------------------------------------------------------- the inference walk
+
+class _Conflict(Exception):
+    pass
+
+
+def _unify(st: _State, a: DimVar, b: DimVar) -> None:
+    ra, rb = a.root(), b.root()
+    if ra is rb:
+        return
+    ka, kb = _known(ra), _known(rb)
+    if ka is not None and kb is not None:
+        if ka != kb:
+            raise _Conflict()
+        # keep the one with a user name visible
+    if ra.value is None and ra.factors is None and ra.name is None:
+        ra.parent = rb
+        if ka is not None and rb.value is None and rb.factors is None:
+            rb.value = ka
+        return
+    if rb.value is None and rb.factors is None and rb.name is None:
+        rb.parent = ra
+        if kb is not None and ra.value is None and ra.factors is None:
+            ra.value = kb
+        return
+    # both carry information: merge, keep a value, check products later
+    if ra.factors is not None and rb.factors is not None:
+        st.deferred.append((ra, rb))
+    keep, drop = (ra, rb) if (ra.value is not None or rb.value is None) else (rb, ra)
+    value = ka if ka is not None else kb
+    factors = ra.factors or rb.factors
+    name = keep.name or drop.name
+    drop.parent = keep
+    if value is not None and keep.factors is None:
+        keep.value = value
+    keep.name = name
+    if keep.factors is None and keep.value is None:
+        keep.factors = factors
+    elif keep.factors is not None and factors is not keep.factors:
+        st.deferred.append((keep, DimVar(factors=factors)))
+    if drop.factors is not None and drop.factors is not keep.factors:
+        st.deferred.append((keep, DimVar(factors=drop.factors)))
+
+
+def _verify_deferred(st: _State) -> None:
+    for a, b in st.deferred:
+        ka, kb = _known(a), _known(b)
+        if ka is not None and kb is not None and ka != kb:
+            raise ShapeError("inconsistent sizes: a Kronecker or vec size does not match",
+                             None, st.source)
+
+
+def _shape_error(st, op_text, node: Binary | Syntax, left, ls, right=None, rs=None,
+                 detail=""):
+    where = node.op_span if isinstance(node, Binary) and node.op_span.end > node.op_span.start \
+        else node.span
+    if right is None:
+        msg = f"shape conflict in {op_text}: {_operand_text(st, left)} is {describe(ls)}"
+    else:
+        msg = (f"shape conflict in {op_text}: {_operand_text(st, left)} is {describe(ls)} but "
+               f"{_operand_text(st, right)} is {describe(rs)}")
+    if detail:
+        msg += f" ({detail})"
+    return ShapeError(msg, where, st.source)
+
+
+def _as_matrix(shape: tuple) -> tuple:
+    if len(shape) == 0:
+        one = DimVar(1)
+        return one, one
+    if len(shape) == 1:
+        return shape[0], DimVar(1)
+    return shape
+
+
+def _normalize(rows: DimVar, cols: DimVar) -> tuple:
+    if _is_one(cols):
+        return () if _is_one(rows) else (rows,)
+    return (rows, cols)
+
+
+def _unify_shapes(st, a: tuple, b: tuple) -> None:
+    if len(a) != len(b):
+        raise _Conflict()
+    for x, y in zip(a, b):
+        _unify(st, x, y)
+
+
+def _variable_shape(st: _State, node: Name) -> tuple:
+    name = node.name
+    if name in st.shapes_of_vars:
+        return st.shapes_of_vars[name]
+    spec = st.declared.get(name)
+    array_shape = st.arrays.get(name)
+    if spec is not None:
+        dims = []
+        for size in spec:
+            dims.append(DimVar(size) if isinstance(size, int) else _user_dim(st, size))
+        shape = tuple(dims)
+        if len(shape) == 2:
+            shape = _normalize(*shape)
+        elif len(shape) == 1 and _is_one(shape[0]):
+            shape = ()
+        if array_shape is not None:
+            _check_array_against(st, name, shape, array_shape)
+    elif array_shape is not None:
+        shape = _shape_from_array(name, array_shape)
+    else:
+        kind = convention_kind(name)
+        shape = {"scalar": (), "vector": (DimVar(),), "matrix": (DimVar(), DimVar())}[kind]
+    st.shapes_of_vars[name] = shape
+    return shape
+
+
+def _shape_from_array(name: str, array_shape: tuple) -> tuple:
+    kind = convention_kind(name)
+    if len(array_shape) > 2:
+        raise UsageError(f"input {name} has {len(array_shape)} axes; matgrad takes scalars, "
+                         "vectors and matrices")
+    if len(array_shape) == 2:
+        r, c = array_shape
+        # An (n,1) or (1,n) array is accepted for a variable that is a vector.
+        if kind == "vector" and (r == 1 or c == 1):
+            n = r * c
+            return () if n == 1 else (DimVar(n),)
+        return _normalize(DimVar(r), DimVar(c))
+    if len(array_shape) == 1:
+        return () if array_shape[0] == 1 and kind == "scalar" else (DimVar(array_shape[0]),)
+    return ()
+
+
+def _check_array_against(st, name, shape, array_shape):
+    given = _shape_from_array(name, array_shape)
+    try:
+        if len(given) == 2 and len(shape) == 1 and 1 in array_shape:
+            given = (DimVar(array_shape[0] * array_shape[1]),)
+        _unify_shapes(st, shape, given)
+    except _Conflict:
+        raise UsageError(f"input {name} has shape {tuple(array_shape)} but its declared shape "
+                         f"is {describe(shape)}") from None
+
+
+def _infer(st: _State, node: Syntax, defined: dict, size_names: set) -> tuple:
+    shape = _infer_node(st, node, defined, size_names)
+    st.node_shapes[id(node)] = shape
+    return shape
+
+
+def _size_arg(st: _State, node: Syntax, call: CallExpr) -> DimVar:
+    if isinstance(node, NumberLit):
+        if node.value.denominator != 1 or node.value < 1:
+            raise ShapeError(f"a size must be a positive integer, not {node.text}", node.span,
+                             st.source)
+        return DimVar(int(node.value))
+    if isinstance(node, Name):
+        return _user_dim(st, node.name)
+    if isinstance(node, Binary) and node.op == "*":
+        a, b = _size_arg(st, node.left, call), _size_arg(st, node.right, call)
+        return DimVar(factors=(a, b))
+    raise ShapeError(f"the size in {call.name}(...) must be an integer or a dimension name",
+                     node.span, st.source)
+
+
+def _infer_node(st: _State, node: Syntax, defined: dict, size_names: set) -> tuple:
+    sub = lambda n: _infer(st, n, defined, size_names)  # noqa: E731
+    if isinstance(node, NumberLit):
+        return ()
+    if isinstance(node, Name):
+        if node.name == "I":
+            d = DimVar()
+            st.identity_dims.append((d, node.span))
+            return (d, d)
+        if node.name in defined:
+            return defined[node.name]
+        if node.name in size_names:
+            raise ShapeError(f"'{node.name}' is used both as a size and as a value", node.span,
+                             st.source)
+        return _variable_shape(st, node)
+    if isinstance(node, Negate):
+        return sub(node.operand)
+    if isinstance(node, Transpose):
+        shape = sub(node.operand)
+        if len(shape) == 0:
+            return ()
+        rows, cols = _as_matrix(shape)
+        return _normalize(cols, rows)
+    if isinstance(node, NormExpr):
+        shape = sub(node.operand)
+        if node.subscript == "2" and len(shape) == 2 and not _is_one(shape[0]) \
+                and not _is_one(shape[1]):
+            raise ShapeError(f"||X||_2 of a matrix ({describe(shape)}) is the spectral norm, "
+                             "which matgrad does not support: use ||X|| or ||X||_F for the "
+                             "Frobenius norm", node.span, st.source)
+        return ()
+    if isinstance(node, CallExpr):
+        return _infer_call(st, node, sub)
+    if isinstance(node, Binary):
+        return _infer_binary(st, node, sub)
+    raise AssertionError(node)
+
+
+def _infer_call(st: _State, node: CallExpr, sub) -> tuple:
+    name = node.name
+    if name in SIZED:
+        sizes = [_size_arg(st, a, node) for a in node.args]
+        if name == "eye":
+            return () if _is_one(sizes[0]) else (sizes[0], sizes[0])
+        if name == "commutation":
+            d = DimVar(factors=(sizes[0], sizes[1]))
+            return (d, d)
+        if len(sizes) == 1:
+            return () if _is_one(sizes[0]) else (sizes[0],)
+        return _normalize(sizes[0], sizes[1])
+    shapes = [sub(a) for a in node.args]
+    if name in ENTRYWISE:
+        return shapes[0]
+    arg = node.args[0]
+    shape = shapes[0]
+    info = STRUCTURAL[name]
+    if info.accepts == "square" and len(shape) > 0:
+        if len(shape) == 1:
+            hint = "; Diag(x) makes a diagonal matrix from a vector" if name == "diag" else ""
+            raise ShapeError(f"{name} needs a square matrix, but {_operand_text(st, arg)} is "
+                             f"{describe(shape)}{hint}", node.span, st.source)
+        try:
+            _unify(st, shape[0], shape[1])
+        except _Conflict:
+            raise ShapeError(f"{name} needs a square matrix, but {_operand_text(st, arg)} is "
+                             f"{describe(shape)}", node.span, st.source) from None
+    if info.accepts == "vector" and len(shape) == 2:
+        hint = "; diag(X) takes the diagonal of a matrix" if name == "Diag" else ""
+        raise ShapeError(f"{name} needs a vector, but {_operand_text(st, arg)} is "
+                         f"{describe(shape)}{hint}", node.span, st.source)
+    if name in ("sum", "tr", "det", "logdet", "logsumexp", "norm"):
+        return ()
+    if name in ("inv", "softmax"):
+        return shape
+    if name == "diag":
+        return (shape[0],) if len(shape) == 2 else shape
+    if name == "Diag":
+        return (shape[0], shape[0]) if len(shape) == 1 else shape
+    if name == "vec":
+        if len(shape) < 2:
+            return shape
+        if _is_one(shape[0]):
+            return (shape[1],)
+        return (DimVar(factors=(shape[0], shape[1])),)
+    if name == "kron":
+        other = shapes[1]
+        if len(shape) == 0:
+            return other
+        if len(other) == 0:
+            return shape
+        (ar, ac), (br, bc) = _as_matrix(shape), _as_matrix(other)
+        rows = DimVar(factors=(ar, br)) if not (_is_one(ar) and _is_one(br)) else DimVar(1)
+        if _is_one(ar):
+            rows = br
+        elif _is_one(br):
+            rows = ar
+        cols = DimVar(1)
+        if not (_is_one(ac) and _is_one(bc)):
+            cols = bc if _is_one(ac) else ac if _is_one(bc) else DimVar(factors=(ac, bc))
+        return _normalize(rows, cols)
+    raise AssertionError(name)
+
+
+_OP_NAMES = {"+": "'+'", "-": "'-'", ":": "':' (Frobenius product)", "*": "the product",
+             ".*": "'.*' (entrywise product)", "./": "'./' (entrywise division)",
+             "/": "'/'", "^": "'^'", ".^": "'.^'"}
+
+
+def _op_name(node: Binary) -> str:
+    if node.op == "*" and node.op_text == "":
+        return "the product (juxtaposition)"
+    if node.op == ".*" and node.op_text in ("⊙", "∘"):
+        return f"'{node.op_text}' (entrywise product)"
+    return _OP_NAMES[node.op]
+
+
+def _infer_binary(st: _State, node: Binary, sub) -> tuple:
+    op = node.op
+    if op in ("^", ".^"):
+        return _infer_power(st, node, sub)
+    ls, rs = sub(node.left), sub(node.right)
+    try:
+        if op in ("+", "-", ".*", "./"):
+            if len(ls) == 0:
+                return rs
+            if len(rs) == 0:
+                return ls
+            _unify_shapes(st, ls, rs)
+            return ls
+        if op == ":":
+            _unify_shapes(st, ls, rs)
+            return ()
+        if op == "/":
+            if len(rs) != 0:
+                raise _shape_error(st, "'/'", node, node.left, ls, node.right, rs,
+                                   "'/' needs a scalar divisor: use './' for entrywise "
+                                   "division")
+            return ls
+        if op == "*":
+            if len(ls) == 0:
+                return rs
+            if len(rs) == 0:
+                return ls
+            lr, lc = _as_matrix(ls)
+            rr, rc = _as_matrix(rs)
+            _unify(st, lc, rr)
+            return _normalize(lr, rc)
+    except _Conflict:
+        raise _shape_error(st, _op_name(node), node, node.left, ls, node.right, rs) from None
+    raise AssertionError(op)
+
+
+def _integer_exponent(node: Syntax) -> int | None:
+    if isinstance(node, NumberLit) and node.value.denominator == 1:
+        return int(node.value)
+    if isinstance(node, Negate):
+        inner = _integer_exponent(node.operand)
+        return None if inner is None else -inner
+    return None
+
+
+def _infer_power(st: _State, node: Binary, sub) -> tuple:
+    ls, rs = sub(node.left), sub(node.right)
+    if len(rs) != 0:
+        raise ShapeError(f"the exponent of {_OP_NAMES[node.op]} must be a scalar, but "
+                         f"{_operand_text(st, node.right)} is {describe(rs)}", node.op_span,
+                         st.source)
+    if node.op == ".^" or len(ls) == 0:
+        return ls
+    base = _operand_text(st, node.left)
+    if len(ls) == 1:
+        raise ShapeError(f"'^' of a vector: {base} is {describe(ls)}; use {base}.^p for an "
+                         f"entrywise power or ||{base}||^2 for the squared norm", node.op_span,
+                         st.source)
+    if _integer_exponent(node.right) is None:
+        raise ShapeError(f"a matrix power needs an integer exponent ({base} is "
+                         f"{describe(ls)}): use .^ for an entrywise power", node.op_span,
+                         st.source)
+    try:
+        _unify(st, ls[0], ls[1])
+    except _Conflict:
+        raise ShapeError(f"'^' needs a square matrix, but {base} is {describe(ls)}; use .^ for "
+                         "an entrywise power", node.op_span, st.source) from None
+    return ls
+
+
+# ---------------------------------------------------------------- naming open dimensions
+
+_POOL = ["n", "m", "k", "p", "q", "r", "l", "d", "h", "t", "u", "v", "w", "a", "b", "c"]
+
+
+def _resolve_names(st: _State, syntax: ProgramSyntax, defined: dict) -> dict:
+    """A name for every open dimension class: the user's, else a fresh textbook letter."""
+    taken = set(st.shapes_of_vars) | set(defined) | {
+        d.root().name for d in st.dim_names.values() if d.root().name}
+    names: dict[DimVar, str] = {}
+    pool = [p for p in _POOL if p not in taken]
+    extra = 0
+
+    def fresh() -> str:
+        nonlocal extra
+        if pool:
+            return pool.pop(0)
+        extra += 1
+        while f"n{extra}" in taken:
+            extra += 1
+        return f"n{extra}"
+
+    def assign(d: DimVar):
+        r = d.root()
+        if _known(r) is not None or r.factors is not None or r in names:
+            return
+        names[r] = r.name if r.name else fresh()
+
+    vectors = [s for s in st.shapes_of_vars.values() if len(s) == 1]
+    for shape in vectors:
+        assign(shape[0])
+    if "m" in pool and "n" in pool:  # a matrix reads m×n in textbooks
+        pool.remove("m")
+        pool.insert(0, "m")
+    for shape in st.shapes_of_vars.values():
+        for d in shape:
+            assign(d)
+    for d in st.dim_names.values():
+        assign(d)
+    for d, _ in st.identity_dims:
+        assign(d)
+    return names
+
+
+# ---------------------------------------------------------------- building the IR
+
+class _Builder:
+    def __init__(self, st: _State, names: dict, defined_syntax: dict):
+        self.st = st
+        self.names = names
+        self.defined_syntax = defined_syntax
+
+    def dim(self, d: DimVar) -> ir.Dim:
+        k = _known(d)
+        if k is not None:
+            return k
+        r = d.root()
+        if r.factors is not None:
+            return ir.dim_mul(self.dim(r.factors[0]), self.dim(r.factors[1]))
+        if r not in self.names:
+            self.names[r] = r.name or f"n{len(self.names) + 1}"
+        return self.names[r]
+
+    def resolve_shape(self, shape: tuple) -> ir.Shape:
+        dims = tuple(self.dim(d) for d in shape)
+        if len(dims) == 2:
+            return ir.normalize_shape(*dims)
+        if len(dims) == 1 and dims[0] == 1:
+            return ()
+        return dims
+
+    def build(self, node: Syntax, definitions: dict) -> ir.Node:
+        b = lambda n: self.build(n, definitions)  # noqa: E731
+        shape = self.resolve_shape(self.st.node_shapes[id(node)])
+        span = node.span
+        if isinstance(node, NumberLit):
+            return ir.Num(node.value, span=span)
+        if isinstance(node, Name):
+            if node.name == "I":
+                return ir.Eye(shape[0], spelled_I=True, span=span) if shape else ir.Num(1)
+            if node.name in definitions:
+                return definitions[node.name]
+            return ir.Var(node.name, shape, span=span)
+        if isinstance(node, Negate):
+            return ir.Scale(ir.Num(-1), b(node.operand), span=span)
+        if isinstance(node, Transpose):
+            inner = b(node.operand)
+            return inner if inner.shape == () else ir.T(inner, span=span)
+        if isinstance(node, NormExpr):
+            name = "norm1" if node.subscript == "1" else "norm"
+            return ir.Call(name, (b(node.operand),), span=span)
+        if isinstance(node, CallExpr):
+            return self.build_call(node, shape, b)
+        if isinstance(node, Binary):
+            try:
+                return self.build_binary(node, b)
+            except ir.ShapeMismatch:
+                # Only products of symbolic sizes (kron, vec) can get here: unification
+                # cannot tell whether m·n equals k·p.
+                raise ShapeError(f"cannot tell whether the sizes in {_op_name(node)} agree "
+                                 "(products of symbolic sizes): give the shapes with --shape "
+                                 "or --dim", node.op_span if node.op_text else node.span,
+                                 self.st.source) from None
+        raise AssertionError(node)
+
+    def build_call(self, node: CallExpr, shape, b) -> ir.Node:
+        name, span = node.name, node.span
+        if name in SIZED:
+            if name == "eye":
+                return ir.Eye(shape[0], span=span) if shape else ir.Num(1, span=span)
+            if name == "commutation":
+                sizes = [self.dim(_size_arg(self.st, a, node)) for a in node.args]
+                return ir.Commutation(sizes[0], sizes[1], span=span)
+            if shape == ():
+                return ir.Num(1 if name == "ones" else 0, span=span)
+            return (ir.Ones if name == "ones" else ir.Zeros)(shape, span=span)
+        args = tuple(b(a) for a in node.args)
+        if name in ENTRYWISE:
+            return ir.Func(name, args[0], span=span)
+        return ir.Call(name, args, span=span)
+
+    def build_binary(self, node: Binary, b) -> ir.Node:
+        left, right = b(node.left), b(node.right)
+        op, span = node.op, node.span
+        if op in ("+", "-"):
+            left, right = _broadcast(left, right)
+            if op == "-":
+                right = ir.Scale(ir.Num(-1), right)
+            return ir.Add((left, right), span=span)
+        if op == ":":
+            return ir.Frob(left, right, span=span)
+        if op == "*":
+            if left.shape == ():
+                return ir.Scale(left, right, span=span)
+            if right.shape == ():
+                return ir.Scale(right, left, span=span)
+            return ir.MatMul(left, right, span=span)
+        if op == ".*":
+            if left.shape == ():
+                return ir.Scale(left, right, span=span)
+            if right.shape == ():
+                return ir.Scale(right, left, span=span)
+            return ir.Had(left, right, span=span)
+        if op in ("./", "/"):
+            left, right = _broadcast(left, right)
+            return ir.Div(left, right, span=span)
+        if op == ".^" or left.shape == ():
+            return ir.Pow(left, right, span=span)
+        k = _integer_exponent(node.right)
+        if k == 0:
+            return ir.Eye(left.shape[0], span=span)
+        if k == 1:
+            return left
+        if k == -1:
+            return ir.Call("inv", (left,), span=span)
+        return ir.MatPow(left, k, span=span)
+
+
+def _broadcast(left: ir.Node, right: ir.Node):
+    if left.shape == right.shape:
+        return left, right
+    if left.shape == ():
+        return ir.Fill(left, right.shape, span=left.span), right
+    return left, ir.Fill(right, left.shape, span=right.span)
