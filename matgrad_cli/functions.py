@@ -114,6 +114,19 @@ def _vec_shape(a: Shape) -> Shape:
     return () if a == () else (size_of(a),)
 
 
+def _kron(a, b):
+    """Kronecker product reading vectors as columns (NumPy reads a 1-d array as a row)."""
+    np = _np()
+    if np.ndim(a) == 0 or np.ndim(b) == 0:
+        return a * b
+    a2 = a[:, None] if np.ndim(a) == 1 else a
+    b2 = b[:, None] if np.ndim(b) == 1 else b
+    out = np.kron(a2, b2)
+    if out.shape[1] == 1:
+        return out[0, 0] if out.shape[0] == 1 else out[:, 0]
+    return out
+
+
 def _softmax(x):
     np = _np()
     z = np.exp(x - np.max(x))
@@ -165,8 +178,7 @@ STRUCTURAL: dict[str, Structural] = {s.name: s for s in [
                r"\operatorname{Diag}", accepts="vector"),
     Structural("vec", 1, _vec_shape, lambda x: _np().ravel(x, order="F") if _np().ndim(x) else x,
                "vec", r"\operatorname{vec}"),
-    Structural("kron", 2, _kron_shape, lambda a, b: _np().kron(a, b) if _np().ndim(a) and
-               _np().ndim(b) else a * b, "⊗", r"\otimes"),
+    Structural("kron", 2, _kron_shape, _kron, "⊗", r"\otimes"),
     Structural("softmax", 1, lambda a: a, _softmax, "softmax", r"\operatorname{softmax}",
                accepts="vector"),
     Structural("logsumexp", 1, _to_scalar, _logsumexp, "logsumexp",

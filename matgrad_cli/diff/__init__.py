@@ -1,0 +1,95 @@
+"""Derivatives as expressions: reverse mode for gradients, vec-form forward mode for
+Jacobians and Hessians. See reverse.py and jacobian.py for the rule tables."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from .. import algebra as alg
+from ..functions import ENTRYWISE, STRUCTURAL
+from ..ir import Call, Func, MatPow, Node, Pow, walk
+from .jacobian import jacobian
+from .reverse import dependents, gradients
+
+
+@dataclass(frozen=True)
+class Condition:
+    """Where a derivative fails to exist: '{arg}' is filled in by the printer."""
+
+    template: str
+    argument: Node
+
+
+def _norm_squared_as_frobenius(node: Node) -> Node:
+    """‖u‖² → u : u, so the gradient reads 2u instead of 2‖u‖ u/‖u‖."""
+    memo: dict[Node, Node] = {}
+
+    def go(n: Node) -> Node:
+        if n in memo:
+            return memo[n]
+        new = n.with_children(tuple(go(c) for c in n.children)) if n.children else n
+        if (isinstance(new, Pow) and isinstance(new.base, Call) and new.base.name == "norm"
+                and isinstance(new.exponent, alg.Num) and new.exponent.value == 2):
+            u = new.base.args[0]
+            new = alg.frob(u, u) if u.shape else alg.power(u, alg.num(2))
+        memo[n] = new
+        return new
+
+    return go(node)
+
+
+def prepare(f: Node) -> Node:
+    return _norm_squared_as_frobenius(f)
+
+
+def derivative(f: Node, name: str, shape: tuple) -> Node:
+    """∂f/∂X in the matrix form of SPEC §4: the gradient (shaped like X) for scalar f; the
+    derivative shaped like f for scalar X; otherwise the vec-form Jacobian."""
+    f = prepare(f)
+    if f.shape == ():
+        return gradients(f, {name: shape})[name]
+    j = jacobian(f, name, shape)
+    if shape == ():
+        return alg.unvec(j, f.shape)
+    return j
+
+
+def all_gradients(f: Node, variables: dict[str, tuple]) -> dict[str, Node]:
+    return gradients(prepare(f), variables)
+
+
+def hessian(f: Node, name: str, shape: tuple) -> Node:
+    """len(vec X) × len(vec X): the Jacobian of the gradient (f scalar)."""
+    from ..simplify import simplify
+
+    g = simplify(derivative(f, name, shape))
+    return jacobian(g, name, shape)
+
+
+def conditions(f: Node, names: set[str]) -> list[Condition]:
+    """Where the derivative w.r.t. ``names`` may not exist: kinks, log/sqrt domains,
+    singular matrices, zero norms — for the operations the derivative passes through."""
+    dep = dependents(f, names)
+    found: list[Condition] = []
+    for node in walk(f):
+        if node not in dep:
+            continue
+        template = None
+        if isinstance(node, Func):
+            template = ENTRYWISE[node.name].condition
+            arg = node.operand
+        elif isinstance(node, Call):
+            template = STRUCTURAL[node.name].condition
+            if node.name == "det":
+                template = "where det {arg} ≠ 0"
+            arg = node.args[0]
+        elif isinstance(node, MatPow) and node.k < 0:
+            template, arg = "where det {arg} ≠ 0", node.base
+        elif isinstance(node, Pow) and not (isinstance(node.exponent, alg.Num) and
+                                            node.exponent.value.denominator == 1 and
+                                            node.exponent.value >= 0):
+            template, arg = "where {arg} > 0 entrywise", node.base
+        if template and arg in dep or (template and isinstance(node, Func) and node in dep):
+            cond = Condition(template, arg)
+            if cond not in found:
+                found.append(cond)
+    return found

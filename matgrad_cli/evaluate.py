@@ -1,0 +1,436 @@
+"""IR → a plan of NumPy steps, and running it.
+
+The plan is a straight-line program: every structurally distinct sub-expression of all the
+requested outputs (f, its gradients, its Hessians) is computed once; matrix-product chains
+are multiplied in the cheapest order for the actual shapes; ``Diag(v) M`` is
+``v[:, None] * M``; ``(P ⊗ Q) M`` and ``K M`` are applied by reshaping, never by building the
+Kronecker or commutation matrix. Each op has one entry in OPS: the callable that runs it
+and the source template the ``numpy`` printer emits, so both always agree.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Callable
+
+import numpy as np
+
+from .errors import EvaluationError
+from .functions import ENTRYWISE, STRUCTURAL
+from .ir import (Add, Call, Commutation, Div, Eye, Fill, Frob, Func, Had, MatMul, MatPow, Node,
+                 Num, Ones, Pow, Reshape, Scale, T, Var, Zeros, as_matrix, walk)
+
+
+# ---------------------------------------------------------------- kernels
+
+def _as2d(a):
+    a = np.asarray(a)
+    if a.ndim == 0:
+        return a.reshape(1, 1)
+    if a.ndim == 1:
+        return a[:, None]
+    return a
+
+
+def _fit(value, shape):
+    """Results of 2-d products read back in the IR's shape (n×1 → vector, 1×1 → scalar)."""
+    return np.reshape(value, shape)
+
+
+def _matmul(a, b, shape):
+    if np.ndim(a) == 2 and np.ndim(b) <= 2 and not (np.ndim(b) == 1 and len(shape) == 2):
+        return _fit(a @ b, shape)
+    return _fit(_as2d(a) @ _as2d(b), shape)
+
+
+def _diag_left(v, m, shape):
+    """Diag(v) M without Diag: scale the rows."""
+    m2 = _as2d(m)
+    return _fit(np.asarray(v)[:, None] * m2, shape)
+
+
+def _diag_right(m, v, shape):
+    """M Diag(v) without Diag: scale the columns."""
+    return _fit(_as2d(m) * np.asarray(v)[None, :], shape)
+
+
+def _kron_product(p, q, m):
+    """(P ⊗ Q) M as a 2-d array, column by column vec(Q unvec(M_j) Pᵀ)."""
+    p2, q2, m2 = _as2d(p), _as2d(q), _as2d(m)
+    pr, pc = p2.shape
+    qr, qc = q2.shape
+    cols = m2.shape[1]
+    blocks = m2.reshape(qc, pc, cols, order="F")
+    out = np.einsum("ab,bcn,dc->adn", q2, blocks, p2, optimize=True)
+    return out.reshape(qr * pr, cols, order="F")
+
+
+def _kron_apply(p, q, m, shape):
+    return _fit(_kron_product(p, q, m), shape)
+
+
+def _apply_kron_right(m, p, q, shape):
+    """M (P ⊗ Q) = ((Pᵀ ⊗ Qᵀ) Mᵀ)ᵀ"""
+    return _fit(_kron_product(_as2d(p).T, _as2d(q).T, _as2d(m).T).T, shape)
+
+
+def _commute(mn_m, mn_n, m, shape):
+    """K_{m,n} M: reorder rows as vec(A) → vec(Aᵀ)."""
+    m2 = _as2d(m)
+    cols = m2.shape[1]
+    out = m2.reshape(mn_m, mn_n, cols, order="F").transpose(1, 0, 2).reshape(
+        mn_m * mn_n, cols, order="F")
+    return _fit(out, shape)
+
+
+def _commutation_matrix(m, n):
+    k = np.zeros((m * n, m * n))
+    idx = np.arange(m * n).reshape(m, n, order="F")
+    # row r of K picks the entry of vec(A) that lands at position r of vec(Aᵀ)
+    k[np.arange(m * n), idx.T.ravel(order="F")] = 1.0
+    return k
+
+
+def _transpose(a, shape):
+    a = np.asarray(a)
+    if a.ndim == 1:
+        return a[None, :]
+    if a.shape[0] == 1 and len(shape) == 1:
+        return a[0]
+    return a.T
+
+
+def _power(a, p):
+    if np.ndim(p) == 0 and float(p) == 2.0:
+        return a * a
+    return np.power(a, p)
+
+
+def _frob(a, b):
+    return np.vdot(np.asarray(a).ravel(), np.asarray(b).ravel())
+
+
+def _matrix_power(a, k):
+    if k < 0:
+        a, k = np.linalg.inv(a), -k
+    return np.linalg.matrix_power(a, k)
+
+
+def _add(*terms):
+    total = terms[0]
+    for t in terms[1:]:
+        total = total + t
+    return total
+
+
+@dataclass(frozen=True)
+class Op:
+    run: Callable
+    template: str  # Python source; {0}, {1}… are the arguments, {p0}… the parameters
+
+
+OPS: dict[str, Op] = {
+    "const": Op(lambda *, p0: p0, "{p0!r}"),
+    "input": Op(None, "{p0}"),
+    "add": Op(_add, "{args_plus}"),
+    "scale": Op(lambda c, x: c * x, "{0} * {1}"),
+    "matmul": Op(lambda a, b, *, p0: _matmul(a, b, p0), "_matmul({0}, {1}, {p0!r})"),
+    "diag_left": Op(lambda v, m, *, p0: _diag_left(v, m, p0), "_diag_left({0}, {1}, {p0!r})"),
+    "diag_right": Op(lambda m, v, *, p0: _diag_right(m, v, p0), "_diag_right({0}, {1}, {p0!r})"),
+    "kron_apply": Op(lambda p, q, m, *, p0: _kron_apply(p, q, m, p0),
+                     "_kron_apply({0}, {1}, {2}, {p0!r})"),
+    "kron_right": Op(lambda m, p, q, *, p0: _apply_kron_right(m, p, q, p0),
+                     "_apply_kron_right({0}, {1}, {2}, {p0!r})"),
+    "commute": Op(lambda m, *, p0, p1, p2: _commute(p0, p1, m, p2),
+                  "_commute({p0}, {p1}, {0}, {p2!r})"),
+    "had": Op(lambda a, b: a * b, "{0} * {1}"),
+    "div": Op(lambda a, b: a / b, "{0} / {1}"),
+    "pow": Op(_power, "_power({0}, {1})"),
+    "matpow": Op(lambda a, *, p0: _matrix_power(a, p0), "_matrix_power({0}, {p0})"),
+    "transpose": Op(lambda a, *, p0: _transpose(a, p0), "_transpose({0}, {p0!r})"),
+    "frob": Op(_frob, "_frob({0}, {1})"),
+    "fill": Op(lambda c, *, p0: np.full(p0, c), "np.full({p0!r}, {0})"),
+    "eye": Op(lambda *, p0: np.eye(p0), "np.eye({p0})"),
+    "ones": Op(lambda *, p0: np.ones(p0), "np.ones({p0!r})"),
+    "zeros": Op(lambda *, p0: np.zeros(p0), "np.zeros({p0!r})"),
+    "commutation": Op(lambda *, p0, p1: _commutation_matrix(p0, p1),
+                      "_commutation_matrix({p0}, {p1})"),
+    "reshape": Op(lambda a, *, p0: np.reshape(a, p0, order="F"),
+                  "np.reshape({0}, {p0!r}, order='F')"),
+}
+for _name, _entry in ENTRYWISE.items():
+    OPS["f_" + _name] = Op(_entry.numpy, f"_f_{_name}({{0}})")
+for _name, _entry in STRUCTURAL.items():
+    OPS["c_" + _name] = Op(_entry.numpy, f"_c_{_name}({{args}})")
+
+
+# ---------------------------------------------------------------- the plan
+
+@dataclass
+class Step:
+    op: str
+    args: tuple  # slot numbers
+    params: tuple = ()
+    node: Node | None = None
+
+
+@dataclass
+class Plan:
+    inputs: dict  # variable name -> slot
+    steps: list  # Step per slot (inputs first, as 'input' steps)
+    outputs: dict  # output name -> slot
+    free_after: dict = field(default_factory=dict)  # step index -> slots whose last use it is
+
+
+def _concrete(shape) -> tuple:
+    for d in shape:
+        if not isinstance(d, int):
+            raise EvaluationError(f"dimension '{d}' has no size: give it with --dim {d}=N or "
+                                  "through the inputs' shapes")
+    return tuple(shape)
+
+
+class _Compiler:
+    def __init__(self):
+        self.slots: dict[Node, int] = {}
+        self.steps: list[Step] = []
+        self.inputs: dict[str, int] = {}
+        self.uses: dict[Node, int] = {}
+
+    def count_uses(self, roots):
+        for root in roots:
+            for node in walk(root):
+                for c in node.children:
+                    self.uses[c] = self.uses.get(c, 0) + 1
+
+    def emit(self, op: str, args: tuple, params: tuple = (), node: Node | None = None) -> int:
+        self.steps.append(Step(op, args, params, node))
+        return len(self.steps) - 1
+
+    def slot(self, node: Node) -> int:
+        if node in self.slots:
+            return self.slots[node]
+        s = self.lower(node)
+        self.slots[node] = s
+        return s
+
+    # -- product chains
+    def chain_factors(self, node: Node) -> list[Node]:
+        """Factors of a matrix-product chain; an inner product used elsewhere stays whole
+        so that its value is shared."""
+        if isinstance(node, MatMul):
+            out = []
+            for side in (node.left, node.right):
+                if isinstance(side, MatMul) and self.uses.get(side, 0) <= 1 \
+                        and side not in self.slots:
+                    out.extend(self.chain_factors(side))
+                else:
+                    out.append(side)
+            return out
+        return [node]
+
+    def lower_chain(self, node: MatMul) -> int:
+        factors = self.chain_factors(node)
+        dims = [as_matrix(_concrete(f.shape)) for f in factors]
+        is_diag = [isinstance(f, Call) and f.name == "Diag" for f in factors]
+        order = _best_order(dims, is_diag)
+        return self.emit_order(order, factors, is_diag, node)
+
+    def emit_order(self, order, factors, is_diag, node) -> int:
+        def build(tree):
+            """tree: int (factor index) or (left, right); returns (slot, rows, cols, kind)."""
+            if isinstance(tree, int):
+                f = factors[tree]
+                r, c = as_matrix(_concrete(f.shape))
+                if is_diag[tree]:
+                    return self.slot(f.args[0]), r, c, "diag"
+                return self.slot(f), r, c, "dense"
+            ls, lr, _, lk = build(tree[0])
+            rs, _, rc, rk = build(tree[1])
+            shape = _shape2(lr, rc)
+            if lk == "diag" and rk == "diag":
+                return self.emit("had", (ls, rs)), lr, rc, "diag"
+            if lk == "diag":
+                return self.emit("diag_left", (ls, rs), (shape,)), lr, rc, "dense"
+            if rk == "diag":
+                return self.emit("diag_right", (ls, rs), (shape,)), lr, rc, "dense"
+            return self.emit("matmul", (ls, rs), (shape,)), lr, rc, "dense"
+
+        slot, r, c, kind = build(order)
+        if kind == "diag":
+            slot = self.emit("c_Diag", (slot,))
+        final_shape = _concrete(node.shape)
+        if self.steps[slot].op in ("matmul", "diag_left", "diag_right"):
+            self.steps[slot].params = (final_shape,)
+        return slot
+
+    # -- lowering one node
+    def lower(self, node: Node) -> int:
+        if isinstance(node, Var):
+            s = self.emit("input", (), (node.name,), node)
+            self.inputs[node.name] = s
+            return s
+        if isinstance(node, Num):
+            return self.emit("const", (), (float(node.value),), node)
+        if isinstance(node, Eye):
+            return self.emit("eye", (), (_concrete((node.n,))[0],), node)
+        if isinstance(node, Ones):
+            return self.emit("ones", (), (_concrete(node.shape),), node)
+        if isinstance(node, Zeros):
+            return self.emit("zeros", (), (_concrete(node.shape),), node)
+        if isinstance(node, Commutation):
+            m, n = _concrete((node.m, node.n))
+            return self.emit("commutation", (), (m, n), node)
+        if isinstance(node, Fill):
+            # Inside sums and entrywise products NumPy broadcasting does the filling.
+            return self.slot(node.value) if self._broadcast_ok(node) else \
+                self.emit("fill", (self.slot(node.value),), (_concrete(node.shape),), node)
+        if isinstance(node, Add):
+            return self.emit("add", tuple(self.slot(t) for t in node.terms), (), node)
+        if isinstance(node, Scale):
+            return self.emit("scale", (self.slot(node.factor), self.slot(node.operand)), (), node)
+        if isinstance(node, MatMul):
+            return self.lower_product(node)
+        if isinstance(node, Had):
+            return self.emit("had", (self.slot(node.left), self.slot(node.right)), (), node)
+        if isinstance(node, Div):
+            return self.emit("div", (self.slot(node.left), self.slot(node.right)), (), node)
+        if isinstance(node, Pow):
+            return self.emit("pow", (self.slot(node.base), self.slot(node.exponent)), (), node)
+        if isinstance(node, MatPow):
+            return self.emit("matpow", (self.slot(node.base),), (node.k,), node)
+        if isinstance(node, T):
+            return self.emit("transpose", (self.slot(node.operand),),
+                             (_concrete(node.shape),), node)
+        if isinstance(node, Func):
+            return self.emit("f_" + node.name, (self.slot(node.operand),), (), node)
+        if isinstance(node, Frob):
+            return self.emit("frob", (self.slot(node.left), self.slot(node.right)), (), node)
+        if isinstance(node, Reshape):
+            return self.emit("reshape", (self.slot(node.operand),), (_concrete(node.shape),),
+                             node)
+        if isinstance(node, Call):
+            return self.emit("c_" + node.name, tuple(self.slot(a) for a in node.args), (), node)
+        raise NotImplementedError(type(node).__name__)
+
+    def _broadcast_ok(self, node: Fill) -> bool:
+        return self._fill_context.get(node, False)
+
+    def lower_product(self, node: MatMul) -> int:
+        left, right = node.left, node.right
+        shape = _concrete(node.shape)
+        if isinstance(left, Call) and left.name == "kron":
+            p, q = left.args
+            return self.emit("kron_apply", (self.slot(p), self.slot(q), self.slot(right)),
+                             (shape,), node)
+        if isinstance(right, Call) and right.name == "kron":
+            p, q = right.args
+            return self.emit("kron_right", (self.slot(left), self.slot(p), self.slot(q)),
+                             (shape,), node)
+        if isinstance(left, Commutation):
+            m, n = _concrete((left.m, left.n))
+            return self.emit("commute", (self.slot(right),), (m, n, shape), node)
+        return self.lower_chain(node)
+
+
+def _shape2(r, c):
+    if c == 1:
+        return () if r == 1 else (r,)
+    return (r, c)
+
+
+def _best_order(dims: list, is_diag: list):
+    """Cheapest parenthesisation of a product chain (dynamic programming on flops);
+    a Diag factor multiplies by scaling rows or columns."""
+    n = len(dims)
+    if n == 1:
+        return 0
+    cost = {}
+    split = {}
+    kind = {}
+    for i in range(n):
+        cost[i, i] = 0
+        kind[i, i] = "diag" if is_diag[i] else "dense"
+    for length in range(2, n + 1):
+        for i in range(n - length + 1):
+            j = i + length - 1
+            best = None
+            for k in range(i, j):
+                lk, rk = kind[i, k], kind[k + 1, j]
+                rows, inner, cols = dims[i][0], dims[k][1], dims[j][1]
+                if lk == "diag" and rk == "diag":
+                    step = rows
+                elif lk == "diag" or rk == "diag":
+                    step = rows * cols
+                else:
+                    step = rows * inner * cols
+                total = cost[i, k] + cost[k + 1, j] + step
+                if best is None or total < best[0]:
+                    best = (total, k, "diag" if lk == rk == "diag" else "dense")
+            cost[i, j], split[i, j], kind[i, j] = best
+
+    def tree(i, j):
+        if i == j:
+            return i
+        k = split[i, j]
+        return (tree(i, k), tree(k + 1, j))
+
+    return tree(0, n - 1)
+
+
+def _fill_contexts(roots) -> dict:
+    """Fill nodes whose every use is an entrywise operation (so a scalar broadcasts)."""
+    ok: dict = {}
+    for root in roots:
+        for node in walk(root):
+            for c in node.children:
+                if isinstance(c, Fill):
+                    fine = isinstance(node, (Add, Had, Div))
+                    ok[c] = ok.get(c, True) and fine
+    return ok
+
+
+def compile_plan(outputs: dict[str, Node]) -> Plan:
+    compiler = _Compiler()
+    roots = list(outputs.values())
+    compiler.count_uses(roots)
+    compiler._fill_context = _fill_contexts(roots)
+    out_slots = {name: compiler.slot(node) for name, node in outputs.items()}
+    plan = Plan(compiler.inputs, compiler.steps, out_slots)
+    last_use: dict[int, int] = {}
+    for i, step in enumerate(plan.steps):
+        for a in step.args:
+            last_use[a] = i
+    keep = set(out_slots.values())
+    for slot, i in last_use.items():
+        if slot not in keep:
+            plan.free_after.setdefault(i, []).append(slot)
+    return plan
+
+
+def _run_step(step: Step, values: list):
+    op = OPS[step.op]
+    args = [values[a] for a in step.args]
+    kwargs = {f"p{i}": p for i, p in enumerate(step.params)}
+    return op.run(*args, **kwargs)
+
+
+def run_plan(plan: Plan, arrays: dict) -> dict:
+    values: list = [None] * len(plan.steps)
+    with np.errstate(all="ignore"):
+        for i, step in enumerate(plan.steps):
+            if step.op == "input":
+                values[i] = arrays[step.params[0]]
+            else:
+                try:
+                    values[i] = _run_step(step, values)
+                except np.linalg.LinAlgError as exc:
+                    raise EvaluationError(f"evaluation failed: {exc} (a singular matrix?)") \
+                        from None
+            for slot in plan.free_after.get(i, ()):
+                values[slot] = None
+    return {name: np.asarray(values[slot], dtype=float) for name, slot in plan.outputs.items()}
+
+
+def evaluate(outputs: dict[str, Node], arrays: dict) -> dict:
+    """Evaluate named expressions on NumPy arrays (keyed by variable name)."""
+    return run_plan(compile_plan(outputs), arrays)

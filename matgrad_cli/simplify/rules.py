@@ -1,0 +1,242 @@
+"""The rewrite rules, each named after the identity it applies (SymPy strategies style).
+
+A rule takes a node whose children are already simplified and returns a new node, or
+None when it does not apply. The driver (driver.py) runs them to a fixed point.
+"""
+from __future__ import annotations
+
+from fractions import Fraction
+
+from .. import algebra as alg
+from ..ir import (Add, Call, Commutation, Div, Eye, Fill, Frob, Func, Had, MatMul, Node, Num,
+                  Ones, Pow, Scale, T, Zeros)
+
+
+def _is_call(node: Node, name: str) -> bool:
+    return isinstance(node, Call) and node.name == name
+
+
+def _vec_operand(node: Node) -> Node | None:
+    """D when node is vec(D) (a vector counts as its own vec)."""
+    if _is_call(node, "vec"):
+        return node.args[0]
+    return None
+
+
+# ---------------------------------------------------------------- transposes to the leaves
+
+def transpose_of_product(node: Node):
+    """(A B)ᵀ = Bᵀ Aᵀ"""
+    if isinstance(node, T) and isinstance(node.operand, MatMul):
+        inner = node.operand
+        return alg.matmul(alg.transpose(inner.right), alg.transpose(inner.left))
+    return None
+
+
+def transpose_of_sum(node: Node):
+    """(A + B)ᵀ = Aᵀ + Bᵀ"""
+    if isinstance(node, T) and isinstance(node.operand, Add):
+        return alg.add(*[alg.transpose(t) for t in node.operand.terms])
+    return None
+
+
+def transpose_of_entrywise(node: Node):
+    """f(A)ᵀ = f(Aᵀ), (A ⊙ B)ᵀ = Aᵀ ⊙ Bᵀ, (A ./ B)ᵀ = Aᵀ ./ Bᵀ, (A.^p)ᵀ = (Aᵀ).^p"""
+    if not isinstance(node, T):
+        return None
+    inner = node.operand
+    if isinstance(inner, Func):
+        return alg.func(inner.name, alg.transpose(inner.operand))
+    if isinstance(inner, Had):
+        return alg.had(alg.transpose(inner.left), alg.transpose(inner.right))
+    if isinstance(inner, Div):
+        return alg.div(alg.transpose(inner.left), alg.transpose(inner.right))
+    if isinstance(inner, Pow):
+        return alg.power(alg.transpose(inner.base), inner.exponent)
+    return None
+
+
+def transpose_of_symmetric(node: Node):
+    """Diag(v)ᵀ = Diag(v), (A ⊗ B)ᵀ = Aᵀ ⊗ Bᵀ, K_{m,n}ᵀ = K_{n,m}, (Aᵀ)⁻ᵀ… = inv(A)ᵀ kept"""
+    if not isinstance(node, T):
+        return None
+    inner = node.operand
+    if _is_call(inner, "Diag"):
+        return inner
+    if _is_call(inner, "kron"):
+        return alg.kron(alg.transpose(inner.args[0]), alg.transpose(inner.args[1]))
+    if isinstance(inner, Commutation):
+        return Commutation(inner.n, inner.m)
+    if _is_call(inner, "inv") and isinstance(inner.args[0], T):
+        return alg.call("inv", inner.args[0].operand)
+    return None
+
+
+# ---------------------------------------------------------------- sums
+
+def collect_like_terms(node: Node):
+    """a X + b X = (a + b) X"""
+    if not isinstance(node, Add):
+        return None
+    order: list[Node | None] = []
+    coefficients: dict = {}
+    for term in node.terms:
+        coef, rest = alg.split_coefficient(term)
+        key = rest
+        if key not in coefficients:
+            order.append(key)
+            coefficients[key] = Fraction(0)
+        coefficients[key] += coef
+    if len(order) == len(node.terms):
+        return None
+    terms = []
+    for key in order:
+        coef = coefficients[key]
+        if coef == 0:
+            continue
+        terms.append(Num(coef) if key is None else alg.scale(Num(coef), key))
+    if not terms:
+        return alg.zeros(node.shape)
+    return alg.add(*terms)
+
+
+def sum_of_diagonals(node: Node):
+    """Diag(a) + Diag(b) = Diag(a + b)"""
+    if not isinstance(node, Add):
+        return None
+    diags = [t for t in node.terms if _is_call(alg.split_coefficient(t)[1], "Diag")]
+    if len(diags) < 2:
+        return None
+    merged = alg.add(*[alg.scale(Num(c), d.args[0]) for c, d in
+                       (alg.split_coefficient(t) for t in diags)])
+    others = [t for t in node.terms if t not in diags]
+    return alg.add(alg.diag_matrix(merged), *others)
+
+
+# ---------------------------------------------------------------- products with vec / Diag
+
+def kron_vec_product(node: Node):
+    """(P ⊗ Q) vec(D) = vec(Q D Pᵀ)"""
+    if isinstance(node, MatMul) and _is_call(node.left, "kron"):
+        d = _vec_operand(node.right)
+        if d is not None:
+            p, q = node.left.args
+            return alg.vec(alg.matmul(alg.matmul(q, d), alg.transpose(p)))
+        # (bᵀ ⊗ I) v and (I ⊗ A) v with v a plain vector: D = v as a column
+        p, q = node.left.args
+        v = node.right
+        if len(v.shape) == 1 and isinstance(p, Eye) and p.n == 1:
+            return alg.matmul(q, v)
+    return None
+
+
+def diag_vec_product(node: Node):
+    """Diag(vec D) vec(E) = vec(D ⊙ E);  Diag(d) e = d ⊙ e"""
+    if isinstance(node, MatMul) and _is_call(node.left, "Diag"):
+        d = node.left.args[0]
+        e = node.right
+        if len(e.shape) == 1:
+            inner_d, inner_e = _vec_operand(d), _vec_operand(e)
+            if inner_d is not None and inner_e is not None and inner_d.shape == inner_e.shape:
+                return alg.vec(alg.had(inner_d, inner_e))
+            return alg.had(d, e)
+    return None
+
+
+def commutation_vec_product(node: Node):
+    """K_{m,n} vec(D) = vec(Dᵀ)"""
+    if isinstance(node, MatMul) and isinstance(node.left, Commutation):
+        d = _vec_operand(node.right)
+        if d is not None:
+            return alg.vec(alg.transpose(d))
+    return None
+
+
+def vec_inner_product(node: Node):
+    """vec(A)ᵀ vec(B) = A : B"""
+    if isinstance(node, MatMul) and isinstance(node.left, T):
+        a, b = _vec_operand(node.left.operand), _vec_operand(node.right)
+        if a is not None and b is not None and a.shape == b.shape:
+            return alg.frob(a, b)
+    return None
+
+
+def ones_inner_product(node: Node):
+    """𝟏ᵀ vec(D) = sum(D)"""
+    if isinstance(node, MatMul) and isinstance(node.left, T) and isinstance(node.left.operand,
+                                                                            Ones):
+        d = _vec_operand(node.right)
+        if d is not None:
+            return alg.call("sum", d)
+        if len(node.right.shape) == 1:
+            return alg.call("sum", node.right)
+    return None
+
+
+def product_of_diagonals(node: Node):
+    """Diag(a) Diag(b) = Diag(a ⊙ b)"""
+    if isinstance(node, MatMul) and _is_call(node.left, "Diag") and _is_call(node.right,
+                                                                             "Diag"):
+        return alg.diag_matrix(alg.had(node.left.args[0], node.right.args[0]))
+    if isinstance(node, MatMul) and isinstance(node.left, MatMul) and _is_call(
+            node.left.right, "Diag") and _is_call(node.right, "Diag"):
+        inner = alg.diag_matrix(alg.had(node.left.right.args[0], node.right.args[0]))
+        return alg.matmul(node.left.left, inner)
+    return None
+
+
+def frobenius_with_identity(node: Node):
+    """I : X = tr(X);  𝟏 : X = sum(X);  (c 𝟏) : X = c sum(X)"""
+    if not isinstance(node, Frob):
+        return None
+    a, b = node.left, node.right
+    for x, y in ((a, b), (b, a)):
+        if isinstance(x, Eye):
+            return alg.call("tr", y)
+        if isinstance(x, Ones):
+            return alg.call("sum", y)
+        if isinstance(x, Fill):
+            return alg.scale(x.value, alg.call("sum", y))
+    return None
+
+
+def diag_of_Diag(node: Node):
+    """diag(Diag(v)) = v"""
+    if _is_call(node, "diag") and _is_call(node.args[0], "Diag"):
+        return node.args[0].args[0]
+    return None
+
+
+def vec_of_vector(node: Node):
+    """vec(v) = v for a vector"""
+    if _is_call(node, "vec") and len(node.args[0].shape) < 2:
+        return node.args[0]
+    return None
+
+
+def zero_products(node: Node):
+    """0 X = 0 (products with a zero operand built before the operand became zero)"""
+    if isinstance(node, (MatMul, Had, Frob)) and any(
+            isinstance(c, Zeros) or (isinstance(c, Num) and c.value == 0) for c in node.children):
+        return alg.zeros(node.shape)
+    return None
+
+
+RULES = [
+    zero_products,
+    transpose_of_product,
+    transpose_of_sum,
+    transpose_of_entrywise,
+    transpose_of_symmetric,
+    collect_like_terms,
+    sum_of_diagonals,
+    kron_vec_product,
+    diag_vec_product,
+    commutation_vec_product,
+    vec_inner_product,
+    ones_inner_product,
+    product_of_diagonals,
+    frobenius_with_identity,
+    diag_of_Diag,
+    vec_of_vector,
+]
