@@ -190,7 +190,10 @@ def _concrete(shape) -> tuple:
 
 
 class _Compiler:
-    def __init__(self):
+    def __init__(self, symbolic: bool = False):
+        # symbolic: sizes stay names (for generated code); chain orders are then chosen
+        # as if every open size were _TYPICAL_SIZE.
+        self.symbolic = symbolic
         self.slots: dict[Node, int] = {}
         self.steps: list[Step] = []
         self.inputs: dict[str, int] = {}
@@ -201,6 +204,9 @@ class _Compiler:
             for node in walk(root):
                 for c in node.children:
                     self.uses[c] = self.uses.get(c, 0) + 1
+
+    def sizes(self, shape) -> tuple:
+        return tuple(shape) if self.symbolic else _concrete(shape)
 
     def emit(self, op: str, args: tuple, params: tuple = (), node: Node | None = None) -> int:
         self.steps.append(Step(op, args, params, node))
@@ -230,7 +236,7 @@ class _Compiler:
 
     def lower_chain(self, node: MatMul) -> int:
         factors = self.chain_factors(node)
-        dims = [as_matrix(_concrete(f.shape)) for f in factors]
+        dims = [as_matrix(_typical(f.shape)) for f in factors]
         is_diag = [isinstance(f, Call) and f.name == "Diag" for f in factors]
         order = _best_order(dims, is_diag)
         return self.emit_order(order, factors, is_diag, node)
@@ -240,7 +246,7 @@ class _Compiler:
             """tree: int (factor index) or (left, right); returns (slot, rows, cols, kind)."""
             if isinstance(tree, int):
                 f = factors[tree]
-                r, c = as_matrix(_concrete(f.shape))
+                r, c = as_matrix(self.sizes(f.shape))
                 if is_diag[tree]:
                     return self.slot(f.args[0]), r, c, "diag"
                 return self.slot(f), r, c, "dense"
@@ -258,7 +264,7 @@ class _Compiler:
         slot, r, c, kind = build(order)
         if kind == "diag":
             slot = self.emit("c_Diag", (slot,))
-        final_shape = _concrete(node.shape)
+        final_shape = self.sizes(node.shape)
         if self.steps[slot].op in ("matmul", "diag_left", "diag_right"):
             self.steps[slot].params = (final_shape,)
         return slot
@@ -272,18 +278,18 @@ class _Compiler:
         if isinstance(node, Num):
             return self.emit("const", (), (float(node.value),), node)
         if isinstance(node, Eye):
-            return self.emit("eye", (), (_concrete((node.n,))[0],), node)
+            return self.emit("eye", (), (self.sizes((node.n,))[0],), node)
         if isinstance(node, Ones):
-            return self.emit("ones", (), (_concrete(node.shape),), node)
+            return self.emit("ones", (), (self.sizes(node.shape),), node)
         if isinstance(node, Zeros):
-            return self.emit("zeros", (), (_concrete(node.shape),), node)
+            return self.emit("zeros", (), (self.sizes(node.shape),), node)
         if isinstance(node, Commutation):
-            m, n = _concrete((node.m, node.n))
+            m, n = self.sizes((node.m, node.n))
             return self.emit("commutation", (), (m, n), node)
         if isinstance(node, Fill):
             # Inside sums and entrywise products NumPy broadcasting does the filling.
             return self.slot(node.value) if self._broadcast_ok(node) else \
-                self.emit("fill", (self.slot(node.value),), (_concrete(node.shape),), node)
+                self.emit("fill", (self.slot(node.value),), (self.sizes(node.shape),), node)
         if isinstance(node, Add):
             return self.emit("add", tuple(self.slot(t) for t in node.terms), (), node)
         if isinstance(node, Scale):
@@ -300,13 +306,13 @@ class _Compiler:
             return self.emit("matpow", (self.slot(node.base),), (node.k,), node)
         if isinstance(node, T):
             return self.emit("transpose", (self.slot(node.operand),),
-                             (_concrete(node.shape),), node)
+                             (self.sizes(node.shape),), node)
         if isinstance(node, Func):
             return self.emit("f_" + node.name, (self.slot(node.operand),), (), node)
         if isinstance(node, Frob):
             return self.emit("frob", (self.slot(node.left), self.slot(node.right)), (), node)
         if isinstance(node, Reshape):
-            return self.emit("reshape", (self.slot(node.operand),), (_concrete(node.shape),),
+            return self.emit("reshape", (self.slot(node.operand),), (self.sizes(node.shape),),
                              node)
         if isinstance(node, Call):
             return self.emit("c_" + node.name, tuple(self.slot(a) for a in node.args), (), node)
@@ -317,7 +323,7 @@ class _Compiler:
 
     def lower_product(self, node: MatMul) -> int:
         left, right = node.left, node.right
-        shape = _concrete(node.shape)
+        shape = self.sizes(node.shape)
         if isinstance(left, Call) and left.name == "kron":
             p, q = left.args
             return self.emit("kron_apply", (self.slot(p), self.slot(q), self.slot(right)),
@@ -327,9 +333,26 @@ class _Compiler:
             return self.emit("kron_right", (self.slot(left), self.slot(p), self.slot(q)),
                              (shape,), node)
         if isinstance(left, Commutation):
-            m, n = _concrete((left.m, left.n))
+            m, n = self.sizes((left.m, left.n))
             return self.emit("commute", (self.slot(right),), (m, n, shape), node)
         return self.lower_chain(node)
+
+
+_TYPICAL_SIZE = 100
+
+
+def _typical(shape) -> tuple:
+    """Sizes for choosing a chain order: the real ones, or a typical one per open name."""
+    out = []
+    for d in shape:
+        if isinstance(d, int):
+            out.append(d)
+        else:
+            size = 1
+            for part in str(d).split("*"):
+                size *= int(part) if part.isdigit() else _TYPICAL_SIZE
+            out.append(size)
+    return tuple(out)
 
 
 def _shape2(r, c):
@@ -389,8 +412,8 @@ def _fill_contexts(roots) -> dict:
     return ok
 
 
-def compile_plan(outputs: dict[str, Node]) -> Plan:
-    compiler = _Compiler()
+def compile_plan(outputs: dict[str, Node], symbolic: bool = False) -> Plan:
+    compiler = _Compiler(symbolic)
     roots = list(outputs.values())
     compiler.count_uses(roots)
     compiler._fill_context = _fill_contexts(roots)

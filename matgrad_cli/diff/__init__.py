@@ -68,6 +68,7 @@ def hessian(f: Node, name: str, shape: tuple) -> Node:
 def conditions(f: Node, names: set[str]) -> list[Condition]:
     """Where the derivative w.r.t. ``names`` may not exist: kinks, log/sqrt domains,
     singular matrices, zero norms — for the operations the derivative passes through."""
+    f = prepare(f)
     dep = dependents(f, names)
     found: list[Condition] = []
     for node in walk(f):

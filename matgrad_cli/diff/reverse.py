@@ -97,10 +97,10 @@ def _transpose(node: T, G):
     return (alg.transpose(G),)
 
 
-@vjp(Func, "G : d f(X) = G ⊙ f′(X) : dX")
+@vjp(Func, "G : d f(X) = f′(X) ⊙ G : dX")
 def _func(node: Func, G):
     derivative = ENTRYWISE[node.name].derivative(node.operand, node)
-    return (alg.had(G, derivative),)
+    return (alg.had(derivative, G),)
 
 
 @vjp(Fill, "G : (dc 𝟏) = sum(G) dc")
@@ -244,12 +244,16 @@ def gradients(f: Node, variables: dict[str, tuple], trace: list | None = None) -
         raise ValueError("gradients() needs a scalar f")
     names = set(variables)
     dep = dependents(f, names)
-    adjoints: dict[Node, list[Node]] = {f: [alg.ONE]}
+    order = _topological(f)
+    position = {node: i for i, node in enumerate(order)}
+    # adjoint contributions, tagged with the contributing parent's position so that a sum
+    # of them reads in the order of f's own terms (left subtree first)
+    adjoints: dict[Node, list[tuple[int, Node]]] = {f: [(0, alg.ONE)]}
     result: dict[str, Node] = {}
-    for node in reversed(_topological(f)):
+    for node in reversed(order):
         if node not in adjoints or node not in dep:
             continue
-        G = alg.add(*adjoints.pop(node))
+        G = alg.add(*[g for _, g in sorted(adjoints.pop(node), key=lambda pair: pair[0])])
         if trace is not None:
             trace.append((node, G))
         if isinstance(node, Var):
@@ -260,7 +264,7 @@ def gradients(f: Node, variables: dict[str, tuple], trace: list | None = None) -
             raise NotImplementedError(f"no gradient rule for {type(node).__name__}")
         for child, adjoint in zip(node.children, rule(node, G)):
             if child in dep and adjoint is not None:
-                adjoints.setdefault(child, []).append(adjoint)
+                adjoints.setdefault(child, []).append((position[node], adjoint))
     for name, shape in variables.items():
         if name not in result:
             result[name] = alg.zeros(shape)

@@ -40,19 +40,41 @@ def transpose_of_sum(node: Node):
     return None
 
 
-def transpose_of_entrywise(node: Node):
-    """f(A)ᵀ = f(Aᵀ), (A ⊙ B)ᵀ = Aᵀ ⊙ Bᵀ, (A ./ B)ᵀ = Aᵀ ./ Bᵀ, (A.^p)ᵀ = (Aᵀ).^p"""
-    if not isinstance(node, T):
-        return None
-    inner = node.operand
-    if isinstance(inner, Func):
-        return alg.func(inner.name, alg.transpose(inner.operand))
-    if isinstance(inner, Had):
-        return alg.had(alg.transpose(inner.left), alg.transpose(inner.right))
-    if isinstance(inner, Div):
-        return alg.div(alg.transpose(inner.left), alg.transpose(inner.right))
-    if isinstance(inner, Pow):
-        return alg.power(alg.transpose(inner.base), inner.exponent)
+def transposed(node: Node) -> Node:
+    """Nᵀ with the transpose pushed through products, sums and symmetric constants."""
+    if isinstance(node, MatMul):
+        return alg.matmul(transposed(node.right), transposed(node.left))
+    if isinstance(node, Add):
+        return alg.add(*[transposed(t) for t in node.terms])
+    if isinstance(node, Scale):
+        return alg.scale(node.factor, transposed(node.operand))
+    if isinstance(node, (Func, Had, Div, Pow)) and is_symmetric(node):
+        return node
+    if _is_call(node, "Diag"):
+        return node
+    return alg.transpose(node)
+
+
+def is_symmetric(node: Node) -> bool:
+    """Structurally symmetric: Aᵀ A, A + Aᵀ, I, Diag(v), f(S) for symmetric S …"""
+    if len(node.shape) != 2 or node.shape[0] != node.shape[1]:
+        return False
+    if isinstance(node, Func):
+        return is_symmetric(node.operand)
+    if isinstance(node, (Had, Div)):
+        return is_symmetric(node.left) and is_symmetric(node.right)
+    if isinstance(node, Pow):
+        return is_symmetric(node.base)
+    if isinstance(node, (Eye, Ones)) or _is_call(node, "Diag"):
+        return True
+    return transposed(node) == node
+
+
+def transpose_of_symmetric_entrywise(node: Node):
+    """f(S)ᵀ = f(S), (S ⊙ R)ᵀ = S ⊙ R for symmetric S, R (e.g. sign(PᵀP − I)ᵀ)"""
+    if isinstance(node, T) and isinstance(node.operand, (Func, Had, Div, Pow)) \
+            and is_symmetric(node.operand):
+        return node.operand
     return None
 
 
@@ -226,7 +248,7 @@ RULES = [
     zero_products,
     transpose_of_product,
     transpose_of_sum,
-    transpose_of_entrywise,
+    transpose_of_symmetric_entrywise,
     transpose_of_symmetric,
     collect_like_terms,
     sum_of_diagonals,

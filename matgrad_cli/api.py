@@ -1,0 +1,152 @@
+"""The public Python API: parse, derive, evaluate.
+
+Nothing here imports NumPy at module level: ``derive`` stays light, and only evaluation
+pulls NumPy in.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from . import diff
+from .errors import UsageError
+from .ir import Node, Program
+from .shapes import parse_program
+from .simplify import simplify
+
+
+def parse(source: str, shapes: dict | None = None, dims: dict | None = None,
+          array_shapes: dict | None = None) -> Program:
+    """Parse and shape-check an input (definitions and a final expression)."""
+    return parse_program(source, shapes, dims, array_shapes)
+
+
+@dataclass
+class Derivation:
+    """What derive computes for one program: per variable, the simplified derivative in
+    the matrix form of SPEC §4 (and the Hessian for order 2), plus where it is valid."""
+
+    program: Program
+    wrt: list
+    order: int
+    derivatives: dict = field(default_factory=dict)  # name -> Node
+    hessians: dict = field(default_factory=dict)  # name -> Node
+    conditions: list = field(default_factory=list)  # diff.Condition
+
+    def kind(self, name: str) -> str:
+        """'gradient', 'derivative' (w.r.t. a scalar, shaped like f), 'jacobian' (2 axes)
+        or 'vec' (the Magnus–Neudecker form of a 3- or 4-axis derivative)."""
+        f_shape = self.program.expr.shape
+        x_shape = self.program.variables[name]
+        if f_shape == ():
+            return "gradient"
+        if x_shape == ():
+            return "derivative"
+        if len(f_shape) + len(x_shape) == 2:
+            return "jacobian"
+        return "vec"
+
+
+def check_wrt(program: Program, wrt: list[str]) -> None:
+    if not wrt:
+        raise UsageError("give at least one --wrt variable")
+    for name in wrt:
+        if name not in program.variables:
+            if name in program.definitions:
+                raise UsageError(f"--wrt {name}: '{name}' is a definition, not a variable; "
+                                 "differentiate with respect to the variables it uses")
+            known = ", ".join(sorted(program.variables)) or "none"
+            raise UsageError(f"--wrt {name}: the expression has no variable '{name}' "
+                             f"(its variables: {known})")
+    if len(set(wrt)) != len(wrt):
+        raise UsageError("a --wrt variable is given twice")
+
+
+def derive(program: Program, wrt: list[str], order: int = 1) -> Derivation:
+    check_wrt(program, wrt)
+    f = program.expr
+    if order not in (1, 2):
+        raise UsageError("--order must be 1 or 2")
+    if order == 2 and f.shape != ():
+        raise UsageError("--order 2 needs a scalar f (the Hessian of a non-scalar f has more "
+                         "than two axes)")
+    result = Derivation(program, list(wrt), order)
+    if f.shape == ():
+        grads = diff.all_gradients(f, {name: program.variables[name] for name in wrt})
+        for name in wrt:
+            result.derivatives[name] = simplify(grads[name])
+    else:
+        for name in wrt:
+            result.derivatives[name] = simplify(
+                diff.derivative(f, name, program.variables[name]))
+    if order == 2:
+        for name in wrt:
+            shape = program.variables[name]
+            result.hessians[name] = simplify(diff.jacobian(result.derivatives[name], name,
+                                                           shape))
+    result.conditions = diff.conditions(f, set(wrt))
+    return result
+
+
+def output_arrays(derivation: Derivation) -> dict[str, Node]:
+    """The expressions ``eval`` computes, keyed by their names in OUT.npz."""
+    outputs = {"value": derivation.program.expr}
+    for name, node in derivation.derivatives.items():
+        outputs[f"grad_{name}"] = node
+    for name, node in derivation.hessians.items():
+        outputs[f"hess_{name}"] = node
+    return outputs
+
+
+def reshape_outputs(derivation: Derivation, values: dict) -> dict:
+    """Matrix forms → the NumPy shapes of SPEC §4 (f.shape + X.shape; X.shape + X.shape)."""
+    import numpy as np
+
+    f_shape = np.shape(values["value"])
+    out = {"value": values["value"]}
+    for name in derivation.derivatives:
+        x_shape = _numeric_shape(derivation.program.variables[name])
+        out[f"grad_{name}"] = np.reshape(values[f"grad_{name}"], f_shape + x_shape, order="F")
+    for name in derivation.hessians:
+        x_shape = _numeric_shape(derivation.program.variables[name])
+        out[f"hess_{name}"] = np.reshape(values[f"hess_{name}"], x_shape + x_shape, order="F")
+    return out
+
+
+def _numeric_shape(shape) -> tuple:
+    return tuple(int(d) for d in shape)
+
+
+def evaluate(derivation: Derivation, arrays: dict) -> dict:
+    """Value, gradients (and Hessians) on NumPy arrays, shaped as SPEC §4."""
+    from .evaluate import evaluate as run
+
+    return reshape_outputs(derivation, run(output_arrays(derivation), arrays))
+
+
+def compile_derivatives(expr: str, wrt: list[str], order: int = 1,
+                        shapes: dict | None = None):
+    """Do the symbolic work once; return ``fn(**arrays) -> dict`` of value, ``grad_<X>``
+    and (order 2) ``hess_<X>``, shaped as SPEC §4. ``shapes`` maps names to NumPy shapes."""
+    from .evaluate import compile_plan, run_plan
+
+    compiled: dict = {}
+
+    def build(array_shapes: dict):
+        key = tuple(sorted(array_shapes.items()))
+        if key not in compiled:
+            derivation = derive(parse(expr, array_shapes=array_shapes), wrt, order)
+            compiled[key] = derivation, compile_plan(output_arrays(derivation))
+        return compiled[key]
+
+    if shapes is not None:
+        build({k: tuple(v) for k, v in shapes.items()})
+
+    def fn(**arrays):
+        import numpy as np
+
+        arrays = {k: np.asarray(v, dtype=float) for k, v in arrays.items()}
+        derivation, plan = build({k: v.shape for k, v in arrays.items()})
+        return reshape_outputs(derivation, run_plan(plan, arrays))
+
+    return fn
+

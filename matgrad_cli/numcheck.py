@@ -1,0 +1,123 @@
+"""Numerical checks of symbolic derivatives: central finite differences at a point, and
+the kink warnings of ``eval``.
+
+The error reported is max|D − D_fd| / (max|D_fd| + 1e-6·(1 + max|f|)): relative where the
+derivative is sizeable, absolute (scaled to f) where it is near zero, so an exactly zero
+derivative does not fail on rounding noise. TOLERANCE is far above the error of a central
+difference with a step of 6e-6·max(1, |x|) on well-scaled inputs (about 1e-9) and far
+below the error of a wrong formula (order 1).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from .api import Derivation, output_arrays
+from .evaluate import compile_plan, evaluate, run_plan
+from .functions import ENTRYWISE
+from .ir import Call, Func, walk
+
+TOLERANCE = 1e-4
+_STEP = 6e-6
+_MAX_COORDINATES = 64  # above this many entries, check random directions instead
+_DIRECTIONS = 24
+
+
+@dataclass(frozen=True)
+class CheckResult:
+    output: str  # grad_x / hess_x
+    error: float
+    checked: str  # "all 12 entries" / "24 random directions"
+
+    @property
+    def ok(self) -> bool:
+        return bool(self.error <= TOLERANCE)
+
+
+def _directions(shape, rng):
+    size = int(np.prod(shape)) if shape else 1
+    if size <= _MAX_COORDINATES:
+        for i in range(size):
+            e = np.zeros(size)
+            e[i] = 1.0
+            yield e.reshape(shape, order="F"), "coordinate"
+    else:
+        for _ in range(_DIRECTIONS):
+            v = rng.standard_normal(size)
+            yield (v / np.linalg.norm(v)).reshape(shape, order="F"), "direction"
+
+
+def _central(fn, arrays, name, direction):
+    x = arrays[name]
+    h = _STEP * max(1.0, float(np.max(np.abs(x))) if np.size(x) else 1.0)
+    plus = fn({**arrays, name: x + h * direction})
+    minus = fn({**arrays, name: x - h * direction})
+    return (plus - minus) / (2 * h)
+
+
+def check(derivation: Derivation, arrays: dict, values: dict, seed: int = 0) -> list[CheckResult]:
+    """Compare every evaluated derivative in ``values`` with central differences."""
+    rng = np.random.default_rng(seed)
+    f_plan = compile_plan({"value": derivation.program.expr})
+    f_value = np.asarray(values["value"])
+    floor = 1e-6 * (1.0 + float(np.max(np.abs(f_value))) if f_value.size else 1.0)
+    results = []
+    for name in derivation.wrt:
+        x_shape = np.shape(arrays[name])
+        targets = [("grad_" + name, lambda a: run_plan(f_plan, a)["value"],
+                    values["grad_" + name], f_value.shape)]
+        if derivation.order == 2:
+            g_plan = compile_plan({"g": output_arrays(derivation)["grad_" + name]})
+            grad_shape = tuple(int(d) for d in derivation.program.variables[name])
+
+            def gradient(a, plan=g_plan, shape=grad_shape):
+                return np.reshape(run_plan(plan, a)["g"], shape, order="F")
+
+            targets.append(("hess_" + name, gradient, values["hess_" + name], x_shape))
+        for output, fn, symbolic, out_shape in targets:
+            sym = np.reshape(symbolic, (int(np.prod(out_shape)), -1), order="F")
+            worst, scale, kind = 0.0, 0.0, "coordinate"
+            count = 0
+            for direction, kind in _directions(x_shape, rng):
+                fd = np.ravel(_central(fn, arrays, name, direction), order="F")
+                predicted = sym @ np.ravel(direction, order="F")
+                worst = max(worst, float(np.max(np.abs(predicted - fd), initial=0.0)))
+                scale = max(scale, float(np.max(np.abs(fd), initial=0.0)))
+                count += 1
+            error = worst / (scale + floor)
+            what = (f"all {count} entries of {name}" if kind == "coordinate"
+                    else f"{count} random directions")
+            results.append(CheckResult(output, error, what))
+    return results
+
+
+_KINKED = {name for name, e in ENTRYWISE.items() if e.kink}
+
+
+def kink_warnings(derivation: Derivation, arrays: dict) -> list[str]:
+    """Arguments of relu/abs/sign/step/‖·‖₁ that sit exactly on a kink at this point."""
+    watched = {}
+    for node in walk(derivation.program.expr):
+        if isinstance(node, Func) and node.name in _KINKED:
+            watched[f"{node.name}"] = watched.get(node.name, []) + [node.operand]
+        elif isinstance(node, Call) and node.name in ("norm1", "norm"):
+            watched[node.name] = watched.get(node.name, []) + [node.args[0]]
+    warnings = []
+    for name, arguments in watched.items():
+        values = evaluate({f"a{i}": a for i, a in enumerate(arguments)}, arrays)
+        for value in values.values():
+            if name == "norm":
+                on_kink = not np.any(value)
+            else:
+                on_kink = bool(np.any(value == 0))
+            if on_kink:
+                label = {"norm1": "||·||_1", "norm": "a norm"}.get(name, name)
+                what = "is zero" if name == "norm" else "has zero entries"
+                rule = {"relu": "relu'(0) = step(0) = 0", "abs": "abs'(0) = sign(0) = 0",
+                        "norm1": "sign(0) = 0", "norm": "the gradient is NaN there"}.get(
+                    name, "the derivative is taken as 0")
+                warnings.append(f"warning: the argument of {label} {what} at this point: "
+                                f"the derivative does not exist there ({rule})")
+                break
+    return warnings

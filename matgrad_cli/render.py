@@ -1,0 +1,183 @@
+"""A derivation → what ``derive`` prints, per format (text, latex, dsl, json, numpy).
+
+The formulas come from printers/; this module lays them out: f with its shapes, then per
+``--wrt`` the derivative with its named sub-expressions and where it is valid.
+"""
+from __future__ import annotations
+
+import json
+
+from .api import Derivation
+from .functions import FUNCTION_NAMES
+from .ir import Node, Program
+from .printers import name_subexpressions, to_dsl, to_latex, to_text
+
+_SUPERSCRIPT = str.maketrans("0123456789-", "⁰¹²³⁴⁵⁶⁷⁸⁹⁻")
+
+
+def shape_text(shape) -> str:
+    if len(shape) == 0:
+        return "scalar"
+    if len(shape) == 1:
+        return _dim(shape[0])
+    return f"{_dim(shape[0])}×{_dim(shape[1])}"
+
+
+def _dim(d) -> str:
+    return str(d).replace("*", "")
+
+
+def _taken_names(program: Program) -> set[str]:
+    dims = {str(d) for shape in program.variables.values() for d in shape if isinstance(d, str)}
+    return set(program.variables) | set(program.definitions) | dims | set(FUNCTION_NAMES) | {
+        "I", "f"}
+
+
+def _preferred(program: Program) -> dict[Node, str]:
+    return {node: name for name, node in program.definitions.items() if node.children}
+
+
+def named(program: Program, roots: list[Node]):
+    """Sub-expressions worth naming in ``roots`` (the user's own definitions first) and the
+    mapping the printers use. A dsl line defines its names itself, so reusing the user's
+    definition names there is still a line that "names only what the input names"."""
+    preferred = _preferred(program)
+    return name_subexpressions(roots, _taken_names(program) - set(preferred.values()),
+                               preferred)
+
+
+def _with_definitions(defs, names, root, printer, sep="; ", assign=" = ") -> tuple[str, list]:
+    lines = []
+    for name, node in defs:
+        own = {k: v for k, v in names.items() if v != name}
+        lines.append(f"{name}{assign}{printer(node, own)}")
+    return printer(root, names), lines
+
+
+def derivative_label(derivation: Derivation, name: str, order: int = 1) -> str:
+    kind = derivation.kind(name)
+    if order == 2:
+        if len(derivation.program.variables[name]) == 2:
+            return f"∂²f/∂vec({name})∂vec({name})ᵀ"
+        return f"∂²f/∂{name}∂{name}ᵀ" if derivation.program.variables[name] else f"∂²f/∂{name}²"
+    if kind == "vec":
+        f_part = "vec(f)" if len(derivation.program.expr.shape) == 2 else "f"
+        x_part = f"vec({name})" if len(derivation.program.variables[name]) == 2 else name
+        return f"∂{f_part}/∂{x_part}ᵀ"
+    return f"∂f/∂{name}"
+
+
+def _latex_label(derivation: Derivation, name: str, order: int = 1) -> str:
+    kind = derivation.kind(name)
+    x_is_matrix = len(derivation.program.variables[name]) == 2
+    x = rf"\operatorname{{vec}}({name})" if x_is_matrix else name
+    if order == 2:
+        return rf"\frac{{\partial^2 f}}{{\partial {x}\,\partial {x}^\top}}"
+    if kind == "vec":
+        f_part = r"\operatorname{vec}(f)" if len(derivation.program.expr.shape) == 2 else "f"
+        return rf"\frac{{\partial {f_part}}}{{\partial {x}^\top}}"
+    return rf"\frac{{\partial f}}{{\partial {name}}}"
+
+
+def result_shape(derivation: Derivation, node: Node) -> str:
+    return shape_text(node.shape)
+
+
+def conditions_text(derivation: Derivation, printer=to_text) -> list[str]:
+    return [c.template.replace("{arg}", printer(c.argument)) for c in derivation.conditions]
+
+
+def _items(derivation: Derivation):
+    """(name, order, node) for every printed derivative, in --wrt order."""
+    items = [(name, 1, derivation.derivatives[name]) for name in derivation.wrt]
+    if derivation.order == 2:
+        items = [(name, 2, derivation.hessians[name]) for name in derivation.wrt]
+    return items
+
+
+def header_text(program: Program) -> list[str]:
+    defs, names = named(program, [program.expr])
+    main, def_lines = _with_definitions(defs, names, program.expr, to_text)
+    lines = [f"f = {main}    ({shape_text(program.expr.shape)})"]
+    lines += [f"  where {line}" for line in def_lines]
+    shapes = ", ".join(f"{name}: {shape_text(shape)}" for name, shape in program.variables.items())
+    if shapes:
+        lines.append(f"  {shapes}")
+    return lines
+
+
+def derive_text(derivation: Derivation, steps: list[str] | None = None) -> str:
+    lines = header_text(derivation.program)
+    if steps:
+        lines += ["", *steps]
+    conditions = conditions_text(derivation)
+    for name, order, node in _items(derivation):
+        defs, names = named(derivation.program, [node])
+        main, def_lines = _with_definitions(defs, names, node, to_text)
+        lines.append("")
+        lines.append(f"{derivative_label(derivation, name, order)} = {main}    "
+                     f"({shape_text(node.shape)})")
+        lines += [f"  where {line}" for line in def_lines]
+        if conditions:
+            lines.append(f"  valid {'; '.join(conditions)}")
+    return "\n".join(lines)
+
+
+def derive_latex(derivation: Derivation, steps: list[str] | None = None) -> str:
+    program = derivation.program
+    defs, names = named(program, [program.expr])
+    main, def_lines = _with_definitions(defs, names, program.expr, to_latex)
+    lines = [f"f = {main}" + "".join(rf", \quad {d}" for d in def_lines)]
+    if steps:
+        lines += steps
+    conditions = conditions_text(derivation, to_latex)
+    for name, order, node in _items(derivation):
+        defs, names = named(program, [node])
+        main, def_lines = _with_definitions(defs, names, node, to_latex)
+        line = f"{_latex_label(derivation, name, order)} = {main}"
+        if def_lines:
+            line += r", \quad \text{where } " + r", \; ".join(def_lines)
+        if conditions:
+            line += r" \quad \text{(valid " + "; ".join(
+                c.replace("\\", "") for c in conditions_text(derivation)) + ")}"
+        lines.append(line)
+    return "\n".join(lines)
+
+
+def dsl_line(derivation: Derivation, node: Node) -> str:
+    defs, names = named(derivation.program, [node])
+    main, def_lines = _with_definitions(defs, names, node, to_dsl)
+    return "; ".join(def_lines + [main])
+
+
+def derive_dsl(derivation: Derivation) -> str:
+    return "\n".join(dsl_line(derivation, node) for _, _, node in _items(derivation))
+
+
+def derive_json(derivation: Derivation) -> str:
+    program = derivation.program
+    payload = {
+        "expression": program.source,
+        "f": {"text": "\n".join(header_text(program)), "dsl": to_dsl(program.expr),
+              "latex": to_latex(program.expr), "shape": list(map(str, program.expr.shape))},
+        "variables": {name: [str(d) for d in shape] for name, shape in program.variables.items()},
+        "order": derivation.order,
+        "derivatives": {},
+    }
+    conditions = conditions_text(derivation)
+    for name, order, node in _items(derivation):
+        defs, names = named(program, [node])
+        text, def_lines = _with_definitions(defs, names, node, to_text)
+        latex, latex_defs = _with_definitions(defs, names, node, to_latex)
+        payload["derivatives"][name] = {
+            "kind": "hessian" if order == 2 else derivation.kind(name),
+            "label": derivative_label(derivation, name, order),
+            "dsl": dsl_line(derivation, node),
+            "text": text,
+            "latex": latex,
+            "where": def_lines,
+            "where_latex": latex_defs,
+            "shape": [str(d) for d in node.shape],
+            "conditions": conditions,
+        }
+    return json.dumps(payload, ensure_ascii=False, indent=2)
