@@ -118,7 +118,7 @@ def _numeric_shape(shape) -> tuple:
 
 def evaluate(derivation: Derivation, arrays: dict) -> dict:
     """Value, gradients (and Hessians) on NumPy arrays, shaped as SPEC §4."""
-    from .evaluate import evaluate as run
+    from .evaluator import evaluate as run
 
     return reshape_outputs(derivation, run(output_arrays(derivation), arrays))
 
@@ -127,7 +127,7 @@ def compile_derivatives(expr: str, wrt: list[str], order: int = 1,
                         shapes: dict | None = None):
     """Do the symbolic work once; return ``fn(**arrays) -> dict`` of value, ``grad_<X>``
     and (order 2) ``hess_<X>``, shaped as SPEC §4. ``shapes`` maps names to NumPy shapes."""
-    from .evaluate import compile_plan, run_plan
+    from .evaluator import compile_plan, run_plan
 
     compiled: dict = {}
 

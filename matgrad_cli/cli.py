@@ -205,7 +205,7 @@ def derive(expr, wrt, shapes, dims, fmt, order, steps):
 def eval_command(expr, wrt, inputs, shapes, dims, out, fmt, do_check, order):
     """Evaluate f (and its symbolic derivatives with --wrt) on the given inputs."""
     from . import api, arrays as arrays_io, numcheck
-    from .evaluate import evaluate
+    from .evaluator import evaluate
     from .report_values import values_json, values_text
 
     source = read_expression(expr)

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import inspect
 
-from . import evaluate as ev
+from . import evaluator as ev
 from . import functions
 from .api import Derivation, output_arrays
 from .ir import Program
@@ -35,7 +35,11 @@ def _step_source(step: ev.Step, names: list[str]) -> str:
     params = [_py(p) for p in step.params]
     op = step.op
     if op == "add":
-        return " + ".join(args)
+        signs = step.params[0]
+        text = ("" if signs[0] > 0 else "-") + args[0]
+        for sign, arg in zip(signs[1:], args[1:]):
+            text += (" + " if sign > 0 else " - ") + arg
+        return text
     if op.startswith("f_") or op.startswith("c_"):
         return functions.NUMPY_SOURCE[op[2:]].format(*args)
     template = ev.OPS[op].template

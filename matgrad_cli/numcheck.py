@@ -14,7 +14,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from .api import Derivation, output_arrays
-from .evaluate import compile_plan, evaluate, run_plan
+from .evaluator import compile_plan, evaluate, run_plan
 from .functions import ENTRYWISE
 from .ir import Call, Func, walk
 

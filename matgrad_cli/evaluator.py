@@ -115,10 +115,11 @@ def _matrix_power(a, k):
     return np.linalg.matrix_power(a, k)
 
 
-def _add(*terms):
-    total = terms[0]
-    for t in terms[1:]:
-        total = total + t
+def _add(*terms, p0):
+    """Σ ± terms; p0 holds the signs, so a − b needs no negated temporary."""
+    total = terms[0] if p0[0] > 0 else -terms[0]
+    for sign, t in zip(p0[1:], terms[1:]):
+        total = total + t if sign > 0 else total - t
     return total
 
 
@@ -131,7 +132,7 @@ class Op:
 OPS: dict[str, Op] = {
     "const": Op(lambda *, p0: p0, "{p0!r}"),
     "input": Op(None, "{p0}"),
-    "add": Op(_add, "{args_plus}"),
+    "add": Op(_add, "{signed_sum}"),
     "scale": Op(lambda c, x: c * x, "{0} * {1}"),
     "matmul": Op(lambda a, b, *, p0: _matmul(a, b, p0), "_matmul({0}, {1}, {p0!r})"),
     "diag_left": Op(lambda v, m, *, p0: _diag_left(v, m, p0), "_diag_left({0}, {1}, {p0!r})"),
@@ -280,6 +281,8 @@ class _Compiler:
         if isinstance(node, Eye):
             return self.emit("eye", (), (self.sizes((node.n,))[0],), node)
         if isinstance(node, Ones):
+            if self._fill_context.get(node, False):  # 1 − s: the scalar broadcasts
+                return self.emit("const", (), (1.0,), node)
             return self.emit("ones", (), (self.sizes(node.shape),), node)
         if isinstance(node, Zeros):
             return self.emit("zeros", (), (self.sizes(node.shape),), node)
@@ -291,7 +294,12 @@ class _Compiler:
             return self.slot(node.value) if self._broadcast_ok(node) else \
                 self.emit("fill", (self.slot(node.value),), (self.sizes(node.shape),), node)
         if isinstance(node, Add):
-            return self.emit("add", tuple(self.slot(t) for t in node.terms), (), node)
+            signs, terms = [], []
+            for t in node.terms:
+                negated = isinstance(t, Scale) and isinstance(t.factor, Num) and t.factor.value == -1
+                signs.append(-1 if negated else 1)
+                terms.append(t.operand if negated else t)
+            return self.emit("add", tuple(self.slot(t) for t in terms), (tuple(signs),), node)
         if isinstance(node, Scale):
             return self.emit("scale", (self.slot(node.factor), self.slot(node.operand)), (), node)
         if isinstance(node, MatMul):
@@ -406,7 +414,7 @@ def _fill_contexts(roots) -> dict:
     for root in roots:
         for node in walk(root):
             for c in node.children:
-                if isinstance(c, Fill):
+                if isinstance(c, (Fill, Ones)):
                     fine = isinstance(node, (Add, Had, Div))
                     ok[c] = ok.get(c, True) and fine
     return ok
