@@ -16,7 +16,9 @@ Grammar (SPEC §2; loosest first, left to right within a level except the powers
 Juxtaposition: an operand followed directly by something that starts an atom (a number,
 a name, '(' or a bar that opens a norm) is a product: ``2x``, ``P'P``, ``A(x+y)``,
 ``2||x||^2``. A bar closes the innermost open norm when the innermost open bracket is a
-norm of the same style and the bar follows a complete operand; otherwise it opens a norm.
+norm of the same style and the bar follows a complete operand; otherwise it opens a norm
+(so ``|| ||x|| ||`` is a norm of a norm), except that a bar after a complete operand right
+inside a norm of the other style is an error (``‖x||``: ``‖`` pairs only with ``‖``).
 Shapes are checked later (shapes.py); this module knows nothing of NumPy or SymPy.
 """
 from __future__ import annotations
@@ -139,6 +141,14 @@ class _Parser:
             return True
         return t.kind == BAR and not self.bar_closes()
 
+    def check_bar_after_operand(self) -> None:
+        """A bar right after a complete operand, directly inside a norm of the other style,
+        is a failed attempt to close that norm (``‖`` pairs only with ``‖``)."""
+        t = self.tok
+        if t.kind == BAR and self.open and self.open[-1] not in ("(", t.value):
+            raise self.error(f"'{t.text}' cannot close the norm opened with '{self.open[-1]}' "
+                             "('‖' pairs only with '‖', '||' only with '||')", t.span)
+
     # -- grammar
     def program(self) -> ProgramSyntax:
         definitions: list[Definition] = []
@@ -209,7 +219,7 @@ class _Parser:
                 self.advance()
                 right = self.unary()
                 left = Binary(left.span.cover(right.span), t.value, left, right, t.span, t.text)
-            elif self.starts_atom():
+            elif self.check_bar_after_operand() or self.starts_atom():
                 right = self.power()
                 gap = Span(left.span.end, right.span.start)
                 left = Binary(left.span.cover(right.span), "*", left, right, gap, "")
@@ -318,8 +328,16 @@ class _Parser:
     def norm(self) -> Syntax:
         open_tok = self.advance()
         self.open.append(open_tok.value)
-        if self.tok.kind == BAR and self.bar_closes():
+        # A bar opens a norm unless it follows a complete operand (SPEC §2), so
+        # `|| ||x|| ||` is a norm of a norm, but `||||` and `|| ||` are empty.
+        if self.tok.kind == BAR and self.bar_closes() and not _starts_operand(self.peek()):
             raise self.error("empty norm", open_tok.span.cover(self.tok.span))
+        if not _starts_operand(self.tok):
+            if self.tok.kind in (END, SEP):
+                raise self.error(f"unclosed norm '{open_tok.text}'", open_tok.span)
+            if self.tok.kind == RPAREN and open_tok.value in self.open[:-1]:
+                raise self.error("a norm cannot close inside parentheses it did not open",
+                                 open_tok.span)
         inner = self.expr()
         if self.tok.kind != BAR or not self.bar_closes():
             if self.tok.kind == BAR:
@@ -340,6 +358,10 @@ class _Parser:
             subscript = sub.value
             span = span.cover(sub.span)
         return NormExpr(span, inner, subscript)
+
+
+def _starts_operand(t: Token) -> bool:
+    return t.kind in (NUM, NAME, LPAREN, BAR) or (t.kind == OP and t.value == "-")
 
 
 def _with_span(node: Syntax, span: Span) -> Syntax:
