@@ -271,9 +271,13 @@ def _norm1(node, js):
         alg.scale(alg.func("sign", x), js[0])
 
 
-def jacobian(f: Node, name: str, shape: tuple) -> Node:
-    """∂vec(f)/∂vec(X)ᵀ for the variable ``name`` of the given shape."""
-    n_x = size_of(shape)
+def jacobian(f: Node, name: str, shape: tuple, seed: Node | None = None) -> Node:
+    """∂vec(f)/∂vec(X)ᵀ for the variable ``name`` of the given shape.
+
+    With ``seed`` = vec(dX) (a placeholder), the same rules give vec(df) instead: the
+    differential that --steps shows.
+    """
+    n_x = size_of(shape) if seed is None else 1
     dep = dependents(f, {name})
     memo: dict[Node, Node] = {}
 
@@ -288,7 +292,7 @@ def jacobian(f: Node, name: str, shape: tuple) -> Node:
         if node not in dep:
             memo[node] = zero_for(node)
         elif isinstance(node, Var):
-            memo[node] = alg.eye(n_x)
+            memo[node] = alg.eye(n_x) if seed is None else seed
         else:
             fn = JACOBIAN.get(type(node))
             if fn is None:

@@ -237,8 +237,8 @@ def _topological(expr: Node) -> list[Node]:
 def gradients(f: Node, variables: dict[str, tuple], trace: list | None = None) -> dict[str, Node]:
     """∂f/∂X for every named variable (f scalar), shaped like X.
 
-    ``trace`` (optional) receives (node, adjoint) pairs in the order they are final, for
-    --steps.
+    ``trace`` (optional) receives (node, adjoint, names of the rules that contributed) in
+    the order the adjoints become final, for --steps.
     """
     if f.shape != ():
         raise ValueError("gradients() needs a scalar f")
@@ -248,23 +248,25 @@ def gradients(f: Node, variables: dict[str, tuple], trace: list | None = None) -
     position = {node: i for i, node in enumerate(order)}
     # adjoint contributions, tagged with the contributing parent's position so that a sum
     # of them reads in the order of f's own terms (left subtree first)
-    adjoints: dict[Node, list[tuple[int, Node]]] = {f: [(0, alg.ONE)]}
+    adjoints: dict[Node, list[tuple[int, Node, str]]] = {f: [(0, alg.ONE, "")]}
     result: dict[str, Node] = {}
     for node in reversed(order):
         if node not in adjoints or node not in dep:
             continue
-        G = alg.add(*[g for _, g in sorted(adjoints.pop(node), key=lambda pair: pair[0])])
+        contributions = sorted(adjoints.pop(node), key=lambda item: item[0])
+        G = alg.add(*[g for _, g, _ in contributions])
         if trace is not None:
-            trace.append((node, G))
+            trace.append((node, G, tuple(dict.fromkeys(r for _, _, r in contributions if r))))
         if isinstance(node, Var):
             result[node.name] = G
             continue
         rule = VJP.get(type(node))
         if rule is None:
             raise NotImplementedError(f"no gradient rule for {type(node).__name__}")
+        rule_name = node.name if isinstance(node, Call) else type(node).__name__
         for child, adjoint in zip(node.children, rule(node, G)):
             if child in dep and adjoint is not None:
-                adjoints.setdefault(child, []).append((position[node], adjoint))
+                adjoints.setdefault(child, []).append((position[node], adjoint, rule_name))
     for name, shape in variables.items():
         if name not in result:
             result[name] = alg.zeros(shape)

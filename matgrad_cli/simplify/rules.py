@@ -183,15 +183,31 @@ def vec_inner_product(node: Node):
     return None
 
 
+def _is_ones_row(node: Node) -> bool:
+    return (isinstance(node, T) and isinstance(node.operand, Ones)) or (
+        isinstance(node, Ones) and len(node.shape) == 2 and node.shape[0] == 1)
+
+
 def ones_inner_product(node: Node):
     """𝟏ᵀ vec(D) = sum(D)"""
-    if isinstance(node, MatMul) and isinstance(node.left, T) and isinstance(node.left.operand,
-                                                                            Ones):
+    if isinstance(node, MatMul) and _is_ones_row(node.left):
         d = _vec_operand(node.right)
         if d is not None:
             return alg.call("sum", d)
         if len(node.right.shape) == 1:
             return alg.call("sum", node.right)
+    return None
+
+
+def kron_mixed_product(node: Node):
+    """(A ⊗ B)(C ⊗ D) = A C ⊗ B D when the sizes allow"""
+    if isinstance(node, MatMul) and _is_call(node.left, "kron") and _is_call(node.right, "kron"):
+        (a, b), (c, d) = node.left.args, node.right.args
+        from ..ir import as_matrix
+
+        if as_matrix(a.shape)[1] == as_matrix(c.shape)[0] and \
+                as_matrix(b.shape)[1] == as_matrix(d.shape)[0]:
+            return alg.kron(alg.matmul(a, c), alg.matmul(b, d))
     return None
 
 
@@ -219,6 +235,15 @@ def frobenius_with_identity(node: Node):
             return alg.call("sum", y)
         if isinstance(x, Fill):
             return alg.scale(x.value, alg.call("sum", y))
+    return None
+
+
+def unvec_of_sum(node: Node):
+    """unvec(a + b) = unvec(a) + unvec(b) (so unvec(vec(dA B) + vec(A dB)) reads dA B + A dB)"""
+    from ..ir import Reshape
+
+    if isinstance(node, Reshape) and isinstance(node.operand, Add):
+        return alg.add(*[alg.unvec(t, node.shape) for t in node.operand.terms])
     return None
 
 
@@ -257,8 +282,10 @@ RULES = [
     commutation_vec_product,
     vec_inner_product,
     ones_inner_product,
+    kron_mixed_product,
     product_of_diagonals,
     frobenius_with_identity,
     diag_of_Diag,
     vec_of_vector,
+    unvec_of_sum,
 ]

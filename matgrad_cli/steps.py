@@ -1,0 +1,237 @@
+"""``derive --steps``: the derivation as a good answer writes it, produced by the engine.
+
+1. the named intermediate quantities (s = σ(x), y = A s, …);
+2. the differential of each, from the vec-Jacobian rule table applied to placeholder
+   differentials of its operands (vec(ds) for ds), brought back to matrix form by the
+   simplifier (``(Bᵀ ⊗ A) vec(dX)`` → ``A dX B``);
+3. the chain from df back to dX: the reverse sweep's own adjoints, one line
+   ``df = G : du`` per intermediate, labelled with the Frobenius identity of the rule that
+   produced it; it ends in ``df = G : dX`` and the formula ``derive`` prints.
+
+Every step is kept as data (Step) so tests can check each one numerically.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from . import algebra as alg
+from .api import Derivation
+from .diff import prepare
+from .diff.jacobian import JACOBIAN
+from .diff.reverse import IDENTITY, dependents, gradients
+from .ir import Call, Func, Node, Scale, T, Var, size_of, walk
+from .printers import to_latex, to_text
+from .simplify import simplify
+
+DIFFERENTIAL_RULE = {
+    "Add": "d(A + B) = dA + dB", "Scale": "d(c A) = dc A + c dA",
+    "MatMul": "d(A B) = dA B + A dB", "Had": "d(A ⊙ B) = dA ⊙ B + A ⊙ dB",
+    "Div": "d(A ./ B) = dA ./ B − A ⊙ dB ./ B.^2", "Pow": "d(A.^p) = p A.^(p−1) ⊙ dA",
+    "MatPow": "d(Xᵏ) = Σ Xⁱ dX Xᵏ⁻¹⁻ⁱ", "T": "d(Aᵀ) = (dA)ᵀ", "Func": "d f(A) = f′(A) ⊙ dA",
+    "Fill": "d(c 𝟏) = dc 𝟏", "Frob": "d(A : B) = dA : B + A : dB", "Reshape": "d unvec = unvec d",
+    "sum": "d sum(A) = sum(dA)", "tr": "d tr(A) = tr(dA)", "det": "d det X = det X tr(X⁻¹ dX)",
+    "logdet": "d log|det X| = tr(X⁻¹ dX)", "inv": "d X⁻¹ = −X⁻¹ dX X⁻¹",
+    "diag": "d diag(X) = diag(dX)", "Diag": "d Diag(x) = Diag(dx)", "vec": "d vec = vec d",
+    "kron": "d(A ⊗ B) = dA ⊗ B + A ⊗ dB",
+    "softmax": "d softmax(x) = (Diag(s) − s sᵀ) dx", "logsumexp": "d logsumexp(x) = softmax(x) : dx",
+    "norm": "d‖X‖ = X : dX / ‖X‖", "norm1": "d‖X‖₁ = sign(X) : dX",
+}
+
+_FUNCTION_LETTERS = {"sigmoid": "s", "relu": "r", "tanh": "t", "exp": "e", "softmax": "p",
+                     "log": "l", "softplus": "q", "abs": "a", "sin": "v", "cos": "w"}
+_POOL = ["u", "v", "w", "y", "z", "q", "h", "g", "k"]
+
+
+@dataclass(frozen=True)
+class Step:
+    kind: str  # "define" | "differential" | "chain" | "result"
+    lhs: str  # "s", "ds", "df", "∂f/∂x"
+    rhs: Node  # in terms of named intermediates and placeholder differentials (Var "d…")
+    rule: str  # the identity used
+    subject: Node | None = None  # the intermediate (define, differential) or None
+    adjoint: Node | None = None  # chain steps: G in df = G : du (unnamed form)
+
+
+def _rule_key(node: Node) -> str:
+    return node.name if isinstance(node, Call) else type(node).__name__
+
+
+class _Namer:
+    def __init__(self, taken: set[str], preferred: dict[Node, str]):
+        self.taken = set(taken)
+        self.names: dict[Node, str] = {}
+        self.preferred = preferred
+        self.counter = 0
+
+    def name(self, node: Node) -> str:
+        if node in self.names:
+            return self.names[node]
+        candidate = self.preferred.get(node)
+        if candidate is None and isinstance(node, Func):
+            candidate = _FUNCTION_LETTERS.get(node.name)
+        if candidate is None or candidate in self.taken:
+            candidate = next((p for p in _POOL if p not in self.taken), None)
+        while candidate is None or candidate in self.taken:
+            self.counter += 1
+            candidate = f"u{self.counter}"
+        self.taken.add(candidate)
+        self.taken.add("d" + candidate)
+        self.names[node] = candidate
+        return candidate
+
+
+def _worth_naming(node: Node) -> bool:
+    """Intermediates get names; a scaling by a number or a transpose of a named thing is
+    read inline."""
+    if isinstance(node, Var) or not node.children:
+        return False
+    if isinstance(node, T):
+        return False
+    if isinstance(node, Scale) and isinstance(node.factor, alg.Num):
+        return False
+    return True
+
+
+def _placeholder(name: str, shape) -> Var:
+    return Var("d" + name, tuple(shape))
+
+
+def _one_level_differential(node: Node, child_differentials: list[Node]) -> Node:
+    """d(node) from its operands' differentials, by the node's Jacobian rule."""
+    seeds = [alg.vec(d) if d is not None else alg.zeros((size_of(c.shape),) if c.shape else ())
+             for c, d in zip(node.children, child_differentials)]
+    rule = JACOBIAN[type(node)]
+    vec_d = rule(node, seeds)
+    return simplify(alg.unvec(vec_d, node.shape) if len(node.shape) == 2 else vec_d)
+
+
+def build_steps(derivation: Derivation, name: str) -> list[Step]:
+    program = derivation.program
+    f = prepare(program.expr)
+    x_shape = program.variables[name]
+    dep = dependents(f, {name})
+    preferred = {node: n for n, node in program.definitions.items()}
+    namer = _Namer(set(program.variables) | {"f", "d", "I"} | {"d" + v for v in program.variables},
+                   preferred)
+    intermediates = [n for n in walk(f) if n in dep and _worth_naming(n) and n is not f]
+    names: dict[Node, str] = {}
+    for node in intermediates:
+        names[node] = namer.name(node)
+    names_with_f = dict(names)
+    steps: list[Step] = []
+    for node in intermediates + [f]:
+        own = {k: v for k, v in names.items() if k != node}
+        steps.append(Step("define", names.get(node, "f"), _renamed(node, own), "", node))
+    # differentials: d(node) from operands' placeholders
+    differential_of: dict[Node, Node] = {}
+    for node in walk(f):
+        if node not in dep:
+            continue
+        if isinstance(node, Var):
+            differential_of[node] = _placeholder(node.name, node.shape)
+            continue
+        childs = [differential_of.get(c) if c in dep else None for c in node.children]
+        d = _one_level_differential(node, childs)
+        if node in names or node is f:
+            label = names_with_f.get(node, "f")
+            own = {k: v for k, v in names.items() if k != node}
+            steps.append(Step("differential", "d" + label, _renamed(d, own),
+                              DIFFERENTIAL_RULE.get(_rule_key(node), ""), node))
+            differential_of[node] = _placeholder(label, node.shape)
+        else:
+            differential_of[node] = d
+    if f.shape == ():
+        trace: list = []
+        grads = gradients(f, {name: x_shape}, trace=trace)
+        for node, adjoint, rules in trace:
+            if node is f or not (node in names or isinstance(node, Var) and node.name == name):
+                continue
+            label = names.get(node, name)
+            identity = "; ".join(IDENTITY.get(r, "") for r in rules if IDENTITY.get(r))
+            g = simplify(adjoint)
+            steps.append(Step("chain", "df", _frobenius_display(g, label, names), identity,
+                              node, g))
+        result = derivation.derivatives[name]
+        steps.append(Step("result", f"∂f/∂{name}", _renamed(result, names),
+                          "df = G : dX ⇒ ∂f/∂X = G", None, simplify(grads[name])))
+    else:
+        result = derivation.derivatives[name]
+        steps.append(Step("result", "J", _renamed(result, names),
+                          "vec(A dX B) = (Bᵀ ⊗ A) vec(dX) ⇒ ∂vec(f)/∂vec(X)ᵀ", None, None))
+    return steps
+
+
+def _renamed(node: Node, names: dict[Node, str]) -> Node:
+    """node with its named sub-trees replaced by variables of those names (for printing)."""
+    memo: dict[Node, Node] = {}
+
+    def go(n: Node) -> Node:
+        if n in names:
+            return Var(names[n], n.shape)
+        if n in memo:
+            return memo[n]
+        new = n.with_children(tuple(go(c) for c in n.children)) if n.children else n
+        memo[n] = new
+        return new
+
+    return go(node)
+
+
+def _frobenius_display(g: Node, label: str, names: dict) -> Node:
+    """G : du as a node, for printing (a scalar G reads G du)."""
+    du = Var("d" + label, g.shape)
+    return alg.frob(_renamed(g, names), du) if g.shape else alg.scale(_renamed(g, names), du)
+
+
+def derivation_steps(derivation: Derivation, latex: bool = False) -> list[str]:
+    """The steps of every --wrt, as printed lines."""
+    printer = to_latex if latex else to_text
+    lines: list[str] = []
+    for name in derivation.wrt:
+        steps = build_steps(derivation, name)
+        lines.append(f"Derivation for {name}:" if not latex else rf"\text{{Derivation for }} {name}:")
+        sections = {"define": "intermediates", "differential": "differentials",
+                    "chain": "chain back to d" + name + " (df = G : du)", "result": "result"}
+        current = None
+        for step in steps:
+            if step.kind != current:
+                current = step.kind
+                lines.append(f"  {sections[current]}:" if not latex else
+                             rf"\text{{{sections[current]}:}}")
+            rhs = printer(step.rhs)
+            rule = f"    [{step.rule}]" if step.rule and not latex else (
+                rf" \quad \text{{[{step.rule}]}}" if step.rule else "")
+            lhs = step.lhs
+            if step.kind == "result" and derivation.order == 1:
+                lhs = "⇒ " + _result_label(derivation, name)
+            if latex:
+                lines.append(f"{lhs} = {rhs}{rule}".replace("∂", r"\partial ").replace("⇒",
+                                                                                     r"\Rightarrow"))
+            else:
+                lines.append(f"    {lhs} = {rhs}{rule}")
+        if derivation.order == 2:
+            lines.append("  second derivative: the differential of the gradient g = ∂f/∂"
+                         f"{name}, vec(dg) = H vec(d{name})" if not latex else
+                         r"\text{second derivative: } \operatorname{vec}(dg) = H\,"
+                         rf"\operatorname{{vec}}(d{name})")
+    return lines
+
+
+def _result_label(derivation: Derivation, name: str) -> str:
+    from .render import derivative_label
+
+    return derivative_label(derivation, name)
+
+
+def hessian_differential(derivation: Derivation, name: str) -> Node:
+    """d(∂f/∂X) in terms of dX (for the Hessian's steps and their tests)."""
+    from .diff.jacobian import jacobian
+
+    shape = derivation.program.variables[name]
+    dx = _placeholder(name, shape)
+    g = derivation.derivatives[name]
+    vec_dg = jacobian(g, name, shape, seed=alg.vec(dx))
+    return simplify(alg.unvec(vec_dg, g.shape) if len(g.shape) == 2 else vec_dg)
+
+
+__all__ = ["Step", "build_steps", "derivation_steps", "hessian_differential"]
