@@ -171,6 +171,7 @@ class _Parser:
                                  "missing", self.tok.span)
             raise self.error("empty expression", self.tok.span)
         expr = self.expr()
+        separated = self.tok.kind == SEP
         while self.tok.kind == SEP:
             self.advance()
         if self.tok.kind == EQ:
@@ -180,6 +181,10 @@ class _Parser:
             if self.tok.kind == NAME and self.peek().kind == EQ:
                 raise self.error("a definition must come before the final expression",
                                  self.tok.span)
+            if separated and _starts_operand(self.tok):
+                raise self.error("a second expression: only the last statement is an "
+                                 "expression, the ones before it must be definitions "
+                                 "(NAME = expr)", self.tok.span)
             self.unexpected()
         return ProgramSyntax(tuple(definitions), expr, self.source)
 
