@@ -40,13 +40,18 @@ def convention_kind(name: str) -> str:
 class DimVar:
     """One symbolic dimension; unified classes share a root."""
 
-    __slots__ = ("parent", "value", "name", "factors")
+    __slots__ = ("parent", "value", "name", "factors", "not_one")
 
-    def __init__(self, value: int | None = None, name: str | None = None, factors=None):
+    def __init__(self, value: int | None = None, name: str | None = None, factors=None,
+                 not_one: bool = False):
         self.parent: DimVar = self
         self.value = value  # a known size
         self.name = name  # a user's name for it (--shape m,n / --dim / eye(n))
         self.factors = factors  # (DimVar, DimVar): this dimension is their product
+        # The length of a vector, or the column count of a matrix, that only the naming
+        # convention gave: unifying it with 1 would silently turn the vector into a scalar
+        # (x*y, x'x') or the matrix into a vector (A x'), so that is a conflict instead.
+        self.not_one = not_one
 
     def root(self) -> "DimVar":
         node = self
@@ -278,6 +283,9 @@ def _unify(st: _State, a: DimVar, b: DimVar) -> None:
         if ka != kb:
             raise _Conflict()
         # keep the one with a user name visible
+    if (ra.not_one and kb == 1) or (rb.not_one and ka == 1):
+        raise _Conflict()
+    ra.not_one = rb.not_one = ra.not_one or rb.not_one
     if ra.value is None and ra.factors is None and ra.name is None:
         ra.parent = rb
         if ka is not None and rb.value is None and rb.factors is None:
@@ -372,7 +380,8 @@ def _variable_shape(st: _State, node: Name) -> tuple:
         shape = _shape_from_array(name, array_shape)
     else:
         kind = convention_kind(name)
-        shape = {"scalar": (), "vector": (DimVar(),), "matrix": (DimVar(), DimVar())}[kind]
+        shape = {"scalar": (), "vector": (DimVar(not_one=True),),
+                 "matrix": (DimVar(), DimVar(not_one=True))}[kind]
     st.shapes_of_vars[name] = shape
     return shape
 
