@@ -1,0 +1,106 @@
+"""The input language itself (SPEC §2): what ``to_dsl`` prints re-parses to the same value.
+
+``*`` for matrix products and scalar factors, ``.*`` Hadamard, ``./`` entrywise division
+(``/`` for a scalar divisor), ``'`` transpose, ``^`` scalar and matrix powers, ``.^``
+entrywise powers, ``A : B`` Frobenius, functions by their names in the language. Sized
+constants carry their sizes as stored (``eye(n)``, ``ones(m, n)``, ``commutation(m, n)``,
+a product of sizes as ``m*n``), except ``I`` where a sibling with a variable fixes its size,
+and a ``Fill(c)`` that prints as the bare scalar ``c`` where the language broadcasts it.
+Numbers print as decimals when they terminate, else as ``(1/3)``.
+"""
+from __future__ import annotations
+
+from fractions import Fraction
+
+from . import precedence as P
+from .base import Context, Printed, Printer, decimal_text
+from .naming import name_subexpressions, render_definitions
+
+
+class DslPrinter(Printer):
+    minus = "-"
+    add_sep = " + "
+    sub_sep = " - "
+    mul_sep = "*"
+    had_sep = " .* "
+    ediv_sep = " ./ "
+    sdiv_sep = " / "
+    frob_sep = " : "
+
+    def magnitude(self, value: Fraction) -> Printed:
+        decimal = decimal_text(value)
+        if decimal is not None:
+            return Printed(decimal, P.ATOM)
+        return Printed(f"({value.numerator}/{value.denominator})", P.ATOM)
+
+    def dim(self, d) -> str:
+        return str(d)
+
+    def call(self, name: str, *args: str) -> Printed:
+        return Printed(f"{name}({', '.join(args)})", P.ATOM)
+
+    # ------------------------------------------------------------ leaves
+
+    def eye(self, n, sized: bool) -> Printed:
+        return Printed("I", P.ATOM) if sized else self.call("eye", self.dim(n))
+
+    def ones(self, dims) -> Printed:
+        return self.call("ones", *(self.dim(d) for d in dims))
+
+    def zeros(self, dims) -> Printed:
+        return self.call("zeros", *(self.dim(d) for d in dims))
+
+    def commutation(self, m, n) -> Printed:
+        return self.call("commutation", self.dim(m), self.dim(n))
+
+    # ------------------------------------------------------------ powers and transposes
+
+    def _print_Pow(self, node, ctx):
+        op = "^" if node.base.shape == () else ".^"
+        base = self.wrap(self.print(node.base), P.POWER, "", P.BASE)
+        exponent = self.wrap(self.print(node.exponent), P.POWER, "", P.EXPONENT)
+        return Printed(base + op + exponent, P.POWER, "pow")
+
+    def _print_MatPow(self, node, ctx):
+        base = self.wrap(self.print(node.base), P.POWER, "", P.BASE)
+        return Printed(f"{base}^{node.k}", P.POWER, "pow")
+
+    def _print_T(self, node, ctx):
+        p = self.print(node.operand, Context(sized=ctx.sized))
+        return Printed(self.wrap(p, P.TRANSPOSE, "", P.POSTFIX) + "'", P.TRANSPOSE, "")
+
+    # ------------------------------------------------------------ functions
+
+    def _print_Func(self, node, ctx):
+        return self.call(node.name, self.print(node.operand).text)
+
+    def call_generic(self, node) -> Printed:
+        return self.call(node.name, *(self.print(a).text for a in node.args))
+
+    def _call_norm1(self, node, ctx):
+        return self.call("sum", self.call("abs", self.print(node.args[0]).text).text)
+
+    def _print_Reshape(self, node, ctx):
+        """unvec(g) to m×n, column-major: (vec(Iₙ)ᵀ ⊗ Iₘ)(Iₙ ⊗ g)."""
+        g = self.print(node.operand).text
+        if len(node.dims) < 2:
+            return self.print(node.operand)
+        m, n = (self.dim(d) for d in node.dims)
+        eye_m, eye_n = self.eye(m, False).text, self.eye(n, False).text
+        left = self.call("kron", f"vec({eye_n})'", eye_m).text
+        right = self.call("kron", eye_n, g).text
+        return Printed(left + self.mul_sep + right, P.PRODUCT, "mul")
+
+
+def to_dsl(node, names: dict | None = None) -> str:
+    """``node`` in the input language; a sub-tree equal to a key of ``names`` prints as
+    that name."""
+    return DslPrinter(names).doprint(node)
+
+
+def to_dsl_line(root, taken: set[str], preferred: dict | None = None) -> str:
+    """One self-contained line of the language: the definitions worth making (see
+    ``naming.name_subexpressions``) then the expression, joined by ``; ``."""
+    definitions, mapping = name_subexpressions([root], taken, preferred)
+    parts = [f"{name} = {body}" for name, body in render_definitions(definitions, mapping, to_dsl)]
+    return "; ".join(parts + [to_dsl(root, mapping)])
