@@ -74,6 +74,7 @@ class _State:
     deferred: list = field(default_factory=list)  # product sizes to compare at the end
     declared: dict = field(default_factory=dict)  # NAME -> sizes from --shape
     arrays: dict = field(default_factory=dict)  # NAME -> NumPy shape of the eval input
+    defined: dict = field(default_factory=dict)  # definition name -> shape, so far
 
 
 def _known(d: DimVar) -> int | None:
@@ -128,7 +129,7 @@ def infer(syntax: ProgramSyntax, shapes: dict, dims: dict, array_shapes: dict) -
     st = _State(syntax.source, declared=dict(shapes), arrays=dict(array_shapes))
     for name, value in dims.items():
         _user_dim(st, name).value = int(value)
-    defined: dict[str, tuple] = {}
+    defined: dict[str, tuple] = st.defined
     size_names = _size_names(syntax)
     all_names = _value_names(syntax)
     for definition in syntax.definitions:
@@ -261,6 +262,12 @@ def describe(shape: tuple, names: dict | None = None) -> str:
     return f"{_dim_text(shape[0], names)}×{_dim_text(shape[1], names)}"
 
 
+def _describe(st: _State, shape: tuple) -> str:
+    """``describe`` for an error message: open dimensions get the letters that the
+    shape report would give them (``x is a vector of length n``), never ``?``."""
+    return describe(shape, _resolve_names(st, None, st.defined))
+
+
 def _operand_text(st: _State, node: Syntax) -> str:
     text = st.source[node.span.start:node.span.end].strip()
     if len(text) > 24:
@@ -328,10 +335,11 @@ def _shape_error(st, op_text, node: Binary | Syntax, left, ls, right=None, rs=No
     where = node.op_span if isinstance(node, Binary) and node.op_span.end > node.op_span.start \
         else node.span
     if right is None:
-        msg = f"shape conflict in {op_text}: {_operand_text(st, left)} is {describe(ls)}"
+        msg = (f"shape conflict in {op_text}: {_operand_text(st, left)} is "
+               f"{_describe(st, ls)}")
     else:
-        msg = (f"shape conflict in {op_text}: {_operand_text(st, left)} is {describe(ls)} but "
-               f"{_operand_text(st, right)} is {describe(rs)}")
+        msg = (f"shape conflict in {op_text}: {_operand_text(st, left)} is "
+               f"{_describe(st, ls)} but {_operand_text(st, right)} is {_describe(st, rs)}")
     if detail:
         msg += f" ({detail})"
     return ShapeError(msg, where, st.source)
@@ -411,7 +419,7 @@ def _check_array_against(st, name, shape, array_shape):
         _unify_shapes(st, shape, given)
     except _Conflict:
         raise UsageError(f"input {name} has shape {tuple(array_shape)} but its declared shape "
-                         f"is {describe(shape)}") from None
+                         f"is {_describe(st, shape)}") from None
 
 
 def _infer(st: _State, node: Syntax, defined: dict, size_names: set) -> tuple:
@@ -462,8 +470,8 @@ def _infer_node(st: _State, node: Syntax, defined: dict, size_names: set) -> tup
         shape = sub(node.operand)
         if node.subscript == "2" and len(shape) == 2 and not _is_one(shape[0]) \
                 and not _is_one(shape[1]):
-            raise ShapeError(f"||X||_2 of a matrix ({describe(shape)}) is the spectral norm, "
-                             "which matgrad does not support: use ||X|| or ||X||_F for the "
+            raise ShapeError(f"||X||_2 of a matrix ({_describe(st, shape)}) is the spectral "
+                             "norm, which matgrad does not support: use ||X|| or ||X||_F for the "
                              "Frobenius norm", node.span, st.source)
         return ()
     if isinstance(node, CallExpr):
@@ -495,16 +503,16 @@ def _infer_call(st: _State, node: CallExpr, sub) -> tuple:
         if len(shape) == 1:
             hint = "; Diag(x) makes a diagonal matrix from a vector" if name == "diag" else ""
             raise ShapeError(f"{name} needs a square matrix, but {_operand_text(st, arg)} is "
-                             f"{describe(shape)}{hint}", node.span, st.source)
+                             f"{_describe(st, shape)}{hint}", node.span, st.source)
         try:
             _unify(st, shape[0], shape[1])
         except _Conflict:
             raise ShapeError(f"{name} needs a square matrix, but {_operand_text(st, arg)} is "
-                             f"{describe(shape)}", node.span, st.source) from None
+                             f"{_describe(st, shape)}", node.span, st.source) from None
     if info.accepts == "vector" and len(shape) == 2:
         hint = "; diag(X) takes the diagonal of a matrix" if name == "Diag" else ""
         raise ShapeError(f"{name} needs a vector, but {_operand_text(st, arg)} is "
-                         f"{describe(shape)}{hint}", node.span, st.source)
+                         f"{_describe(st, shape)}{hint}", node.span, st.source)
     if name in ("sum", "tr", "det", "logdet", "logsumexp", "norm"):
         return ()
     if name in ("inv", "softmax"):
@@ -583,8 +591,26 @@ def _infer_binary(st: _State, node: Binary, sub) -> tuple:
             _unify(st, lc, rr)
             return _normalize(lr, rc)
     except _Conflict:
-        raise _shape_error(st, _op_name(node), node, node.left, ls, node.right, rs) from None
+        raise _shape_error(st, _op_name(node), node, node.left, ls, node.right, rs,
+                           _product_hint(st, node, ls, rs)) from None
     raise AssertionError(op)
+
+
+def _product_hint(st: _State, node: Binary, ls: tuple, rs: tuple) -> str:
+    """What the user probably meant by a product that does not fit."""
+    if node.op != "*":
+        return ""
+    left = node.left
+    if node.op_text == "" and isinstance(left, Name) and left.span.end == node.right.span.start \
+            and st.source.startswith("(", node.right.span.start):
+        return f"'{left.name}' is not a function, so {left.name}(...) is a product"
+    if len(ls) == 1 and len(rs) == 1:
+        a, b = _operand_text(st, left), _operand_text(st, node.right)
+        if isinstance(left, (Name, NumberLit, CallExpr, NormExpr)) and \
+                isinstance(node.right, (Name, NumberLit, CallExpr, NormExpr)):
+            return f"for two vectors write {a}'*{b}, {a}*{b}' or {a}.*{b}"
+        return "two column vectors cannot be multiplied: transpose one, or use .*"
+    return ""
 
 
 def _integer_exponent(node: Syntax) -> int | None:
@@ -600,24 +626,24 @@ def _infer_power(st: _State, node: Binary, sub) -> tuple:
     ls, rs = sub(node.left), sub(node.right)
     if len(rs) != 0:
         raise ShapeError(f"the exponent of {_OP_NAMES[node.op]} must be a scalar, but "
-                         f"{_operand_text(st, node.right)} is {describe(rs)}", node.op_span,
-                         st.source)
+                         f"{_operand_text(st, node.right)} is {_describe(st, rs)}",
+                         node.op_span, st.source)
     if node.op == ".^" or len(ls) == 0:
         return ls
     base = _operand_text(st, node.left)
     if len(ls) == 1:
-        raise ShapeError(f"'^' of a vector: {base} is {describe(ls)}; use {base}.^p for an "
-                         f"entrywise power or ||{base}||^2 for the squared norm", node.op_span,
+        raise ShapeError(f"'^' of a vector: {base} is {_describe(st, ls)}; use {base}.^p for "
+                         f"an entrywise power or ||{base}||^2 for the squared norm", node.op_span,
                          st.source)
     if _integer_exponent(node.right) is None:
         raise ShapeError(f"a matrix power needs an integer exponent ({base} is "
-                         f"{describe(ls)}): use .^ for an entrywise power", node.op_span,
+                         f"{_describe(st, ls)}): use .^ for an entrywise power", node.op_span,
                          st.source)
     try:
         _unify(st, ls[0], ls[1])
     except _Conflict:
-        raise ShapeError(f"'^' needs a square matrix, but {base} is {describe(ls)}; use .^ for "
-                         "an entrywise power", node.op_span, st.source) from None
+        raise ShapeError(f"'^' needs a square matrix, but {base} is {_describe(st, ls)}; use "
+                         ".^ for an entrywise power", node.op_span, st.source) from None
     return ls
 
 
