@@ -134,6 +134,9 @@ def tokenize(source: str) -> list[Token]:
             tokens.append(Token(EQ, ch, Span(i, i + 1)))
             i += 1
             continue
+        if source.startswith("**", i):
+            raise ParseError("'**' is not an operator: write ^ for a power (.^ entrywise)",
+                             Span(i, i + 2), source)
         for op in _OPERATORS:
             if source.startswith(op, i):
                 tokens.append(Token(OP, op, Span(i, i + len(op)), _CANONICAL.get(op, op)))
