@@ -20,6 +20,14 @@ _SUPERSCRIPTS = str.maketrans("0123456789-", "⁰¹²³⁴⁵⁶⁷⁸⁹⁻")
 SMALL_EXPONENT = 99
 
 
+GREEK_LETTERS = {
+    "alpha": "α", "beta": "β", "gamma": "γ", "delta": "δ", "epsilon": "ε", "zeta": "ζ",
+    "eta": "η", "theta": "θ", "iota": "ι", "kappa": "κ", "lambda": "λ", "mu": "μ", "nu": "ν",
+    "xi": "ξ", "omicron": "ο", "pi": "π", "rho": "ρ", "sigma": "σ", "tau": "τ",
+    "upsilon": "υ", "phi": "φ", "chi": "χ", "psi": "ψ", "omega": "ω",
+}
+
+
 class TextPrinter(Printer):
     minus = "−"
     add_sep = " + "
@@ -37,6 +45,10 @@ class TextPrinter(Printer):
     superscript_base = P.SUPERSCRIPT_BASE  # what may carry a superscript without parentheses
 
     # ------------------------------------------------------------ spellings
+
+    def name(self, name: str) -> str:
+        """Greek names print as their letters, as a textbook writes them (beta → β)."""
+        return GREEK_LETTERS.get(name, name)
 
     def magnitude(self, value: Fraction) -> Printed:
         decimal = decimal_text(value)
