@@ -95,11 +95,15 @@ def _items(derivation: Derivation):
     return items
 
 
+def _where_lines(definitions: list[str]) -> list[str]:
+    return [("  where " if i == 0 else "        ") + line for i, line in enumerate(definitions)]
+
+
 def header_text(program: Program) -> list[str]:
     defs, names = named(program, [program.expr])
     main, def_lines = _with_definitions(defs, names, program.expr, to_text)
     lines = [f"f = {main}    ({shape_text(program.expr.shape)})"]
-    lines += [f"  where {line}" for line in def_lines]
+    lines += _where_lines(def_lines)
     shapes = ", ".join(f"{name}: {shape_text(shape)}" for name, shape in program.variables.items())
     if shapes:
         lines.append(f"  {shapes}")
@@ -117,7 +121,7 @@ def derive_text(derivation: Derivation, steps: list[str] | None = None) -> str:
         lines.append("")
         lines.append(f"{derivative_label(derivation, name, order)} = {main}    "
                      f"({shape_text(node.shape)})")
-        lines += [f"  where {line}" for line in def_lines]
+        lines += _where_lines(def_lines)
         if conditions:
             lines.append(f"  valid {'; '.join(conditions)}")
     return "\n".join(lines)

@@ -122,6 +122,40 @@ def collect_like_terms(node: Node):
     return alg.add(*terms)
 
 
+def _had_factors(node: Node) -> list[Node]:
+    if isinstance(node, Had):
+        return _had_factors(node.left) + _had_factors(node.right)
+    return [node]
+
+
+def _had_of(factors: list[Node], shape) -> Node:
+    if not factors:
+        return alg.ones(shape)
+    out = factors[0]
+    for f in factors[1:]:
+        out = alg.had(out, f)
+    return out
+
+
+def factor_common_hadamard(node: Node):
+    """a ⊙ c + b ⊙ c = (a + b) ⊙ c (entrywise distributivity)"""
+    if not isinstance(node, Add) or node.shape == ():
+        return None
+    split = [alg.split_coefficient(t) for t in node.terms]
+    if any(rest is None or not isinstance(rest, Had) for _, rest in split):
+        return None
+    factor_lists = [_had_factors(rest) for _, rest in split]
+    for candidate in factor_lists[0]:
+        if all(candidate in fl for fl in factor_lists[1:]):
+            remainders = []
+            for (coef, _), fl in zip(split, factor_lists):
+                rest = list(fl)
+                rest.remove(candidate)
+                remainders.append(alg.scale(Num(coef), _had_of(rest, node.shape)))
+            return alg.had(alg.add(*remainders), candidate)
+    return None
+
+
 def sum_of_diagonals(node: Node):
     """Diag(a) + Diag(b) = Diag(a + b)"""
     if not isinstance(node, Add):
@@ -276,6 +310,7 @@ RULES = [
     transpose_of_symmetric_entrywise,
     transpose_of_symmetric,
     collect_like_terms,
+    factor_common_hadamard,
     sum_of_diagonals,
     kron_vec_product,
     diag_vec_product,
