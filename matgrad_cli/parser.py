@@ -161,6 +161,8 @@ class _Parser:
                 raise self.error(f"definition of '{name_tok.text}' has no value", self.tok.span)
             value = self.expr()
             definitions.append(Definition(name_tok.text, name_tok.span, value))
+            if self.tok.kind == END:
+                break  # reported below: the final expression is missing
             if self.tok.kind != SEP:
                 self.unexpected()
             while self.tok.kind == SEP:
