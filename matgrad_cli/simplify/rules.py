@@ -156,6 +156,38 @@ def factor_common_hadamard(node: Node):
     return None
 
 
+def factor_common_matrix_factor(node: Node):
+    """A C + B C = (A + B) C;  C A + C B = C (A + B)"""
+    if not isinstance(node, Add) or len(node.terms) < 2:
+        return None
+    split = [alg.split_coefficient(t) for t in node.terms]
+    if any(not isinstance(rest, MatMul) for _, rest in split):
+        return None
+    for side in ("right", "left"):
+        common = getattr(split[0][1], side)
+        if all(getattr(rest, side) == common for _, rest in split[1:]):
+            other = "left" if side == "right" else "right"
+            inner = alg.add(*[alg.scale(Num(c), getattr(rest, other)) for c, rest in split])
+            return alg.matmul(inner, common) if side == "right" else alg.matmul(common, inner)
+    return None
+
+
+def factor_common_kron_factor(node: Node):
+    """P ⊗ A + P ⊗ B = P ⊗ (A + B);  A ⊗ P + B ⊗ P = (A + B) ⊗ P"""
+    if not isinstance(node, Add) or len(node.terms) < 2:
+        return None
+    split = [alg.split_coefficient(t) for t in node.terms]
+    if any(not _is_call(rest, "kron") for _, rest in split):
+        return None
+    for index in (0, 1):
+        common = split[0][1].args[index]
+        if all(rest.args[index] == common and rest.args[1 - index].shape ==
+               split[0][1].args[1 - index].shape for _, rest in split[1:]):
+            inner = alg.add(*[alg.scale(Num(c), rest.args[1 - index]) for c, rest in split])
+            return alg.kron(common, inner) if index == 0 else alg.kron(inner, common)
+    return None
+
+
 def sum_of_diagonals(node: Node):
     """Diag(a) + Diag(b) = Diag(a + b)"""
     if not isinstance(node, Add):
@@ -311,6 +343,8 @@ RULES = [
     transpose_of_symmetric,
     collect_like_terms,
     factor_common_hadamard,
+    factor_common_matrix_factor,
+    factor_common_kron_factor,
     sum_of_diagonals,
     kron_vec_product,
     diag_vec_product,
