@@ -22,15 +22,17 @@ def values_text(program, derivation, values: dict, checks) -> str:
     if derivation is not None:
         for name in derivation.wrt:
             grad = values[f"grad_{name}"]
-            label = "∂f/∂" + name
+            note = f"shape {tuple(np.shape(grad))}"
+            if derivation.kind(name) == "vec":
+                note += (f"; its matrix form {derivative_label(derivation, name)} is "
+                         f"{shape_text(derivation.derivatives[name].shape)}")
             lines.append("")
-            lines.append(f"{label} =    (shape {tuple(np.shape(grad))}; matrix form "
-                         f"{derivative_label(derivation, name)}: "
-                         f"{shape_text(derivation.derivatives[name].shape)})")
+            lines.append(f"∂f/∂{name} =    ({note})")
             lines.append(_array_text(grad))
             if f"hess_{name}" in values:
                 lines.append("")
-                lines.append(f"∂²f/∂{name}² =    (shape {tuple(np.shape(values['hess_' + name]))})")
+                lines.append(f"∂²f/∂{name}∂{name} =    "
+                             f"(shape {tuple(np.shape(values['hess_' + name]))})")
                 lines.append(_array_text(values[f"hess_{name}"]))
     if checks:
         lines.append("")
