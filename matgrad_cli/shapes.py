@@ -135,8 +135,9 @@ def infer(syntax: ProgramSyntax, shapes: dict, dims: dict, array_shapes: dict) -
     for definition in syntax.definitions:
         _check_definition_name(st, definition, defined, size_names)
         defined[definition.name] = _infer(st, definition.value, defined, size_names)
-    for name in size_names & all_names:
-        raise ShapeError(f"'{name}' is used both as a size and as a value", None, st.source)
+    for name in sorted(size_names & all_names.keys(), key=lambda n: all_names[n].start):
+        raise ShapeError(f"'{name}' is used both as a size and as a value", all_names[name],
+                         st.source)
     result = _infer(st, syntax.expr, defined, size_names)
     _verify_deferred(st)
     for d, span in st.identity_dims:
@@ -192,12 +193,14 @@ def _size_names(syntax: ProgramSyntax) -> set[str]:
     return found
 
 
-def _value_names(syntax: ProgramSyntax) -> set[str]:
-    found: set[str] = set()
+def _value_names(syntax: ProgramSyntax) -> dict[str, Span]:
+    """Names used as values (not as sizes), each with the span of its first use."""
+    found: dict[str, Span] = {}
 
     def visit(node: Syntax):
-        if isinstance(node, Name):
-            found.add(node.name)
+        if isinstance(node, Name) and (node.name not in found
+                                       or node.span.start < found[node.name].start):
+            found[node.name] = node.span
         if isinstance(node, CallExpr) and node.name in SIZED:
             return
         for child in _children(node):
