@@ -237,6 +237,10 @@ def _check_definition_name(st, definition, defined, size_names):
     if name in st.shapes_of_vars:
         raise ParseError(f"'{name}' is used before its definition", definition.name_span,
                          st.source)
+    if name in size_names:
+        raise ParseError(f"'{name}' is a size in eye/ones/zeros/commutation and cannot be "
+                         f"defined: give its value with --dim {name}=N", definition.name_span,
+                         st.source)
 
 
 # ---------------------------------------------------------------- describing shapes
