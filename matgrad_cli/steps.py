@@ -49,7 +49,8 @@ class Step:
     rhs: Node  # in terms of named intermediates and placeholder differentials (Var "d…")
     rule: str  # the identity used
     subject: Node | None = None  # the intermediate (define, differential) or None
-    adjoint: Node | None = None  # chain steps: G in df = G : du (unnamed form)
+    adjoint: Node | None = None  # result: the sweep's own (unnamed) gradient
+    terms: tuple = ()  # chain steps: ((v, G_v), ...) with df = Σ G_v : dv
 
 
 def _rule_key(node: Node) -> str:
@@ -143,14 +144,25 @@ def build_steps(derivation: Derivation, name: str) -> list[Step]:
     if f.shape == ():
         trace: list = []
         grads = gradients(f, {name: x_shape}, trace=trace)
-        for node, adjoint, rules in trace:
-            if node is f or not (node in names or isinstance(node, Var) and node.name == name):
+        shown: list = []
+        pending_rules: list[str] = []
+        for node, _, _, frontier in trace:
+            # the rule that rewrote this node's term is the node's own (its VJP)
+            pending_rules.append(_rule_key(node))
+            labels = [_frontier_label(v, names, name) for v, _ in frontier]
+            if not frontier or any(label is None for label in labels):
+                continue  # a line only when every pending term has a name
+            key = tuple(v for v, _ in frontier)
+            if key == tuple(shown):
                 continue
-            label = names.get(node, name)
-            identity = "; ".join(IDENTITY.get(r, "") for r in rules if IDENTITY.get(r))
-            g = simplify(adjoint)
-            steps.append(Step("chain", "df", _frobenius_display(g, label, names), identity,
-                              node, g))
+            shown = list(key)
+            terms = tuple((v, simplify(g)) for v, g in frontier)
+            identity = "; ".join(dict.fromkeys(IDENTITY[r] for r in pending_rules
+                                               if IDENTITY.get(r)))
+            pending_rules = []
+            display = alg.add(*[_frobenius_display(g, label, names)
+                                for (v, g), label in zip(terms, labels)])
+            steps.append(Step("chain", "df", display, identity, None, None, terms))
         result = derivation.derivatives[name]
         steps.append(Step("result", f"∂f/∂{name}", _renamed(result, names),
                           "df = G : dX ⇒ ∂f/∂X = G", None, simplify(grads[name])))
@@ -159,6 +171,14 @@ def build_steps(derivation: Derivation, name: str) -> list[Step]:
         steps.append(Step("result", "J", _renamed(result, names),
                           "vec(A dX B) = (Bᵀ ⊗ A) vec(dX) ⇒ ∂vec(f)/∂vec(X)ᵀ", None, None))
     return steps
+
+
+def _frontier_label(v: Node, names: dict, wrt: str) -> str | None:
+    if v in names:
+        return names[v]
+    if isinstance(v, Var) and v.name == wrt:
+        return wrt
+    return None
 
 
 def _renamed(node: Node, names: dict[Node, str]) -> Node:

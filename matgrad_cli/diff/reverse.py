@@ -234,11 +234,21 @@ def _topological(expr: Node) -> list[Node]:
     return order
 
 
+def _frontier(adjoints: dict, done: dict, just_done: Var | None) -> list:
+    pending = [(v, alg.add(*[g for _, g, _ in sorted(items, key=lambda i: i[0])]))
+               for v, items in adjoints.items()]
+    if just_done is not None:
+        pending.append((just_done, done[just_done.name]))
+    return pending
+
+
 def gradients(f: Node, variables: dict[str, tuple], trace: list | None = None) -> dict[str, Node]:
     """∂f/∂X for every named variable (f scalar), shaped like X.
 
-    ``trace`` (optional) receives (node, adjoint, names of the rules that contributed) in
-    the order the adjoints become final, for --steps.
+    ``trace`` (optional) receives, after each node is processed, (node, its adjoint, the
+    rules that contributed to it, the frontier): the frontier is the list of (v, G_v)
+    still pending, so that at every point df = Σ G_v : dv over the frontier — the lines
+    --steps shows.
     """
     if f.shape != ():
         raise ValueError("gradients() needs a scalar f")
@@ -255,10 +265,11 @@ def gradients(f: Node, variables: dict[str, tuple], trace: list | None = None) -
             continue
         contributions = sorted(adjoints.pop(node), key=lambda item: item[0])
         G = alg.add(*[g for _, g, _ in contributions])
-        if trace is not None:
-            trace.append((node, G, tuple(dict.fromkeys(r for _, _, r in contributions if r))))
+        rules = tuple(dict.fromkeys(r for _, _, r in contributions if r))
         if isinstance(node, Var):
             result[node.name] = G
+            if trace is not None:
+                trace.append((node, G, rules, _frontier(adjoints, result, node)))
             continue
         rule = VJP.get(type(node))
         if rule is None:
@@ -267,6 +278,8 @@ def gradients(f: Node, variables: dict[str, tuple], trace: list | None = None) -
         for child, adjoint in zip(node.children, rule(node, G)):
             if child in dep and adjoint is not None:
                 adjoints.setdefault(child, []).append((position[node], adjoint, rule_name))
+        if trace is not None:
+            trace.append((node, G, rules, _frontier(adjoints, result, None)))
     for name, shape in variables.items():
         if name not in result:
             result[name] = alg.zeros(shape)
