@@ -310,7 +310,11 @@ def _unify(st: _State, a: DimVar, b: DimVar) -> None:
         if kb is not None and ra.value is None and ra.factors is None:
             ra.value = kb
         return
-    # both carry information: merge, keep a value, check products later
+    # both carry information: merge, keep a value, check products later.
+    # Two different names the user gave (--shape x=n, y=m; eye(n), ones(m)) are different
+    # sizes unless both are bound to the same number: x + y is then a conflict, not m = n.
+    if ra.name and rb.name and ra.name != rb.name and (ka is None or kb is None):
+        raise _Conflict()
     if ra.factors is not None and rb.factors is not None:
         st.deferred.append((ra, rb))
     keep, drop = (ra, rb) if (ra.value is not None or rb.value is None) else (rb, ra)
