@@ -99,7 +99,11 @@ def parse_shape_spec(text: str) -> list[int | str]:
     spec = text.strip()
     if spec.lower() in ("scalar", "()", ""):
         return []
-    parts = [p.strip() for p in re.split(r"[x×,*]", spec)]
+    # ',' separates when present, so names may contain an x (nx,ny); otherwise x/×/*
+    # do (3x4, mxn), unless that leaves an empty part (a single name: nx, xs).
+    parts = [p.strip() for p in re.split(r"," if "," in spec else r"[x×*]", spec)]
+    if "," not in spec and "" in parts:
+        parts = [spec]
     sizes: list[int | str] = []
     for part in parts:
         if re.fullmatch(r"\d+", part):
