@@ -26,11 +26,16 @@ GREEK = {
 }
 
 
+# The math variants of lower-case letters (ϑ ϕ ϖ ϰ ϱ ϵ), as the names varphi, ... are.
+GREEK_VARIANTS = {"\u03d1", "\u03d5", "\u03d6", "\u03f0", "\u03f1", "\u03f5"}
+
+
 def convention_kind(name: str) -> str:
     """'matrix', 'scalar' or 'vector' by the naming convention of SPEC §3."""
     if name[0].isupper():
         return "matrix"
-    if name in GREEK or (len(name) == 1 and "\u03b1" <= name <= "\u03c9"):
+    if name in GREEK or (len(name) == 1 and ("\u03b1" <= name <= "\u03c9"
+                                             or name in GREEK_VARIANTS)):
         return "scalar"
     return "vector"
 
