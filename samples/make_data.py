@@ -1,0 +1,118 @@
+"""Generate the input data of every sample folder (fixed seeds, plain NumPy).
+
+Run from anywhere:  python samples/make_data.py
+
+Each array NAME of a sample is written three ways into its folder: NAME.npy, NAME.csv
+(comma-separated; a vector is one column) and, bundled by name, inputs.npz. The data are
+small (sizes 3-6) so that printed results stay readable. Values are rounded to two
+decimals so that the .csv files are exact copies of the .npy files.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+
+HERE = Path(__file__).resolve().parent
+
+
+def rounded(rng: np.random.Generator, *shape: int, scale: float = 1.0) -> np.ndarray:
+    return np.round(scale * rng.standard_normal(shape), 2)
+
+
+def sample_01(rng):
+    # ||A*sigmoid(x)||^2: A is 4x3, x has length 3.
+    return {"A": rounded(rng, 4, 3), "x": rounded(rng, 3)}
+
+
+def sample_02(rng):
+    # A*(B*V*relu(W*z)).^2 with A a 1x3 row: B 3x4, V 4x5, W 5x3, z of length 3.
+    return {
+        "A": np.abs(rounded(rng, 1, 3)),
+        "B": rounded(rng, 3, 4, scale=0.5),
+        "V": rounded(rng, 4, 5, scale=0.5),
+        "W": rounded(rng, 5, 3),
+        "z": rounded(rng, 3),
+    }
+
+
+def sample_03(rng):
+    # beta*sum(abs(P'P - I)): P is 4x3, near (but not at) orthonormal columns: the
+    # orthonormal factor of a random matrix plus a little noise. beta is given on the
+    # command line.
+    Q, _ = np.linalg.qr(rng.standard_normal((4, 3)))
+    return {"P": np.round(Q + 0.1 * rng.standard_normal((4, 3)), 2)}
+
+
+def sample_04(rng):
+    # Deep linear network: X 4x5 (5 examples of 4 features), Y 2x5, W1 3x4, W2 3x3, W3 2x3.
+    return {
+        "X": rounded(rng, 4, 5),
+        "Y": rounded(rng, 2, 5),
+        "W1": rounded(rng, 3, 4, scale=0.5),
+        "W2": rounded(rng, 3, 3, scale=0.5),
+        "W3": rounded(rng, 2, 3, scale=0.5),
+        "lambda": np.array(0.1),
+    }
+
+
+def sample_05(rng):
+    # X + A .* sign(X): X and A are 3x3 (X has no zero entries).
+    return {"X": rounded(rng, 3, 3), "A": rounded(rng, 3, 3)}
+
+
+def sample_06(rng):
+    # The same deep linear network as sample 04, on its own data.
+    return sample_04(rng)
+
+
+def sample_07(rng):
+    # Logistic regression: X 6x3 (6 examples, 3 features), labels y in {0, 1}, weights w.
+    X = rounded(rng, 6, 3)
+    w_true = np.array([1.0, -2.0, 0.5])
+    p = 1.0 / (1.0 + np.exp(-X @ w_true))
+    y = (rng.uniform(size=6) < p).astype(float)
+    return {"X": X, "y": y, "w": rounded(rng, 3, scale=0.5)}
+
+
+def sample_08(rng):
+    # Softmax cross-entropy: W 3x4 (3 classes, 4 features), x of length 4, one-hot y.
+    y = np.zeros(3)
+    y[1] = 1.0
+    return {"W": rounded(rng, 3, 4, scale=0.5), "x": rounded(rng, 4), "y": y}
+
+
+SAMPLES = {
+    "01-sigmoid-norm": (sample_01, 1),
+    "02-relu-network": (sample_02, 2),
+    "03-orthogonality-penalty": (sample_03, 3),
+    "04-deep-linear-network": (sample_04, 4),
+    "05-sign-jacobian": (sample_05, 5),
+    "06-deep-linear-claim": (sample_06, 6),
+    "07-logistic-regression": (sample_07, 7),
+    "08-softmax-cross-entropy": (sample_08, 8),
+}
+
+
+def write_csv(path: Path, array: np.ndarray) -> None:
+    array = np.asarray(array, dtype=float)
+    if array.ndim < 2:
+        array = array.reshape(-1, 1)  # a vector is one column; a scalar one cell
+    np.savetxt(path, array, delimiter=",", fmt="%.15g")
+
+
+def main() -> None:
+    for folder, (make, seed) in SAMPLES.items():
+        directory = HERE / folder
+        directory.mkdir(exist_ok=True)
+        arrays = make(np.random.default_rng(seed))
+        for name, array in arrays.items():
+            array = np.asarray(array, dtype=float)
+            np.save(directory / f"{name}.npy", array)
+            write_csv(directory / f"{name}.csv", array)
+        np.savez(directory / "inputs.npz", **arrays)
+        print(f"{folder}: " + ", ".join(f"{n} {np.shape(a)}" for n, a in arrays.items()))
+
+
+if __name__ == "__main__":
+    main()
