@@ -60,7 +60,8 @@ def matgrad_prepare(p, arrays):
     keys = [prefix + w for w in p.wrt]
 
     def build():
-        return compile_derivatives(p.expr, list(p.wrt), order=p.order, shapes=shapes)
+        return compile_derivatives(p.expr, list(p.wrt), order=p.order, shapes=shapes,
+                                   outputs=keys)
 
     t0 = time.perf_counter()
     fn = build()                  # an error here is matgrad's failure, not an n/a

@@ -101,14 +101,18 @@ def reshape_outputs(derivation: Derivation, values: dict) -> dict:
     """Matrix forms → the NumPy shapes of SPEC §4 (f.shape + X.shape; X.shape + X.shape)."""
     import numpy as np
 
-    f_shape = np.shape(values["value"])
-    out = {"value": values["value"]}
+    f_shape = _numeric_shape(derivation.program.expr.shape)
+    out = {k: v for k, v in values.items() if k == "value"}
     for name in derivation.derivatives:
-        x_shape = _numeric_shape(derivation.program.variables[name])
-        out[f"grad_{name}"] = np.reshape(values[f"grad_{name}"], f_shape + x_shape, order="F")
+        if f"grad_{name}" in values:
+            x_shape = _numeric_shape(derivation.program.variables[name])
+            out[f"grad_{name}"] = np.reshape(values[f"grad_{name}"], f_shape + x_shape,
+                                             order="F")
     for name in derivation.hessians:
-        x_shape = _numeric_shape(derivation.program.variables[name])
-        out[f"hess_{name}"] = np.reshape(values[f"hess_{name}"], x_shape + x_shape, order="F")
+        if f"hess_{name}" in values:
+            x_shape = _numeric_shape(derivation.program.variables[name])
+            out[f"hess_{name}"] = np.reshape(values[f"hess_{name}"], x_shape + x_shape,
+                                             order="F")
     return out
 
 
@@ -124,9 +128,11 @@ def evaluate(derivation: Derivation, arrays: dict) -> dict:
 
 
 def compile_derivatives(expr: str, wrt: list[str], order: int = 1,
-                        shapes: dict | None = None):
+                        shapes: dict | None = None, outputs=None):
     """Do the symbolic work once; return ``fn(**arrays) -> dict`` of value, ``grad_<X>``
-    and (order 2) ``hess_<X>``, shaped as SPEC §4. ``shapes`` maps names to NumPy shapes."""
+    and (order 2) ``hess_<X>``, shaped as SPEC §4. ``shapes`` maps names to NumPy shapes;
+    ``outputs`` (e.g. ``["grad_x"]``) limits what is computed: the plan then holds only
+    the steps those need."""
     from .evaluator import compile_plan, run_plan
 
     compiled: dict = {}
@@ -135,7 +141,9 @@ def compile_derivatives(expr: str, wrt: list[str], order: int = 1,
         key = tuple(sorted(array_shapes.items()))
         if key not in compiled:
             derivation = derive(parse(expr, array_shapes=array_shapes), wrt, order)
-            compiled[key] = derivation, compile_plan(output_arrays(derivation))
+            wanted = {k: v for k, v in output_arrays(derivation).items()
+                      if outputs is None or k in outputs}
+            compiled[key] = derivation, compile_plan(wanted)
         return compiled[key]
 
     if shapes is not None:

@@ -9,6 +9,7 @@ and the source template the ``numpy`` printer emits, so both always agree.
 """
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass, field
 from typing import Callable
 
@@ -18,6 +19,13 @@ from .errors import EvaluationError
 from .functions import ENTRYWISE, STRUCTURAL
 from .ir import (Add, Call, Commutation, Div, Eye, Fill, Frob, Func, Had, MatMul, MatPow, Node,
                  Num, Ones, Pow, Reshape, Scale, T, Var, Zeros, as_matrix, walk)
+
+# Ops whose result is a new array nobody else holds: when it is no longer needed, a later
+# entrywise step may write its result into it (fewer allocations at large sizes).
+_FRESH = {"matmul", "diag_left", "diag_right", "kron_apply", "kron_right", "commute", "add",
+          "scale", "had", "div", "pow", "matpow", "fill", "eye", "ones", "zeros",
+          "commutation", "weighted_gram", "scaled_gram", "add_diag", "c_inv", "c_Diag",
+          "c_kron", "c_softmax"}
 
 
 # ---------------------------------------------------------------- kernels
@@ -115,6 +123,33 @@ def _matrix_power(a, k):
     return np.linalg.matrix_power(a, k)
 
 
+def _weighted_gram(m, d, shape):
+    """Mᵀ Diag(d) M as (√d M)ᵀ(√d M), so NumPy's BLAS uses a symmetric rank-k update (half
+    the work of a general product); needs d of one sign, else a plain product."""
+    d = np.asarray(d)
+    if np.all(d >= 0):
+        b = m * np.sqrt(d)[:, None]
+        return _fit(b.T @ b, shape)
+    if np.all(d <= 0):
+        b = m * np.sqrt(-d)[:, None]
+        return _fit(-(b.T @ b), shape)
+    return _fit(m.T @ (d[:, None] * m), shape)
+
+
+def _scaled_gram(m, d, shape):
+    """Diag(d) Mᵀ M Diag(d) as Bᵀ B with B = M Diag(d) (a symmetric rank-k update)."""
+    b = m * np.asarray(d)[None, :]
+    return _fit(b.T @ b, shape)
+
+
+def _add_diagonal(dense, v, sign):
+    """M ± Diag(v) without building Diag(v) (dense is a fresh array the step may own)."""
+    out = np.array(dense, dtype=float, copy=True)
+    n = out.shape[0]
+    out.flat[:: n + 1] += v if sign > 0 else -np.asarray(v)
+    return out
+
+
 def _add(*terms, p0):
     """Σ ± terms; p0 holds the signs, so a − b needs no negated temporary."""
     total = terms[0] if p0[0] > 0 else -terms[0]
@@ -143,6 +178,11 @@ OPS: dict[str, Op] = {
                      "_apply_kron_right({0}, {1}, {2}, {p0!r})"),
     "commute": Op(lambda m, *, p0, p1, p2: _commute(p0, p1, m, p2),
                   "_commute({p0}, {p1}, {0}, {p2!r})"),
+    "weighted_gram": Op(lambda m, d, *, p0: _weighted_gram(m, d, p0),
+                        "_weighted_gram({0}, {1}, {p0!r})"),
+    "scaled_gram": Op(lambda m, d, *, p0: _scaled_gram(m, d, p0),
+                      "_scaled_gram({0}, {1}, {p0!r})"),
+    "add_diag": Op(lambda m, v, *, p0: _add_diagonal(m, v, p0), "_add_diagonal({0}, {1}, {p0})"),
     "had": Op(lambda a, b: a * b, "{0} * {1}"),
     "div": Op(lambda a, b: a / b, "{0} / {1}"),
     "pow": Op(_power, "_power({0}, {1})"),
@@ -180,6 +220,7 @@ class Plan:
     steps: list  # Step per slot (inputs first, as 'input' steps)
     outputs: dict  # output name -> slot
     free_after: dict = field(default_factory=dict)  # step index -> slots whose last use it is
+    program: list | None = None  # the runnable form, built on first run
 
 
 def _concrete(shape) -> tuple:
@@ -237,10 +278,30 @@ class _Compiler:
 
     def lower_chain(self, node: MatMul) -> int:
         factors = self.chain_factors(node)
+        gram = self.lower_gram(factors, node)
+        if gram is not None:
+            return gram
         dims = [as_matrix(_typical(f.shape)) for f in factors]
         is_diag = [isinstance(f, Call) and f.name == "Diag" for f in factors]
         order = _best_order(dims, is_diag)
         return self.emit_order(order, factors, is_diag, node)
+
+    def lower_gram(self, factors: list, node: MatMul) -> int | None:
+        """Mᵀ Diag(d) M and Diag(d) Mᵀ M Diag(d): symmetric, so half the work (syrk)."""
+        def is_diag(f):
+            return isinstance(f, Call) and f.name == "Diag"
+
+        shape = self.sizes(node.shape)
+        if (len(factors) == 3 and isinstance(factors[0], T) and is_diag(factors[1])
+                and factors[0].operand == factors[2] and len(factors[2].shape) == 2):
+            m, d = factors[2], factors[1].args[0]
+            return self.emit("weighted_gram", (self.slot(m), self.slot(d)), (shape,), node)
+        if (len(factors) == 4 and is_diag(factors[0]) and factors[0] == factors[3]
+                and isinstance(factors[1], T) and factors[1].operand == factors[2]
+                and len(factors[2].shape) == 2):
+            m, d = factors[2], factors[0].args[0]
+            return self.emit("scaled_gram", (self.slot(m), self.slot(d)), (shape,), node)
+        return None
 
     def emit_order(self, order, factors, is_diag, node) -> int:
         def build(tree):
@@ -293,6 +354,10 @@ class _Compiler:
             # Inside sums and entrywise products NumPy broadcasting does the filling.
             return self.slot(node.value) if self._broadcast_ok(node) else \
                 self.emit("fill", (self.slot(node.value),), (self.sizes(node.shape),), node)
+        if isinstance(node, Add) and len(node.shape) == 2:
+            diagonal = self.lower_add_diagonal(node)
+            if diagonal is not None:
+                return diagonal
         if isinstance(node, Add):
             signs, terms = [], []
             for t in node.terms:
@@ -301,7 +366,13 @@ class _Compiler:
                 terms.append(t.operand if negated else t)
             return self.emit("add", tuple(self.slot(t) for t in terms), (tuple(signs),), node)
         if isinstance(node, Scale):
-            return self.emit("scale", (self.slot(node.factor), self.slot(node.operand)), (), node)
+            # c₁ (c₂ X): multiply the scalars first, then one pass over X
+            factor, operand = node.factor, node.operand
+            while isinstance(operand, Scale) and operand.shape != () and \
+                    self.uses.get(operand, 0) <= 1:
+                factor = Scale(factor, operand.factor)
+                operand = operand.operand
+            return self.emit("scale", (self.slot(factor), self.slot(operand)), (), node)
         if isinstance(node, MatMul):
             return self.lower_product(node)
         if isinstance(node, Had):
@@ -325,6 +396,19 @@ class _Compiler:
         if isinstance(node, Call):
             return self.emit("c_" + node.name, tuple(self.slot(a) for a in node.args), (), node)
         raise NotImplementedError(type(node).__name__)
+
+    def lower_add_diagonal(self, node: Add) -> int | None:
+        """M + Diag(v): add v to M's diagonal instead of building Diag(v)."""
+        for i, term in enumerate(node.terms):
+            sign, inner = 1, term
+            if isinstance(term, Scale) and isinstance(term.factor, Num) and term.factor.value == -1:
+                sign, inner = -1, term.operand
+            if isinstance(inner, Call) and inner.name == "Diag":
+                rest = node.terms[:i] + node.terms[i + 1:]
+                dense = rest[0] if len(rest) == 1 else Add(rest)
+                return self.emit("add_diag", (self.slot(dense), self.slot(inner.args[0])),
+                                 (sign,), node)
+        return None
 
     def _broadcast_ok(self, node: Fill) -> bool:
         return self._fill_context.get(node, False)
@@ -445,20 +529,84 @@ def _run_step(step: Step, values: list):
     return op.run(*args, **kwargs)
 
 
+def _in_place_target(step: Step, i: int, plan: Plan, owned: list, shapes: list):
+    """The argument position an entrywise step may overwrite (an operand that is a fresh
+    array of the result's shape and dies at this step), or None. Decided once per plan."""
+    if step.op not in ("add", "had", "scale", "div", "add_diag") or shapes[i] is None:
+        return None
+    dying = set(plan.free_after.get(i, ()))
+    for j, slot in enumerate(step.args):
+        if step.op in ("div", "add_diag") and j != 0:
+            break
+        if owned[slot] and slot in dying and shapes[slot] == shapes[i] and len(shapes[i]):
+            return j
+    return None
+
+
+def _in_place_kernel(op: str, j: int, params: tuple) -> Callable:
+    """The entrywise op, written into argument j."""
+    if op == "add":
+        signs = params[0]
+
+        def add_into(*args):
+            out = args[j]
+            if signs[j] < 0:
+                np.negative(out, out=out)
+            for k, (sign, term) in enumerate(zip(signs, args)):
+                if k != j:
+                    (np.add if sign > 0 else np.subtract)(out, term, out=out)
+            return out
+        return add_into
+    if op in ("had", "scale"):
+        return lambda a, b: np.multiply(a, b, out=(a, b)[j])
+    if op == "div":
+        return lambda a, b: np.divide(a, b, out=a)
+
+    def add_diagonal_into(m, v):
+        m.flat[:: m.shape[0] + 1] += v if params[0] > 0 else -np.asarray(v)
+        return m
+    return add_diagonal_into
+
+
+def _executable(plan: Plan) -> list:
+    """(slot, callable, argument slots, slots to free) per step, built once per plan."""
+    if plan.program is not None:
+        return plan.program
+    owned = [step.op in _FRESH or step.op.startswith("f_") for step in plan.steps]
+    shapes = [tuple(step.node.shape) if step.node is not None and
+              all(isinstance(d, int) for d in step.node.shape) else None
+              for step in plan.steps]
+    program = []
+    for i, step in enumerate(plan.steps):
+        if step.op == "input":
+            fn = None
+        else:
+            j = _in_place_target(step, i, plan, owned, shapes)
+            if j is not None:
+                fn = _in_place_kernel(step.op, j, step.params)
+            else:
+                kwargs = {f"p{k}": p for k, p in enumerate(step.params)}
+                run = OPS[step.op].run
+                fn = functools.partial(run, **kwargs) if kwargs else run
+        program.append((i, fn, step.args, tuple(plan.free_after.get(i, ())),
+                        step.params[0] if step.op == "input" else None))
+    plan.program = program
+    return program
+
+
 def run_plan(plan: Plan, arrays: dict) -> dict:
     values: list = [None] * len(plan.steps)
     with np.errstate(all="ignore"):
-        for i, step in enumerate(plan.steps):
-            if step.op == "input":
-                values[i] = arrays[step.params[0]]
-            else:
-                try:
-                    values[i] = _run_step(step, values)
-                except np.linalg.LinAlgError as exc:
-                    raise EvaluationError(f"evaluation failed: {exc} (a singular matrix?)") \
-                        from None
-            for slot in plan.free_after.get(i, ()):
-                values[slot] = None
+        try:
+            for i, fn, args, free, name in _executable(plan):
+                if fn is None:
+                    values[i] = arrays[name]
+                else:
+                    values[i] = fn(*[values[a] for a in args])
+                for slot in free:
+                    values[slot] = None
+        except np.linalg.LinAlgError as exc:
+            raise EvaluationError(f"evaluation failed: {exc} (a singular matrix?)") from None
     return {name: np.asarray(values[slot], dtype=float) for name, slot in plan.outputs.items()}
 
 

@@ -135,8 +135,8 @@ def build_steps(derivation: Derivation, name: str) -> list[Step]:
         d = _one_level_differential(node, childs)
         if node in names or node is f:
             label = names_with_f.get(node, "f")
-            own = {k: v for k, v in names.items() if k != node}
-            steps.append(Step("differential", "d" + label, _renamed(d, own),
+            # the node's own value may appear (ds = s ⊙ (1 − s) ⊙ dx): it is defined by now
+            steps.append(Step("differential", "d" + label, _renamed(d, names),
                               DIFFERENTIAL_RULE.get(_rule_key(node), ""), node))
             differential_of[node] = _placeholder(label, node.shape)
         else:
