@@ -22,7 +22,9 @@ NUM, NAME, OP, LPAREN, RPAREN, COMMA, SEP, EQ, BAR, SUB, TRANSPOSE, END = (
     "norm subscript", "transpose", "end of input",
 )
 
-_NUMBER = re.compile(r"(\d+(\.\d+)?|\.\d+)([eE][+-]?\d+)?")
+_NUMBER = re.compile(r"([0-9]+(\.[0-9]+)?|\.[0-9]+)([eE][+-]?[0-9]+)?")
+_DIGITS = "0123456789"
+_SUPERSCRIPTS = "⁰¹²³⁴⁵⁶⁷⁸⁹"
 _OPERATORS = [".*", "./", ".^", "+", "-", "−", "*", "⊙", "∘", "/", ":", "^", "·"]
 # Spellings folded to one operator so the parser sees a single name per operation.
 _CANONICAL = {"−": "-", "∘": ".*", "⊙": ".*", "·": "*"}
@@ -49,7 +51,8 @@ def _is_name_start(ch: str) -> bool:
 
 
 def _is_name_char(ch: str) -> bool:
-    return (ch.isalnum() or ch == "_") and ch not in "ᵀ⊙∘"
+    # isdecimal, not isalnum: a superscript ² is not a digit of a name (x² is an error)
+    return (ch.isalpha() or ch.isdecimal() or ch == "_") and ch not in "ᵀ⊙∘"
 
 
 def tokenize(source: str) -> list[Token]:
@@ -69,7 +72,7 @@ def tokenize(source: str) -> list[Token]:
                 tokens.append(Token(SEP, "\n", Span(i, i + 1)))
             i += 1
             continue
-        if ch.isdigit() or (ch == "." and i + 1 < n and source[i + 1].isdigit()):
+        if ch in _DIGITS or (ch == "." and i + 1 < n and source[i + 1] in _DIGITS):
             m = _NUMBER.match(source, i)
             text = m.group(0)
             tokens.append(Token(NUM, text, Span(i, m.end()), Fraction(text)))
@@ -149,6 +152,8 @@ def tokenize(source: str) -> list[Token]:
                     "]": "", "{": "", "}": "", "!": "", "&": "", "%": "", "$": "",
                     "@": " (@ is only for reading the expression from a file: @path)",
                     "~": "", "<": "", ">": "", "?": "", "\\": "", '"': " (there are no strings)"}
+            if ch in _SUPERSCRIPTS:
+                hint[ch] = f" (write ^{_SUPERSCRIPTS.index(ch)} for a power)"
             raise ParseError(f"unexpected character '{ch}'{hint.get(ch, '')}",
                              Span(i, i + 1), source)
     tokens.append(Token(END, "", Span(n, n)))
