@@ -30,7 +30,7 @@ class Derivation:
     order: int
     derivatives: dict = field(default_factory=dict)  # name -> Node
     hessians: dict = field(default_factory=dict)  # name -> Node
-    conditions: list = field(default_factory=list)  # diff.Condition
+    conditions: dict = field(default_factory=dict)  # name -> [diff.Condition]
 
     def kind(self, name: str) -> str:
         """'gradient', 'derivative' (w.r.t. a scalar, shaped like f), 'jacobian' (2 axes)
@@ -83,7 +83,7 @@ def derive(program: Program, wrt: list[str], order: int = 1) -> Derivation:
             shape = program.variables[name]
             result.hessians[name] = simplify(diff.jacobian(result.derivatives[name], name,
                                                            shape))
-    result.conditions = diff.conditions(f, set(wrt))
+    result.conditions = {name: diff.conditions(f, name) for name in wrt}
     return result
 
 

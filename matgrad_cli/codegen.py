@@ -56,8 +56,9 @@ def _signature_checks(program: Program) -> list[str]:
         if len(shape) == 1:
             lines.append(f"if {name}.ndim == 2 and 1 in {name}.shape:")
             lines.append(f"    {name} = {name}.reshape(-1)")
+        axes = {0: "no axes (a scalar)", 1: "1 axis (a vector)", 2: "2 axes (a matrix)"}
         lines.append(f"if {name}.ndim != {len(shape)}:")
-        lines.append(f"    raise ValueError('{name} must have {len(shape)} axes, not %d' % "
+        lines.append(f"    raise ValueError('{name} must have {axes[len(shape)]}, not %d' % "
                      f"{name}.ndim)")
         for axis, d in enumerate(shape):
             if isinstance(d, str) and d not in bound and "*" not in d:
@@ -110,10 +111,10 @@ def to_numpy_code(derivation: Derivation, function_name: str = "f_and_grad") -> 
         "import numpy as np",
         "",
         "",
-        "def _np():",
-        "    return np",
-        "",
     ]
+    kernel_sources = [inspect.getsource(k) for k in _KERNELS if k.__name__ in used]
+    if any("_np()" in source for source in kernel_sources):
+        lines += ["def _np():", "    return np", ""]
     for kernel in _KERNELS:
         if kernel.__name__ in used:
             lines += ["", inspect.getsource(kernel).rstrip(), ""]

@@ -54,15 +54,32 @@ def _with_definitions(defs, names, root, printer, sep="; ", assign=" = ") -> tup
     return printer(root, names), lines
 
 
+def display_name(name: str) -> str:
+    """A variable's name as the text format shows it (beta → β)."""
+    from .printers.text import GREEK_LETTERS
+
+    return GREEK_LETTERS.get(name, name)
+
+
+def derivation_name(derivation: Derivation, shown: str) -> str:
+    """The variable whose display name is ``shown``."""
+    for name in derivation.program.variables:
+        if display_name(name) == shown:
+            return name
+    return shown
+
+
 def derivative_label(derivation: Derivation, name: str, order: int = 1) -> str:
     kind = derivation.kind(name)
+    name = display_name(name)
+    variable_shape = derivation.program.variables[derivation_name(derivation, name)]
     if order == 2:
-        if len(derivation.program.variables[name]) == 2:
+        if len(variable_shape) == 2:
             return f"∂²f/∂vec({name})∂vec({name})ᵀ"
-        return f"∂²f/∂{name}∂{name}ᵀ" if derivation.program.variables[name] else f"∂²f/∂{name}²"
+        return f"∂²f/∂{name}∂{name}ᵀ" if variable_shape else f"∂²f/∂{name}²"
     if kind == "vec":
         f_part = "vec(f)" if len(derivation.program.expr.shape) == 2 else "f"
-        x_part = f"vec({name})" if len(derivation.program.variables[name]) == 2 else name
+        x_part = f"vec({name})" if len(variable_shape) == 2 else name
         return f"∂{f_part}/∂{x_part}ᵀ"
     return f"∂f/∂{name}"
 
@@ -83,8 +100,9 @@ def result_shape(derivation: Derivation, node: Node) -> str:
     return shape_text(node.shape)
 
 
-def conditions_text(derivation: Derivation, printer=to_text) -> list[str]:
-    return [c.template.replace("{arg}", printer(c.argument)) for c in derivation.conditions]
+def conditions_text(derivation: Derivation, name: str, printer=to_text) -> list[str]:
+    return [c.template.replace("{arg}", printer(c.argument))
+            for c in derivation.conditions.get(name, [])]
 
 
 def _items(derivation: Derivation):
@@ -104,7 +122,8 @@ def header_text(program: Program) -> list[str]:
     main, def_lines = _with_definitions(defs, names, program.expr, to_text)
     lines = [f"f = {main}    ({shape_text(program.expr.shape)})"]
     lines += _where_lines(def_lines)
-    shapes = ", ".join(f"{name}: {shape_text(shape)}" for name, shape in program.variables.items())
+    shapes = ", ".join(f"{display_name(name)}: {shape_text(shape)}"
+                       for name, shape in program.variables.items())
     if shapes:
         lines.append(f"  {shapes}")
     return lines
@@ -114,8 +133,8 @@ def derive_text(derivation: Derivation, steps: list[str] | None = None) -> str:
     lines = header_text(derivation.program)
     if steps:
         lines += ["", *steps]
-    conditions = conditions_text(derivation)
     for name, order, node in _items(derivation):
+        conditions = conditions_text(derivation, name)
         defs, names = named(derivation.program, [node])
         main, def_lines = _with_definitions(defs, names, node, to_text)
         lines.append("")
@@ -134,8 +153,8 @@ def derive_latex(derivation: Derivation, steps: list[str] | None = None) -> str:
     lines = [f"f = {main}" + "".join(rf", \quad {d}" for d in def_lines)]
     if steps:
         lines += steps
-    conditions = conditions_text(derivation, to_latex)
     for name, order, node in _items(derivation):
+        conditions = conditions_text(derivation, name, to_latex)
         defs, names = named(program, [node])
         main, def_lines = _with_definitions(defs, names, node, to_latex)
         line = f"{_latex_label(derivation, name, order)} = {main}"
@@ -143,7 +162,7 @@ def derive_latex(derivation: Derivation, steps: list[str] | None = None) -> str:
             line += r", \quad \text{where } " + r", \; ".join(def_lines)
         if conditions:
             line += r" \quad \text{(valid " + "; ".join(
-                c.replace("\\", "") for c in conditions_text(derivation)) + ")}"
+                conditions_text(derivation, name)) + ")}"
         lines.append(line)
     return "\n".join(lines)
 
@@ -168,8 +187,8 @@ def derive_json(derivation: Derivation) -> str:
         "order": derivation.order,
         "derivatives": {},
     }
-    conditions = conditions_text(derivation)
     for name, order, node in _items(derivation):
+        conditions = conditions_text(derivation, name)
         defs, names = named(program, [node])
         text, def_lines = _with_definitions(defs, names, node, to_text)
         latex, latex_defs = _with_definitions(defs, names, node, to_latex)

@@ -15,25 +15,37 @@ def _array_text(value) -> str:
     return np.array2string(value, precision=8, suppress_small=False, max_line_width=100)
 
 
-def values_text(program, derivation, values: dict, checks) -> str:
-    from .render import derivative_label, shape_text
+def _labelled(label: str, value, note: str = "") -> list[str]:
+    """A scalar on its label's line; an array on the lines below it, indented."""
+    value = np.asarray(value)
+    suffix = f"    ({note})" if note else ""
+    if value.ndim == 0:
+        return [f"{label} = {_array_text(value)}{suffix}"]
+    body = _array_text(value).split("\n")
+    return [f"{label} ={suffix}"] + ["  " + line for line in body]
 
-    lines = [f"f = {_array_text(values['value'])}"]
+
+def values_text(program, derivation, values: dict, checks) -> str:
+    from .render import derivative_label
+
+    lines = _labelled("f", values["value"])
     if derivation is not None:
         for name in derivation.wrt:
             grad = values[f"grad_{name}"]
-            note = f"shape {tuple(np.shape(grad))}"
-            if derivation.kind(name) == "vec":
-                note += (f"; its matrix form {derivative_label(derivation, name)} is "
-                         f"{shape_text(derivation.derivatives[name].shape)}")
             lines.append("")
-            lines.append(f"∂f/∂{name} =    ({note})")
-            lines.append(_array_text(grad))
+            if derivation.kind(name) == "vec":
+                # the printed matrix form is what a reader can check; -o has the full array
+                matrix = np.reshape(grad, (np.size(values["value"]), -1), order="F")
+                lines += _labelled(derivative_label(derivation, name), matrix,
+                                   f"-o writes it with shape {tuple(np.shape(grad))}")
+            else:
+                lines += _labelled(derivative_label(derivation, name), grad)
             if f"hess_{name}" in values:
+                hess = values[f"hess_{name}"]
                 lines.append("")
-                lines.append(f"∂²f/∂{name}∂{name} =    "
-                             f"(shape {tuple(np.shape(values['hess_' + name]))})")
-                lines.append(_array_text(values[f"hess_{name}"]))
+                matrix = np.reshape(hess, (int(np.sqrt(hess.size)), -1), order="F") \
+                    if hess.ndim == 4 else hess
+                lines += _labelled(derivative_label(derivation, name, 2), matrix)
     if checks:
         lines.append("")
         for c in checks:

@@ -112,8 +112,10 @@ def build_steps(derivation: Derivation, name: str) -> list[Step]:
     x_shape = program.variables[name]
     dep = dependents(f, {name})
     preferred = {node: n for n, node in program.definitions.items()}
-    namer = _Namer(set(program.variables) | {"f", "d", "I"} | {"d" + v for v in program.variables},
-                   preferred)
+    dims = {str(d) for shape in program.variables.values() for d in shape if isinstance(d, str)}
+    taken = set(program.variables) | {v.lower() for v in program.variables} | dims | {
+        "f", "d", "I"} | {"d" + v for v in program.variables}
+    namer = _Namer(taken, preferred)
     intermediates = [n for n in walk(f) if n in dep and _worth_naming(n) and n is not f]
     names: dict[Node, str] = {}
     for node in intermediates:
@@ -211,7 +213,8 @@ def derivation_steps(derivation: Derivation, latex: bool = False) -> list[str]:
         steps = build_steps(derivation, name)
         lines.append(f"Derivation for {name}:" if not latex else rf"\text{{Derivation for }} {name}:")
         sections = {"define": "intermediates", "differential": "differentials",
-                    "chain": "chain back to d" + name + " (df = G : du)", "result": "result"}
+                    "chain": f"chain back to d{name} (df = Σ G : dv over what is left)",
+                    "result": "result"}
         current = None
         for step in steps:
             if step.kind != current:

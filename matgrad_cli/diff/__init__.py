@@ -65,31 +65,30 @@ def hessian(f: Node, name: str, shape: tuple) -> Node:
     return jacobian(g, name, shape)
 
 
-def conditions(f: Node, names: set[str]) -> list[Condition]:
-    """Where the derivative w.r.t. ``names`` may not exist: kinks, log/sqrt domains,
-    singular matrices, zero norms — for the operations the derivative passes through."""
+def conditions(f: Node, name: str) -> list[Condition]:
+    """Where ∂f/∂X may not exist: kinks, log/sqrt domains, singular matrices, zero norms —
+    only for the operations the derivative w.r.t. X differentiates through (an operation
+    whose argument does not depend on X contributes only its value)."""
     f = prepare(f)
-    dep = dependents(f, names)
+    dep = dependents(f, {name})
     found: list[Condition] = []
     for node in walk(f):
-        if node not in dep:
-            continue
-        template = None
+        template, arg = None, None
         if isinstance(node, Func):
-            template = ENTRYWISE[node.name].condition
-            arg = node.operand
+            template, arg = ENTRYWISE[node.name].condition, node.operand
         elif isinstance(node, Call):
-            template = STRUCTURAL[node.name].condition
+            template, arg = STRUCTURAL[node.name].condition, node.args[0]
             if node.name == "det":
                 template = "where det {arg} ≠ 0"
-            arg = node.args[0]
         elif isinstance(node, MatPow) and node.k < 0:
             template, arg = "where det {arg} ≠ 0", node.base
         elif isinstance(node, Pow) and not (isinstance(node.exponent, alg.Num) and
                                             node.exponent.value.denominator == 1 and
                                             node.exponent.value >= 0):
             template, arg = "where {arg} > 0 entrywise", node.base
-        if template and arg in dep or (template and isinstance(node, Func) and node in dep):
+            if node.exponent not in dep and node.base not in dep:
+                template = None
+        if template and arg is not None and (arg in dep or isinstance(node, Pow)):
             cond = Condition(template, arg)
             if cond not in found:
                 found.append(cond)

@@ -182,7 +182,7 @@ def _kron(node, G):
             alg.unvec(alg.matmul(alg.transpose(pb), g), b.shape))
 
 
-@call_vjp("softmax", "g : d softmax(x) = s ⊙ g − (sᵀg) s : dx, s = softmax(x)")
+@call_vjp("softmax", "g : d softmax(x) = (s ⊙ g − (sᵀg) s) : dx, s = softmax(x)")
 def _softmax(node, G):
     s = node
     return (alg.sub(alg.had(s, G), alg.scale(alg.matmul(alg.transpose(s), G), s)),)

@@ -188,6 +188,55 @@ def factor_common_kron_factor(node: Node):
     return None
 
 
+def _reciprocal_of(node: Node) -> Node | None:
+    """a when node is 1 ./ a."""
+    if isinstance(node, Div) and (isinstance(node.left, Ones) or (
+            isinstance(node.left, Fill) and isinstance(node.left.value, Num)
+            and node.left.value.value == 1)):
+        return node.right
+    return None
+
+
+def cancel_reciprocal(node: Node):
+    """a ⊙ (1 ./ a) = 1 (the derivative of log meets its argument: p ⊙ (y ./ p) = y)"""
+    if not isinstance(node, Had):
+        return None
+    factors = _had_factors(node)
+    for f in factors:
+        a = _reciprocal_of(f)
+        if a is not None and a in factors:
+            rest = list(factors)
+            rest.remove(f)
+            rest.remove(a)
+            return _had_of(rest, node.shape)
+    return None
+
+
+def inner_product_with_reciprocal(node: Node):
+    """aᵀ ((1 ./ a) ⊙ y) = sum(y)"""
+    if isinstance(node, MatMul) and isinstance(node.left, T) and len(node.right.shape) == 1:
+        a = node.left.operand
+        factors = _had_factors(node.right)
+        for f in factors:
+            if _reciprocal_of(f) == a:
+                rest = list(factors)
+                rest.remove(f)
+                return alg.call("sum", _had_of(rest, node.right.shape))
+    return None
+
+
+def positive_term_first(node: Node):
+    """−a + b = b − a (a sum reads from a positive term)"""
+    if not isinstance(node, Add):
+        return None
+    signs = [alg.split_coefficient(t)[0] < 0 for t in node.terms]
+    if signs[0] and not all(signs):
+        first = signs.index(False)
+        terms = node.terms
+        return Add((terms[first],) + terms[:first] + terms[first + 1:])
+    return None
+
+
 def sum_of_diagonals(node: Node):
     """Diag(a) + Diag(b) = Diag(a + b)"""
     if not isinstance(node, Add):
@@ -343,6 +392,9 @@ RULES = [
     transpose_of_symmetric,
     collect_like_terms,
     factor_common_hadamard,
+    cancel_reciprocal,
+    inner_product_with_reciprocal,
+    positive_term_first,
     factor_common_matrix_factor,
     factor_common_kron_factor,
     sum_of_diagonals,
