@@ -1,0 +1,138 @@
+"""Random inputs inside the domain of an expression, for ``matgrad check``.
+
+The rules are simple and read off the expression tree (f and the claim together):
+
+* positive — a variable anywhere inside the argument of a function with domain
+  'positive' (``log``, ``sqrt``) or inside the base of a power whose exponent is not an
+  integer literal (``x.^0.5``, ``A.^p``) gets entries drawn uniformly from [0.5, 2]
+  (every other retry from [0.1, 0.9], for arguments such as ``log(1 - x)``).
+* nonzero — a variable inside the argument of a function with a kink (``abs``, ``sign``,
+  ``relu``, ``step``, ``||·||_1``), inside a denominator, inside the base of a negative
+  integer power, or a scalar under ``inv``/``det``/``logdet`` gets entries of random sign
+  with magnitude uniform in [0.2, 1].
+* conditioned — a square matrix variable inside the argument of ``inv``, ``det``,
+  ``logdet`` or a negative matrix power gets n·I added (n its size): the random part is
+  at most 1 in magnitude per entry, so the matrix is far from singular.
+* anything else: standard normal entries.
+
+A drawn point is then *admissible* only when every such argument, evaluated as a whole
+(``P'P - I``, ``1 + x'x``), has no entry within 1e-3 of zero (kinks, denominators), is
+positive beyond 1e-3 (log, sqrt, fractional powers) or, for the matrices under
+inv/det/logdet, has a condition number below 1e8. The caller retries a few times.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from .errors import MatgradError
+from .evaluator import evaluate
+from .functions import ENTRYWISE
+from .ir import Call, Div, Fill, Func, MatPow, Node, Num, Pow, free_vars, walk
+
+POSITIVE_RANGE = (0.5, 2.0)
+POSITIVE_RANGE_ALT = (0.1, 0.9)
+NONZERO_RANGE = (0.2, 1.0)
+KINK_MARGIN = 1e-3  # no kinked argument, denominator or log argument this close to zero
+MAX_CONDITION = 1e8  # matrices under inv/det/logdet
+
+_KINKED_CALLS = {"norm1"}
+_INVERTING_CALLS = {"inv", "det", "logdet"}
+
+
+@dataclass
+class Domains:
+    """What the variables of an expression need, and the arguments to check."""
+
+    positive: set = field(default_factory=set)
+    nonzero: set = field(default_factory=set)
+    conditioned: set = field(default_factory=set)
+    checks: list = field(default_factory=list)  # (kind, node): 'positive'|'nonzero'|'invertible'
+
+    def add(self, kind: str, node: Node, variables: set | None = None) -> None:
+        if (kind, node) not in self.checks:
+            self.checks.append((kind, node))
+        names = free_vars(node) if variables is None else variables
+        {"positive": self.positive, "nonzero": self.nonzero,
+         "invertible": self.conditioned}[kind].update(names)
+
+
+def _integer_literal(node: Node) -> int | None:
+    if isinstance(node, Num) and node.value.denominator == 1:
+        return int(node.value)
+    return None
+
+
+def analyse(roots: list[Node]) -> Domains:
+    """The domain needs of every variable in ``roots`` (f and the claim)."""
+    domains = Domains()
+    for root in roots:
+        for node in walk(root):
+            if isinstance(node, Func):
+                entry = ENTRYWISE[node.name]
+                if entry.domain == "positive":
+                    domains.add("positive", node.operand)
+                if entry.kink:
+                    domains.add("nonzero", node.operand)
+            elif isinstance(node, Call) and node.name in _KINKED_CALLS:
+                domains.add("nonzero", node.args[0])
+            elif isinstance(node, Call) and node.name in _INVERTING_CALLS:
+                domains.add("invertible", node.args[0])
+            elif isinstance(node, MatPow) and node.k < 0:
+                domains.add("invertible", node.base)
+            elif isinstance(node, Pow):
+                k = _integer_literal(node.exponent)
+                if k is None:
+                    domains.add("positive", node.base)
+                elif k < 0:
+                    domains.add("nonzero", node.base)
+            elif isinstance(node, Div):
+                right = node.right.value if isinstance(node.right, Fill) else node.right
+                if free_vars(right):
+                    domains.add("nonzero", right)
+    return domains
+
+
+def draw(shapes: dict, domains: Domains, rng: np.random.Generator, attempt: int = 0) -> dict:
+    """One random point: name -> array of the given NumPy shape, following the rules above."""
+    point = {}
+    for name, shape in shapes.items():
+        shape = tuple(shape)
+        if name in domains.positive:
+            lo, hi = POSITIVE_RANGE if attempt < 4 or attempt % 2 == 0 else POSITIVE_RANGE_ALT
+            value = rng.uniform(lo, hi, shape)
+        elif name in domains.nonzero or (name in domains.conditioned and shape == ()):
+            value = rng.uniform(*NONZERO_RANGE, shape) * rng.choice([-1.0, 1.0], shape)
+        else:
+            value = rng.standard_normal(shape)
+        if name in domains.conditioned and len(shape) == 2 and shape[0] == shape[1]:
+            value = value + shape[0] * np.eye(shape[0])
+        point[name] = np.asarray(value, dtype=float)
+    return point
+
+
+def inadmissible(point: dict, domains: Domains) -> str | None:
+    """Why ``point`` is outside the domain (a short reason), or None when it is fine."""
+    if not domains.checks:
+        return None
+    outputs = {f"a{i}": node for i, (_, node) in enumerate(domains.checks)}
+    try:
+        values = evaluate(outputs, point)
+    except MatgradError as exc:
+        return exc.message
+    for i, (kind, _) in enumerate(domains.checks):
+        value = np.asarray(values[f"a{i}"])
+        if not np.all(np.isfinite(value)):
+            return "an argument is not finite"
+        if kind == "positive" and np.min(value, initial=np.inf) <= KINK_MARGIN:
+            return "an argument of log/sqrt/a power is not positive"
+        if kind == "nonzero" and np.min(np.abs(value), initial=np.inf) <= KINK_MARGIN:
+            return "an argument is at (or near) a kink or a zero denominator"
+        if kind == "invertible":
+            if value.ndim == 2:
+                if np.linalg.cond(value) > MAX_CONDITION:
+                    return "a matrix under inv/det/logdet is (nearly) singular"
+            elif np.min(np.abs(value), initial=np.inf) <= KINK_MARGIN:
+                return "a scalar under inv/det/logdet is (nearly) zero"
+    return None
