@@ -136,8 +136,14 @@ def parse_program(source: str, shapes: dict | None = None, dims: dict | None = N
 
 def infer(syntax: ProgramSyntax, shapes: dict, dims: dict, array_shapes: dict) -> ir.Program:
     st = _State(syntax.source, declared=dict(shapes), arrays=dict(array_shapes))
+    # --dim binds a size name the input uses (eye(n), --shape A=m,n) now; any other name
+    # is matched after inference against the names matgrad gives open dimensions (the
+    # ones derive prints), so `--dim n=4` works for the n of "x: n" too.
+    spelled = _size_names(syntax) | {d for sizes in shapes.values() for d in sizes
+                                     if isinstance(d, str)}
     for name, value in dims.items():
-        _user_dim(st, name).value = int(value)
+        if name in spelled:
+            _user_dim(st, name).value = int(value)
     defined: dict[str, tuple] = st.defined
     size_names = _size_names(syntax)
     all_names = _value_names(syntax)
@@ -154,6 +160,16 @@ def infer(syntax: ProgramSyntax, shapes: dict, dims: dict, array_shapes: dict) -
             raise ShapeError("cannot infer the size of I here: use eye(n) or give the "
                              "shapes", span, st.source)
     names = _resolve_names(st, syntax, defined)
+    for name, value in dims.items():
+        if name in spelled:
+            continue
+        for root, given in names.items():
+            if given == name and root.root() is root:
+                if _known(root) is None:
+                    root.value = int(value)
+                elif _known(root) != int(value):
+                    raise UsageError(f"--dim {name}={value} conflicts with the inputs' shapes "
+                                     f"({name} = {_known(root)})")
     builder = _Builder(st, names, defined_syntax={d.name: d.value for d in syntax.definitions})
     definitions = {}
     for definition in syntax.definitions:

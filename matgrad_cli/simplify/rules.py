@@ -237,6 +237,44 @@ def positive_term_first(node: Node):
     return None
 
 
+def numeric_factor_out_of_quotient(node: Node):
+    """a / (c b) = (1/c) (a / b) for a number c"""
+    if isinstance(node, Div):
+        inner = node.right
+        target = inner.value if isinstance(inner, Fill) else inner
+        if isinstance(target, Scale) and isinstance(target.factor, Num) and target.factor.value:
+            rest = target.operand
+            divisor = alg.fill(rest, inner.shape) if isinstance(inner, Fill) else rest
+            return alg.scale(Num(1 / target.factor.value), alg.div(node.left, divisor))
+    return None
+
+
+def reciprocal_of_filled(node: Node):
+    """𝟏 ./ (c 𝟏) = (1/c) 𝟏"""
+    if isinstance(node, Div) and isinstance(node.right, Fill) and (
+            isinstance(node.left, Ones) or _reciprocal_of(node) is not None):
+        return alg.fill(alg.div(alg.ONE, node.right.value), node.shape)
+    return None
+
+
+def diagonal_times_ones(node: Node):
+    """Diag(v) 𝟏 = v"""
+    if isinstance(node, MatMul) and _is_call(node.left, "Diag") and isinstance(node.right, Ones) \
+            and len(node.right.shape) == 1:
+        return node.left.args[0]
+    return None
+
+
+def repeated_scalar_factor(node: Node):
+    """c (c X) = c² X"""
+    if isinstance(node, Scale) and isinstance(node.operand, Scale) and \
+            node.operand.factor == node.factor and not isinstance(node.factor, Num):
+        return alg.scale(alg.power(node.factor, Num(2)), node.operand.operand)
+    if isinstance(node, Scale) and node.operand == node.factor and node.shape == ():
+        return alg.power(node.factor, Num(2))
+    return None
+
+
 def sum_of_diagonals(node: Node):
     """Diag(a) + Diag(b) = Diag(a + b)"""
     if not isinstance(node, Add):
@@ -395,6 +433,10 @@ RULES = [
     cancel_reciprocal,
     inner_product_with_reciprocal,
     positive_term_first,
+    numeric_factor_out_of_quotient,
+    reciprocal_of_filled,
+    diagonal_times_ones,
+    repeated_scalar_factor,
     factor_common_matrix_factor,
     factor_common_kron_factor,
     sum_of_diagonals,
