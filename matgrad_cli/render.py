@@ -177,13 +177,18 @@ def derive_dsl(derivation: Derivation) -> str:
     return "\n".join(dsl_line(derivation, node) for _, _, node in _items(derivation))
 
 
+def _json_shape(shape) -> list:
+    """Sizes as numbers where known, names (or products like "m*n") where symbolic."""
+    return [d if isinstance(d, int) else str(d) for d in shape]
+
+
 def derive_json(derivation: Derivation) -> str:
     program = derivation.program
     payload = {
         "expression": program.source,
         "f": {"text": "\n".join(header_text(program)), "dsl": to_dsl(program.expr),
-              "latex": to_latex(program.expr), "shape": list(map(str, program.expr.shape))},
-        "variables": {name: [str(d) for d in shape] for name, shape in program.variables.items()},
+              "latex": to_latex(program.expr), "shape": _json_shape(program.expr.shape)},
+        "variables": {name: _json_shape(shape) for name, shape in program.variables.items()},
         "order": derivation.order,
         "derivatives": {},
     }
@@ -200,7 +205,7 @@ def derive_json(derivation: Derivation) -> str:
             "latex": latex,
             "where": def_lines,
             "where_latex": latex_defs,
-            "shape": [str(d) for d in node.shape],
+            "shape": _json_shape(node.shape),
             "conditions": conditions,
         }
     return json.dumps(payload, ensure_ascii=False, indent=2)
