@@ -403,8 +403,10 @@ class _Compiler:
             sign, inner = 1, term
             if isinstance(term, Scale) and isinstance(term.factor, Num) and term.factor.value == -1:
                 sign, inner = -1, term.operand
+            rest = node.terms[:i] + node.terms[i + 1:]
+            if any(isinstance(t, (Fill, Ones)) for t in rest):
+                return None  # a broadcast scalar: the plain sum is right and as cheap
             if isinstance(inner, Call) and inner.name == "Diag":
-                rest = node.terms[:i] + node.terms[i + 1:]
                 dense = rest[0] if len(rest) == 1 else Add(rest)
                 return self.emit("add_diag", (self.slot(dense), self.slot(inner.args[0])),
                                  (sign,), node)
