@@ -877,23 +877,27 @@ def _term_text(checker, term: _Term, node: Node, c: float) -> str:
     derivative = dsl_line(sub, node)
     label = f"∂({term.label})/∂{wrt}"
     have = 1 + c
-    difference = ""
-    frac = _nice_fraction(c)
-    if frac is not None:
-        try:
-            extra = simplify(alg.scale(alg.num(frac), node))
-            difference = f" = {dsl_line(sub, extra)}"
-        except _DIAGNOSIS_FAILURES:  # the message is a courtesy: never fail on it
-            difference = ""
+    difference, claimed = "", ""
+    frac, have_frac = _nice_fraction(c), _nice_fraction(have)
+    try:  # the message is a courtesy: never fail on it
+        if frac is not None:
+            difference = dsl_line(sub, simplify(alg.scale(alg.num(frac), node)))
+        if have_frac is not None:
+            claimed = dsl_line(sub, simplify(alg.scale(alg.num(have_frac), node)))
+    except _DIAGNOSIS_FAILURES:
+        pass
     if abs(have) <= 1e-9:
         return (f"the claim leaves out the term {term.label}: its derivative {label} = "
                 f"{derivative} is missing")
     if abs(have + 1) <= 1e-9:
-        return (f"the claim has the sign of the term {term.label} flipped: it carries -1 × "
-                f"its derivative {label} = {derivative} instead of +1 ×")
-    return (f"the coefficient of the term {term.label} is off: the claim carries "
-            f"{_num(have)} × its derivative {label} = {derivative} instead of 1 × (it differs "
-            f"from the correct derivative by {_num(c)} × {label}{difference})")
+        return (f"the claim has the sign of the term {term.label} flipped: it has "
+                f"-({derivative}) where {label} = {derivative}")
+    claimed_text = f"{claimed} ({_num(have)} × that)" if claimed else \
+        f"{_num(have)} × that"
+    differs = f"; the claim differs from the correct derivative by {difference}" \
+        if difference else ""
+    return (f"the coefficient of the term {term.label} is off: {label} = {derivative}, but "
+            f"the claim's matching term is {claimed_text}{differs}")
 
 
 def _variable_diagnosis(checker, cases, pairs, scales, truth_shape) -> str | None:
