@@ -240,6 +240,9 @@ class _Compiler:
         self.steps: list[Step] = []
         self.inputs: dict[str, int] = {}
         self.uses: dict[Node, int] = {}
+        # every product already computed, by its factors: a later chain that contains it
+        # (or its transpose, W2ᵀW3ᵀ = (W3W2)ᵀ) reuses it for free
+        self.products: dict[tuple, tuple[int, bool]] = {}
 
     def count_uses(self, roots):
         for root in roots:
@@ -283,8 +286,18 @@ class _Compiler:
             return gram
         dims = [as_matrix(_typical(f.shape)) for f in factors]
         is_diag = [isinstance(f, Call) and f.name == "Diag" for f in factors]
-        order = _best_order(dims, is_diag)
+        for f, diag in zip(factors, is_diag):  # operands first: their products get known
+            self.slot(f.args[0] if diag else f)
+        known = {(i, j) for i in range(len(factors)) for j in range(i + 1, len(factors))
+                 if tuple(factors[i:j + 1]) in self.products}
+        order = _best_order(dims, is_diag, known)
         return self.emit_order(order, factors, is_diag, node)
+
+    def remember_product(self, factors: tuple, slot: int) -> None:
+        from .algebra import transpose
+
+        self.products.setdefault(factors, (slot, False))
+        self.products.setdefault(tuple(transpose(f) for f in reversed(factors)), (slot, True))
 
     def lower_gram(self, factors: list, node: MatMul) -> int | None:
         """Mᵀ Diag(d) M and Diag(d) Mᵀ M Diag(d): symmetric, so half the work (syrk)."""
@@ -304,14 +317,35 @@ class _Compiler:
         return None
 
     def emit_order(self, order, factors, is_diag, node) -> int:
+        def span(tree) -> tuple[int, int]:
+            if isinstance(tree, int):
+                return tree, tree
+            return span(tree[0])[0], span(tree[1])[1]
+
         def build(tree):
             """tree: int (factor index) or (left, right); returns (slot, rows, cols, kind)."""
+            if not isinstance(tree, int):
+                i, j = span(tree)
+                key = tuple(factors[i:j + 1])
+                if key in self.products:
+                    slot, transposed = self.products[key]
+                    r, _ = as_matrix(self.sizes(factors[i].shape))
+                    _, c = as_matrix(self.sizes(factors[j].shape))
+                    if transposed:
+                        slot = self.emit("transpose", (slot,), (_shape2(r, c),))
+                    return slot, r, c, "dense"
+                result = build_pair(tree)
+                if result[3] == "dense":
+                    self.remember_product(key, result[0])
+                return result
             if isinstance(tree, int):
                 f = factors[tree]
                 r, c = as_matrix(self.sizes(f.shape))
                 if is_diag[tree]:
                     return self.slot(f.args[0]), r, c, "diag"
                 return self.slot(f), r, c, "dense"
+
+        def build_pair(tree):
             ls, lr, _, lk = build(tree[0])
             rs, _, rc, rk = build(tree[1])
             shape = _shape2(lr, rc)
@@ -455,9 +489,10 @@ def _shape2(r, c):
     return (r, c)
 
 
-def _best_order(dims: list, is_diag: list):
+def _best_order(dims: list, is_diag: list, known: set = frozenset()):
     """Cheapest parenthesisation of a product chain (dynamic programming on flops);
-    a Diag factor multiplies by scaling rows or columns."""
+    a Diag factor multiplies by scaling rows or columns; a sub-chain in ``known`` (i, j)
+    is already computed and costs nothing."""
     n = len(dims)
     if n == 1:
         return 0
@@ -483,6 +518,8 @@ def _best_order(dims: list, is_diag: list):
                 total = cost[i, k] + cost[k + 1, j] + step
                 if best is None or total < best[0]:
                     best = (total, k, "diag" if lk == rk == "diag" else "dense")
+            if (i, j) in known:
+                best = (0, best[1], "dense")
             cost[i, j], split[i, j], kind[i, j] = best
 
     def tree(i, j):
