@@ -100,6 +100,8 @@ def _commutation_matrix(m, n):
 
 def _transpose(a, shape):
     a = np.asarray(a)
+    if a.ndim == 0:
+        return a
     if a.ndim == 1:
         return a[None, :]
     if a.shape[0] == 1 and len(shape) == 1:
@@ -331,7 +333,7 @@ class _Compiler:
                     slot, transposed = self.products[key]
                     r, _ = as_matrix(self.sizes(factors[i].shape))
                     _, c = as_matrix(self.sizes(factors[j].shape))
-                    if transposed:
+                    if transposed and _shape2(r, c) != ():
                         slot = self.emit("transpose", (slot,), (_shape2(r, c),))
                     return slot, r, c, "dense"
                 result = build_pair(tree)
