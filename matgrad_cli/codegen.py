@@ -17,7 +17,8 @@ _KERNELS = [ev._as2d, ev._fit, ev._matmul, ev._diag_left, ev._diag_right, ev._kr
             ev._kron_apply, ev._apply_kron_right, ev._commute, ev._commutation_matrix,
             ev._transpose, ev._power, ev._frob, ev._matrix_power, ev._weighted_gram,
             ev._scaled_gram, ev._add_diagonal, functions._kron,
-            functions._softmax, functions._logsumexp]
+            functions._softmax, functions._logsumexp, functions._trace, functions._det,
+            functions._logdet, functions._inv, functions._diag, functions._diag_matrix]
 _KERNEL_NAMES = {k.__name__ for k in _KERNELS}
 
 

@@ -534,13 +534,16 @@ def _best_order(dims: list, is_diag: list, known: set = frozenset()):
 
 
 def _fill_contexts(roots) -> dict:
-    """Fill nodes whose every use is an entrywise operation (so a scalar broadcasts)."""
+    """Fill and ones nodes whose every use is an entrywise operation beside a full-shaped
+    operand, so a scalar in their place broadcasts to the right shape."""
     ok: dict = {}
     for root in roots:
         for node in walk(root):
             for c in node.children:
                 if isinstance(c, (Fill, Ones)):
-                    fine = isinstance(node, (Add, Had, Div))
+                    fine = isinstance(node, (Add, Had, Div)) and any(
+                        not isinstance(other, (Fill, Ones)) and other.shape == node.shape
+                        for other in node.children)
                     ok[c] = ok.get(c, True) and fine
     return ok
 
@@ -568,6 +571,13 @@ def _run_step(step: Step, values: list):
     args = [values[a] for a in step.args]
     kwargs = {f"p{i}": p for i, p in enumerate(step.params)}
     return op.run(*args, **kwargs)
+
+
+def _viewed_slots(plan: Plan) -> set:
+    """Slots some step takes a view of (a transpose, a reshape, a ravel): writing into them
+    would change the view too, so they are never reused in place."""
+    viewing = {"transpose", "reshape", "c_vec", "c_diag", "fill"}
+    return {a for step in plan.steps if step.op in viewing for a in step.args}
 
 
 def _in_place_target(step: Step, i: int, plan: Plan, owned: list, shapes: list):
@@ -613,7 +623,9 @@ def _executable(plan: Plan) -> list:
     """(slot, callable, argument slots, slots to free) per step, built once per plan."""
     if plan.program is not None:
         return plan.program
-    owned = [step.op in _FRESH or step.op.startswith("f_") for step in plan.steps]
+    viewed = _viewed_slots(plan)
+    owned = [(step.op in _FRESH or step.op.startswith("f_")) and i not in viewed
+             for i, step in enumerate(plan.steps)]
     shapes = [tuple(step.node.shape) if step.node is not None and
               all(isinstance(d, int) for d in step.node.shape) else None
               for step in plan.steps]

@@ -158,6 +158,16 @@ def _det(x):
     return x if np.ndim(x) == 0 else np.linalg.det(x)
 
 
+def _trace(x):
+    np = _np()
+    return np.trace(x) if np.ndim(x) == 2 else x
+
+
+def _diag(x):
+    np = _np()
+    return np.diag(x) if np.ndim(x) == 2 else x
+
+
 def _diag_matrix(v):
     np = _np()
     return v if np.ndim(v) == 0 else np.diag(v)
@@ -165,8 +175,8 @@ def _diag_matrix(v):
 
 STRUCTURAL: dict[str, Structural] = {s.name: s for s in [
     Structural("sum", 1, _to_scalar, lambda x: _np().sum(x), "sum", r"\operatorname{sum}"),
-    Structural("tr", 1, lambda a: () if _square(a) is not None else (), lambda x: _np().trace(x)
-               if _np().ndim(x) == 2 else x, "tr", r"\operatorname{tr}", accepts="square"),
+    Structural("tr", 1, lambda a: () if _square(a) is not None else (), _trace, "tr",
+               r"\operatorname{tr}", accepts="square"),
     Structural("det", 1, lambda a: () if _square(a) is not None else (), _det, "det", r"\det",
                accepts="square"),
     Structural("logdet", 1, lambda a: () if _square(a) is not None else (), _logdet, "log det",
@@ -174,7 +184,7 @@ STRUCTURAL: dict[str, Structural] = {s.name: s for s in [
     Structural("inv", 1, _square, _inv, "inv", r"\operatorname{inv}", "where det {arg} ≠ 0",
                accepts="square"),
     Structural("diag", 1, lambda a: (_square(a)[0],) if len(a) == 2 else a,
-               lambda x: _np().diag(x) if _np().ndim(x) == 2 else x, "diag",
+               _diag, "diag",
                r"\operatorname{diag}", accepts="square"),
     Structural("Diag", 1, lambda a: (a[0], a[0]) if len(a) == 1 else a, _diag_matrix, "Diag",
                r"\operatorname{Diag}", accepts="vector"),
@@ -217,9 +227,9 @@ NUMPY_SOURCE: dict[str, str] = {
     "sigmoid": "1.0 / (1.0 + np.exp(-{0}))", "softplus": "np.logaddexp(0.0, {0})",
     "relu": "np.maximum({0}, 0.0)", "abs": "np.abs({0})", "sign": "np.sign({0})",
     "step": "(np.asarray({0}) > 0).astype(float)",
-    "sum": "np.sum({0})", "tr": "np.trace({0})", "det": "np.linalg.det({0})",
-    "logdet": "np.linalg.slogdet({0})[1]", "inv": "np.linalg.inv({0})",
-    "diag": "np.diag({0})", "Diag": "np.diag({0})", "vec": "np.ravel({0}, order='F')",
+    "sum": "np.sum({0})", "tr": "_trace({0})", "det": "_det({0})",
+    "logdet": "_logdet({0})", "inv": "_inv({0})",
+    "diag": "_diag({0})", "Diag": "_diag_matrix({0})", "vec": "np.ravel({0}, order='F')",
     "kron": "_kron({0}, {1})", "softmax": "_softmax({0})", "logsumexp": "_logsumexp({0})",
     "norm": "np.linalg.norm({0})", "norm1": "np.abs({0}).sum()",
 }

@@ -71,6 +71,9 @@ def test_numpy_source_form_computes_the_same(name):
     names = [f"a{i}" for i in range(len(args))]
     namespace = {"np": np, "_kron": functions._kron, "_softmax": functions._softmax,
                  "_logsumexp": functions._logsumexp, "_np": lambda: np,
+                 "_trace": functions._trace, "_det": functions._det, "_logdet": functions._logdet,
+                 "_inv": functions._inv, "_diag": functions._diag,
+                 "_diag_matrix": functions._diag_matrix,
                  **dict(zip(names, args))}
     source = NUMPY_SOURCE[name].format(*names)
     # the generated code is our own template filled with our own names, not user text

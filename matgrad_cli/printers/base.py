@@ -168,7 +168,8 @@ class Printer:
     def operand_contexts(self, operands, broadcast: bool = True) -> list[Context]:
         """Contexts of the operands of an n-ary operator whose operands share one shape."""
         fills = [self.is_fill_like(o) for o in operands]
-        has_vars = [self.has_var(o) for o in operands]
+        # a broadcast scalar prints without its shape, so it cannot size an I beside it
+        has_vars = [self.has_var(o) and not f for o, f in zip(operands, fills, strict=True)]
         non_fill, with_var = fills.count(False), has_vars.count(True)
         return [Context(broadcast=broadcast and non_fill - (not f) > 0, sized=with_var - v > 0)
                 for f, v in zip(fills, has_vars, strict=True)]
