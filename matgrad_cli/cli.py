@@ -13,6 +13,7 @@ import sys
 import click
 
 from .errors import MatgradError, UsageError
+from .ir import ShapeMismatch
 
 FORMATS = ["text", "latex", "dsl", "numpy", "json"]
 
@@ -65,6 +66,14 @@ def reporting_errors(command):
             sys.exit(exc.exit_code)
         except RecursionError:
             click.echo("matgrad: error: the expression is nested too deeply", err=True)
+            sys.exit(2)
+        except MemoryError:
+            click.echo("matgrad: error: out of memory: the arrays this needs are too large",
+                       err=True)
+            sys.exit(1)
+        except ShapeMismatch as exc:
+            # sizes that only evaluation could compare (products of symbolic sizes)
+            click.echo(f"matgrad: error: the sizes do not fit: {exc}", err=True)
             sys.exit(2)
         except (NotImplementedError, ArithmeticError, ValueError) as exc:
             # A case the engine does not cover: say so in one line (exit 1, not a crash).

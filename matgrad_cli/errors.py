@@ -46,7 +46,9 @@ class MatgradError(Exception):
         end = min(max(self.span.end, self.span.start + 1), line_end) - line_start
         width = max(1, end - start)
         column = start + 1
-        return f"{self.message} (column {column})\n  {line}\n  {' ' * start}{'^' * width}"
+        # keep the source's tabs in the padding so the caret lines up under them
+        pad = "".join(c if c == "\t" else " " for c in line[:start])
+        return f"{self.message} (column {column})\n  {line}\n  {pad}{'^' * width}"
 
     def __str__(self) -> str:
         return self.render()

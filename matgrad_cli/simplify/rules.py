@@ -294,11 +294,13 @@ def kron_vec_product(node: Node):
     """(P ⊗ Q) vec(D) = vec(Q D Pᵀ)"""
     if isinstance(node, MatMul) and _is_call(node.left, "kron"):
         d = _vec_operand(node.right)
-        if d is not None:
-            p, q = node.left.args
-            return alg.vec(alg.matmul(alg.matmul(q, d), alg.transpose(p)))
-        # (bᵀ ⊗ I) v and (I ⊗ A) v with v a plain vector: D = v as a column
         p, q = node.left.args
+        from ..ir import as_matrix
+
+        if d is not None and as_matrix(d.shape) == (as_matrix(q.shape)[1],
+                                                    as_matrix(p.shape)[1]):
+            return alg.vec(alg.matmul(alg.matmul(q, d), alg.transpose(p)))
+        # (1 ⊗ Q) v with v a plain vector is Q v
         v = node.right
         if len(v.shape) == 1 and isinstance(p, Eye) and p.n == 1:
             return alg.matmul(q, v)
@@ -322,7 +324,7 @@ def commutation_vec_product(node: Node):
     """K_{m,n} vec(D) = vec(Dᵀ)"""
     if isinstance(node, MatMul) and isinstance(node.left, Commutation):
         d = _vec_operand(node.right)
-        if d is not None:
+        if d is not None and d.shape == (node.left.m, node.left.n):
             return alg.vec(alg.transpose(d))
     return None
 
