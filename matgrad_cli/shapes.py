@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from fractions import Fraction
 
 from . import ir
 from .errors import ParseError, ShapeError, Span, UsageError

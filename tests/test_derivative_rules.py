@@ -353,15 +353,7 @@ HESSIANS = [
 
 # Package bugs these tests expose: (test, case id) -> the bug. Each such test is a strict
 # xfail, so it turns into a failure (to be removed from here) once the engine is fixed.
-_NESTED_HADAMARD_PRINT_BUG = (
-    "printers/precedence: a Hadamard product that is the right operand of another one is "
-    "printed without parentheses, and its own left operand, a matrix product, then too: "
-    "the gradient X .* ((a*b') .* Z) of Y : (X .* ((a*b') .* Z)) w.r.t. Y prints as "
-    "'X .* a*b' .* Z', which reads ((X .* a)*b') .* Z (level 3 is left to right): a shape "
-    "conflict, or wrong numbers when the shapes happen to fit.")
-KNOWN_BUGS = {
-    ("dsl", "hadamard-with-outer-product-nested"): _NESTED_HADAMARD_PRINT_BUG,
-}
+KNOWN_BUGS: dict = {}
 
 
 def _params(cases, test: str = ""):

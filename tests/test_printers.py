@@ -160,7 +160,9 @@ def test_table_levels_follow_the_language():
 
 def test_needs_parens_right_operand_of_another_level3_kind():
     assert P.needs_parens(P.PRODUCT, "mul", False, P.PRODUCT, "had", P.RIGHT)
-    assert not P.needs_parens(P.PRODUCT, "had", False, P.PRODUCT, "had", P.RIGHT)
+    # X ⊙ (a bᵀ ⊙ Z): the inner left product would regroup with X without them
+    assert P.needs_parens(P.PRODUCT, "had", False, P.PRODUCT, "had", P.RIGHT)
+    assert not P.needs_parens(P.PRODUCT, "mul", False, P.PRODUCT, "mul", P.RIGHT)  # A (B C)
     assert P.needs_parens(P.PRODUCT, "div", False, P.PRODUCT, "div", P.RIGHT)  # a/(b/c)
     assert not P.needs_parens(P.PRODUCT, "mul", False, P.PRODUCT, "had", P.LEFT)  # A B ⊙ C
     assert P.needs_parens(P.PRODUCT, "had", False, P.PRODUCT, "mul", P.LEFT)  # (a ⊙ b) C

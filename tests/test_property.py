@@ -18,8 +18,6 @@ not (huge values, a difference that changes with the step) are skipped with ``as
 """
 from __future__ import annotations
 
-import contextlib
-from unittest import mock
 
 import numpy as np
 from helpers import (
@@ -34,7 +32,6 @@ from hypothesis import strategies as st
 
 from matgrad_cli import api, evaluator, render
 from matgrad_cli.errors import MatgradError
-from matgrad_cli.printers import precedence
 
 VARIABLES = {"A": (3, 3), "B": (3, 2), "x": (3,), "y": (2,), "beta": ()}
 DIMS = (2, 3)
@@ -207,30 +204,6 @@ def _fd_reliable(f, arrays, name, expected) -> bool:
         float(np.max(np.abs(other - expected), initial=0.0)) < 1e-6 * scale
 
 
-# Known package bugs, each pinned by a strict-xfail row of test_derivative_rules.py. An
-# example that fails only because of one of them is skipped here (it passes once the bug
-# is worked around), so that the property keeps looking for other bugs. Remove the
-# workaround when the bug is fixed, so that a regression shows again.
-# - A Hadamard product nested as the right operand of another prints its leading matrix
-#   product without parentheses, X .* (a*b') .* Z as X .* a*b' .* Z
-#   (hadamard-with-outer-product-nested): worked around by parenthesising every right
-#   operand of the same level.
-
-
-def _cautious_parens(original):
-    def needs_parens(prec, kind_, starts_neg, parent, parent_kind, position):
-        return original(prec, kind_, starts_neg, parent, parent_kind, position) or (
-            position == precedence.RIGHT and prec == parent)
-    return needs_parens
-
-
-@contextlib.contextmanager
-def _known_bugs_worked_around():
-    with mock.patch.object(precedence, "needs_parens",
-                           _cautious_parens(precedence.needs_parens)):
-        yield
-
-
 def _gradient_function(source: str, used: dict, name: str):
     """The symbolic gradient (checked at order 1) as a function of the inputs."""
     program = api.parse(source, array_shapes={k: v.shape for k, v in used.items()})
@@ -287,14 +260,6 @@ def _check(source: str, seed: int, data, order: int) -> None:
     except MatgradError as exc:  # e.g. the printed line does not parse
         error, line, failure = float("inf"), None, exc
     assume(error is not None)
-    if error >= TOLERANCE:
-        with _known_bugs_worked_around():
-            try:
-                plain_error, _ = _compare(source, used, name, order)
-            except MatgradError:
-                plain_error = float("inf")
-        # skip unless the failure persists with the known bugs worked around
-        assume(plain_error is not None and plain_error >= TOLERANCE)
     if failure is not None:
         raise failure
     what = "d/d" if order == 1 else "Hessian w.r.t. "

@@ -30,12 +30,10 @@ from helpers import (
     split_shapes,
 )
 from test_cookbook import IDENTITIES
-from test_derivative_rules import _NESTED_HADAMARD_PRINT_BUG, HESSIANS, RULES
+from test_derivative_rules import HESSIANS, RULES
 
 # Package bugs the round trips expose: (test, row id) -> the bug (strict xfail).
-KNOWN_BUGS = {
-    ("dsl", "hadamard-with-outer-product-nested"): _NESTED_HADAMARD_PRINT_BUG,
-}
+KNOWN_BUGS: dict = {}
 
 
 class Row:

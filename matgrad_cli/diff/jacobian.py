@@ -89,7 +89,7 @@ def _had(node, js):
 
 @rule(Div)
 def _div(node, js):
-    a, b = node.left, node.right
+    b = node.right
     da = _apply(_diag_of(alg.div(alg.ones(b.shape), b)), js[0])
     db = _apply(_diag_of(alg.div(node, b)), js[1])
     return alg.sub(da, db)

@@ -65,7 +65,7 @@ def _had(node: Had, G):
 
 @vjp(Div, "G : d(A ./ B) = G ./ B : dA − G ⊙ (A ./ B) ./ B : dB")
 def _div(node: Div, G):
-    a, b = node.left, node.right
+    b = node.right
     return alg.div(G, b), alg.neg(alg.div(alg.had(G, node), b))
 
 

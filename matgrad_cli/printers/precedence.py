@@ -94,7 +94,11 @@ def needs_parens(prec: int, kind_: str, starts_neg: bool, parent: int, parent_ki
         if starts_neg or prec < parent:
             return True
         if prec == parent:
-            return kind_ != parent_kind or parent_kind in NON_ASSOCIATIVE
+            # Only a product chain may continue on the right without parentheses: inside a
+            # right-hand ⊙ (or +) its own left operand may be a bare product (`A B ⊙ C`),
+            # which would regroup with what stands before it: X ⊙ (a bᵀ ⊙ Z).
+            return kind_ != parent_kind or parent_kind in NON_ASSOCIATIVE or (
+                prec == PRODUCT and kind_ != "mul")
         return False
     if position == UNARY:
         return starts_neg or prec < NEG
