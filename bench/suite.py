@@ -4,7 +4,7 @@ import sys
 import numpy as np
 
 from bench.frameworks import FRAMEWORKS, Unavailable
-from bench.timing import measure, one_shot
+from bench.timing import measure, one_shot, paired_ratio
 
 
 class BenchError(AssertionError):
@@ -50,7 +50,7 @@ def _run_framework(name, prepare, p, n, arrays, ref, cfg, failures):
         failures.append(msg)
         return {"status": f"WRONG: {bad}"}
     t = measure(prep.call, **cfg["timer"])
-    res = {"status": "ok", **t.as_dict(), "setup_s": prep.setup_s}
+    res = {"status": "ok", **t.as_dict(), "setup_s": prep.setup_s, "_call": prep.call}
     if cfg["one_shot_runs"] and prep.one_shot is not None:
         res["one_shot"] = one_shot(prep.one_shot, cfg["one_shot_runs"]).as_dict()
     return res
@@ -73,5 +73,15 @@ def run_section(problems, sizes, cfg, failures, label):
                 shown = (f"{res['median_s'] * 1e3:.3f} ms ({res['runs']} runs)"
                          if res["status"] == "ok" else res["status"][:90])
                 _log(f"[{label}] {p.key} n={n} {name}: {shown}")
+            results = row["results"]
+            if all(results.get(k, {}).get("status") == "ok" for k in ("numpy", "matgrad")):
+                ratio, rounds = paired_ratio(results["matgrad"]["_call"],
+                                             results["numpy"]["_call"],
+                                             min_time=cfg["timer"].get("min_time", 0.2) * 2)
+                row["paired_matgrad_over_numpy"] = {"median_ratio": ratio, "rounds": rounds}
+                _log(f"[{label}] {p.key} n={n} matgrad/numpy paired: {ratio:.3f} "
+                     f"({rounds} rounds)")
+            for res in results.values():
+                res.pop("_call", None)
             rows.append(row)
     return rows

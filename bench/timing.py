@@ -49,3 +49,24 @@ def one_shot(make_and_call, runs=3):
         make_and_call()
         times.append(time.perf_counter() - t0)
     return Timing(statistics.median(times), len(times), min(times))
+
+
+def paired_ratio(fn, baseline, *, min_time=0.5, min_rounds=15, max_rounds=5_000):
+    """Median over rounds of time(fn) / time(baseline), the two called back to back in each
+    round (in alternating order), so that drift of the machine's speed — which on a shared
+    VM moves a single median by tens of percent — cancels in every ratio."""
+    fn()
+    baseline()
+    ratios = []
+    total = 0.0
+    while len(ratios) < max_rounds and (len(ratios) < min_rounds or total < min_time):
+        pair = []
+        for f in ((fn, baseline) if len(ratios) % 2 == 0 else (baseline, fn)):
+            t0 = time.perf_counter()
+            f()
+            pair.append(time.perf_counter() - t0)
+        if len(ratios) % 2:
+            pair.reverse()
+        ratios.append(pair[0] / pair[1])
+        total += pair[0] + pair[1]
+    return statistics.median(ratios), len(ratios)

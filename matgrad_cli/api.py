@@ -135,6 +135,8 @@ def compile_derivatives(expr: str, wrt: list[str], order: int = 1,
     the steps those need."""
     from .evaluator import compile_plan, run_plan
 
+    import numpy as np
+
     compiled: dict = {}
 
     def build(array_shapes: dict):
@@ -143,18 +145,35 @@ def compile_derivatives(expr: str, wrt: list[str], order: int = 1,
             derivation = derive(parse(expr, array_shapes=array_shapes), wrt, order)
             wanted = {k: v for k, v in output_arrays(derivation).items()
                       if outputs is None or k in outputs}
-            compiled[key] = derivation, compile_plan(wanted)
+            plan = compile_plan(wanted)
+            f_shape = _numeric_shape(derivation.program.expr.shape)
+            targets = {}  # output name -> the NumPy shape of SPEC §4
+            for name in plan.outputs:
+                if name.startswith("grad_"):
+                    x = _numeric_shape(derivation.program.variables[name[5:]])
+                    targets[name] = f_shape + x
+                elif name.startswith("hess_"):
+                    x = _numeric_shape(derivation.program.variables[name[5:]])
+                    targets[name] = x + x
+            compiled[key] = plan, targets
         return compiled[key]
 
     if shapes is not None:
         build({k: tuple(v) for k, v in shapes.items()})
+    last: list = [None, None]  # the shapes of the previous call and what they compiled to
 
     def fn(**arrays):
-        import numpy as np
-
-        arrays = {k: np.asarray(v, dtype=float) for k, v in arrays.items()}
-        derivation, plan = build({k: v.shape for k, v in arrays.items()})
-        return reshape_outputs(derivation, run_plan(plan, arrays))
+        for name, value in arrays.items():
+            if type(value) is not np.ndarray or value.dtype != np.float64:
+                arrays[name] = np.asarray(value, dtype=float)
+        shapes_now = [(k, v.shape) for k, v in arrays.items()]
+        if shapes_now != last[0]:
+            last[0], last[1] = shapes_now, build(dict(shapes_now))
+        plan, targets = last[1]
+        values = run_plan(plan, arrays)
+        for name, shape in targets.items():
+            values[name] = values[name].reshape(shape, order="F")
+        return values
 
     return fn
 

@@ -41,12 +41,15 @@ def _as2d(a):
 
 def _fit(value, shape):
     """Results of 2-d products read back in the IR's shape (n×1 → vector, 1×1 → scalar)."""
-    return np.reshape(value, shape)
+    return value if np.shape(value) == shape else np.reshape(value, shape)
 
 
 def _matmul(a, b, shape):
-    if np.ndim(a) == 2 and np.ndim(b) <= 2 and not (np.ndim(b) == 1 and len(shape) == 2):
-        return _fit(a @ b, shape)
+    # operands of a product are arrays of 1 or 2 axes; NumPy's a @ b is right unless a
+    # vector stands on the left or an outer product is meant
+    if a.ndim == 2 and not (b.ndim == 1 and len(shape) == 2):
+        out = a @ b
+        return out if out.shape == shape else out.reshape(shape)
     return _fit(_as2d(a) @ _as2d(b), shape)
 
 
@@ -222,7 +225,7 @@ class Plan:
     steps: list  # Step per slot (inputs first, as 'input' steps)
     outputs: dict  # output name -> slot
     free_after: dict = field(default_factory=dict)  # step index -> slots whose last use it is
-    program: list | None = None  # the runnable form, built on first run
+    program: tuple | None = None  # the runnable form (inputs, constants, steps), built once
 
 
 def _concrete(shape) -> tuple:
@@ -619,6 +622,10 @@ def _in_place_kernel(op: str, j: int, params: tuple) -> Callable:
     return add_diagonal_into
 
 
+_BINARY_SUMS = {(1, 1): np.add, (1, -1): np.subtract,
+                (-1, 1): lambda a, b: np.subtract(b, a), (-1, -1): lambda a, b: -(a + b)}
+
+
 def _executable(plan: Plan) -> list:
     """(slot, callable, argument slots, slots to free) per step, built once per plan."""
     if plan.program is not None:
@@ -629,38 +636,47 @@ def _executable(plan: Plan) -> list:
     shapes = [tuple(step.node.shape) if step.node is not None and
               all(isinstance(d, int) for d in step.node.shape) else None
               for step in plan.steps]
-    program = []
+    inputs, constants, program = [], [], []
     for i, step in enumerate(plan.steps):
+        free = tuple(plan.free_after.get(i, ()))
         if step.op == "input":
-            fn = None
+            inputs.append((i, step.params[0]))
+            continue
+        if step.op == "const":
+            constants.append((i, step.params[0]))
+            continue
+        j = _in_place_target(step, i, plan, owned, shapes)
+        if j is not None:
+            fn = _in_place_kernel(step.op, j, step.params)
+        elif step.op == "add" and len(step.args) == 2:
+            fn = _BINARY_SUMS[step.params[0]]
         else:
-            j = _in_place_target(step, i, plan, owned, shapes)
-            if j is not None:
-                fn = _in_place_kernel(step.op, j, step.params)
-            else:
-                kwargs = {f"p{k}": p for k, p in enumerate(step.params)}
-                run = OPS[step.op].run
-                fn = functools.partial(run, **kwargs) if kwargs else run
-        program.append((i, fn, step.args, tuple(plan.free_after.get(i, ())),
-                        step.params[0] if step.op == "input" else None))
+            kwargs = {f"p{k}": p for k, p in enumerate(step.params)}
+            run = OPS[step.op].run
+            fn = functools.partial(run, **kwargs) if kwargs else run
+        program.append((i, fn, step.args, free))
+    program = (inputs, constants, program)
     plan.program = program
     return program
 
 
 def run_plan(plan: Plan, arrays: dict) -> dict:
     values: list = [None] * len(plan.steps)
+    inputs, constants, program = _executable(plan)
+    for slot, name in inputs:
+        values[slot] = arrays[name]
+    for slot, value in constants:
+        values[slot] = value
     with np.errstate(all="ignore"):
         try:
-            for i, fn, args, free, name in _executable(plan):
-                if fn is None:
-                    values[i] = arrays[name]
-                else:
-                    values[i] = fn(*[values[a] for a in args])
+            for i, fn, args, free in program:
+                values[i] = fn(*[values[a] for a in args])
                 for slot in free:
                     values[slot] = None
         except np.linalg.LinAlgError as exc:
             raise EvaluationError(f"evaluation failed: {exc} (a singular matrix?)") from None
-    return {name: np.asarray(values[slot], dtype=float) for name, slot in plan.outputs.items()}
+    return {name: np.asarray(values[slot], dtype=np.float64)
+            for name, slot in plan.outputs.items()}
 
 
 def evaluate(outputs: dict[str, Node], arrays: dict) -> dict:

@@ -36,10 +36,15 @@ class Entrywise:
 
 
 def _sigmoid(x):
-    # 1/(1 + e⁻ˣ) is exact in floating point; e⁻ˣ overflowing to inf gives the right 0
+    # 1/(1 + e⁻ˣ) is accurate in floating point (e⁻ˣ overflowing to inf gives the right 0;
+    # plans run under np.errstate, so no warning); one buffer, updated in place
     np = _np()
-    with np.errstate(over="ignore"):
-        return 1.0 / (1.0 + np.exp(-x))
+    t = np.negative(x, dtype=float)
+    if not isinstance(t, np.ndarray):  # a scalar
+        return 1.0 / (1.0 + np.exp(t))
+    np.exp(t, out=t)
+    t += 1.0
+    return np.reciprocal(t, out=t)
 
 
 def _step(x):
