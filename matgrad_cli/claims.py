@@ -42,7 +42,7 @@ import numpy as np
 
 from . import api
 from .errors import EvaluationError, MatgradError, ShapeError, UsageError
-from .evaluator import evaluate
+from .evaluator import _as2d, evaluate
 from .functions import SIZED
 from .ir import Add, Frob, Node, Num, Program, Scale, depends_on, transpose_shape, walk
 from .parser import Binary, CallExpr, Name, Negate, NormExpr, Transpose, parse_syntax
@@ -666,15 +666,6 @@ def _layout(derivation: api.Derivation, wrt: str) -> str:
         return f"one row per entry of f and one column per entry of {wrt}"
     return "the Magnus–Neudecker form ∂vec(f)/∂vec(X)ᵀ, len(vec f) × len(vec X)".replace(
         "X", wrt)
-
-
-def _as2d(a):
-    a = np.asarray(a)
-    if a.ndim == 0:
-        return a.reshape(1, 1)
-    if a.ndim == 1:
-        return a[:, None]
-    return a
 
 
 def _transposed(claim, shape):

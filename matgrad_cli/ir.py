@@ -404,23 +404,23 @@ class Frob(Node):
 LEAVES = (Num, Var, Eye, Ones, Zeros, Commutation)
 
 
-def walk(node: Node):
-    """Every node below ``node`` once (post-order), shared sub-trees visited once."""
-    seen: set[int] = set()
+def walk(*roots: Node) -> list[Node]:
+    """Every structurally distinct node below the roots once, children before parents, in
+    the order a reader meets them (so reversed, parents come before their children)."""
+    seen: set[Node] = set()
     order: list[Node] = []
-    stack: list[tuple[Node, bool]] = [(node, False)]
-    while stack:
-        current, expanded = stack.pop()
-        if expanded:
-            order.append(current)
-            continue
-        if id(current) in seen:
-            continue
-        seen.add(id(current))
-        stack.append((current, True))
-        for child in reversed(current.children):
-            if id(child) not in seen:
-                stack.append((child, False))
+    for root in roots:
+        stack: list[tuple[Node, bool]] = [(root, False)]
+        while stack:
+            node, expanded = stack.pop()
+            if expanded:
+                order.append(node)
+                continue
+            if node in seen:
+                continue
+            seen.add(node)
+            stack.append((node, True))
+            stack.extend((c, False) for c in reversed(node.children) if c not in seen)
     return order
 
 

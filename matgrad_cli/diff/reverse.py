@@ -214,26 +214,6 @@ def dependents(expr: Node, names: set[str]) -> set[Node]:
     return dep
 
 
-def _topological(expr: Node) -> list[Node]:
-    """Structurally distinct nodes, children before parents."""
-    seen: set[Node] = set()
-    order: list[Node] = []
-    stack = [(expr, False)]
-    while stack:
-        node, expanded = stack.pop()
-        if expanded:
-            order.append(node)
-            continue
-        if node in seen:
-            continue
-        seen.add(node)
-        stack.append((node, True))
-        for child in reversed(node.children):
-            if child not in seen:
-                stack.append((child, False))
-    return order
-
-
 def _frontier(adjoints: dict, done: dict, just_done: Var | None) -> list:
     pending = [(v, alg.add(*[g for _, g, _ in sorted(items, key=lambda i: i[0])]))
                for v, items in adjoints.items()]
@@ -254,7 +234,7 @@ def gradients(f: Node, variables: dict[str, tuple], trace: list | None = None) -
         raise ValueError("gradients() needs a scalar f")
     names = set(variables)
     dep = dependents(f, names)
-    order = _topological(f)
+    order = walk(f)
     position = {node: i for i, node in enumerate(order)}
     # adjoint contributions, tagged with the contributing parent's position so that a sum
     # of them reads in the order of f's own terms (left subtree first)

@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 
 from ..functions import FUNCTION_NAMES
-from ..ir import LEAVES, Call, Fill, Func, Node, Num, Scale, T, Var
+from ..ir import LEAVES, Call, Fill, Func, Node, Num, Scale, T, Var, walk
 
 # Preferred base names by what the sub-expression is; then by its shape.
 FUNC_NAMES = {"sigmoid": "s", "relu": "r", "tanh": "t", "exp": "e", "softplus": "sp",
@@ -40,25 +40,6 @@ def _is_trivial(node: Node) -> bool:
         return _is_trivial(node.operand)
     return False
 
-
-def _unique_postorder(roots: list[Node]) -> list[Node]:
-    """Every distinct sub-tree (structural equality), children before parents, in the
-    order a reader meets them."""
-    seen: set[Node] = set()
-    order: list[Node] = []
-    for root in roots:
-        stack: list[tuple[Node, bool]] = [(root, False)]
-        while stack:
-            node, expanded = stack.pop()
-            if expanded:
-                order.append(node)
-                continue
-            if node in seen:
-                continue
-            seen.add(node)
-            stack.append((node, True))
-            stack.extend((c, False) for c in reversed(node.children) if c not in seen)
-    return order
 
 
 def _candidates(node: Node) -> tuple[str, ...]:
@@ -102,7 +83,7 @@ def name_subexpressions(roots: list[Node], taken: set[str],
     minus the definition itself (``render_definitions`` does).
     """
     preferred = {n: name for n, name in (preferred or {}).items() if not isinstance(n, LEAVES)}
-    order = _unique_postorder(list(roots))
+    order = walk(*roots)
     count = dict.fromkeys(order, 0)
     for root in roots:
         count[root] += 1
