@@ -43,9 +43,8 @@ import numpy as np
 from . import api
 from .errors import EvaluationError, MatgradError, ShapeError, UsageError
 from .evaluator import _as2d, evaluate
-from .functions import SIZED
 from .ir import Add, Frob, Node, Num, Program, Scale, depends_on, transpose_shape, walk
-from .parser import Binary, CallExpr, Name, Negate, NormExpr, Transpose, parse_syntax
+from .parser import Name, parse_syntax, syntax_children
 from .sampling import analyse, draw, inadmissible
 
 TOLERANCE = 1e-6
@@ -169,16 +168,6 @@ def _sizes_text(sizes: dict) -> str:
 
 # ---------------------------------------------------------------- the claim's text
 
-def _syntax_children(node) -> tuple:
-    if isinstance(node, Binary):
-        return (node.left, node.right)
-    if isinstance(node, (Negate, Transpose, NormExpr)):
-        return (node.operand,)
-    if isinstance(node, CallExpr):
-        return () if node.name in SIZED else tuple(node.args)
-    return ()
-
-
 def _value_names(syntax) -> dict:
     """Names used as values (not as sizes), each with the span of its first use."""
     found: dict = {}
@@ -186,7 +175,7 @@ def _value_names(syntax) -> dict:
     def visit(node):
         if isinstance(node, Name) and node.name not in found:
             found[node.name] = node.span
-        for child in _syntax_children(node):
+        for child in syntax_children(node, into_sizes=False):
             visit(child)
 
     for definition in syntax.definitions:

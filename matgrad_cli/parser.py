@@ -96,6 +96,18 @@ class ProgramSyntax:
     source: str = field(repr=False, default="")
 
 
+def syntax_children(node: Syntax, into_sizes: bool = True) -> tuple:
+    """The operands of a syntax node; ``into_sizes=False`` skips the size arguments of the
+    sized constants (``n`` in ``eye(n)`` is a size, not a value)."""
+    if isinstance(node, Binary):
+        return (node.left, node.right)
+    if isinstance(node, (Negate, Transpose, NormExpr)):
+        return (node.operand,)
+    if isinstance(node, CallExpr):
+        return () if (not into_sizes and node.name in SIZED) else tuple(node.args)
+    return ()
+
+
 # ---------------------------------------------------------------- parser
 
 _PRODUCT_OPS = {"*", ".*", "./", "/"}

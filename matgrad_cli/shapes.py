@@ -16,7 +16,7 @@ from . import ir
 from .errors import ParseError, ShapeError, Span, UsageError
 from .functions import ENTRYWISE, SIZED, STRUCTURAL
 from .parser import (Binary, CallExpr, Name, Negate, NormExpr, NumberLit, ProgramSyntax,
-                     Syntax, Transpose, parse_syntax)
+                     Syntax, Transpose, parse_syntax, syntax_children)
 
 GREEK = {
     "alpha", "beta", "gamma", "delta", "epsilon", "zeta", "eta", "theta", "iota", "kappa",
@@ -237,13 +237,7 @@ def _value_names(syntax: ProgramSyntax) -> dict[str, Span]:
 
 
 def _children(node: Syntax) -> tuple:
-    if isinstance(node, Binary):
-        return (node.left, node.right)
-    if isinstance(node, (Negate, Transpose, NormExpr)):
-        return (node.operand,)
-    if isinstance(node, CallExpr):
-        return node.args
-    return ()
+    return syntax_children(node)
 
 
 def _check_definition_name(st, definition, defined, size_names):

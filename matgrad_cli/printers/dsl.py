@@ -18,14 +18,7 @@ from .naming import name_subexpressions, render_definitions
 
 
 class DslPrinter(Printer):
-    minus = "-"
-    add_sep = " + "
-    sub_sep = " - "
-    mul_sep = "*"
-    had_sep = " .* "
-    ediv_sep = " ./ "
-    sdiv_sep = " / "
-    frob_sep = " : "
+    """The base printer's spellings are the language's own."""
 
     def magnitude(self, value: Fraction) -> Printed:
         decimal = decimal_text(value)
