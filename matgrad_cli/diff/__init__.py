@@ -89,6 +89,9 @@ def conditions(f: Node, name: str) -> list[Condition]:
             if node.exponent not in dep and node.base not in dep:
                 template = None
         if template and arg is not None and (arg in dep or isinstance(node, Pow)):
+            if arg.shape == ():  # a scalar has no entries
+                template = template.replace(" entrywise", "").replace(
+                    " has no zero entries", " ≠ 0")
             cond = Condition(template, arg)
             if cond not in found:
                 found.append(cond)

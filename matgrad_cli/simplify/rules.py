@@ -265,6 +265,26 @@ def diagonal_times_ones(node: Node):
     return None
 
 
+def cancel_scalar_reciprocal(node: Node):
+    """(1 / c) (c X) = X"""
+    if isinstance(node, Scale) and isinstance(node.operand, Scale):
+        a, b = node.factor, node.operand.factor
+        if _reciprocal_of_scalar(a) == b or _reciprocal_of_scalar(b) == a:
+            return node.operand.operand
+    if isinstance(node, Scale) and node.shape == () and (
+            _reciprocal_of_scalar(node.factor) == node.operand
+            or _reciprocal_of_scalar(node.operand) == node.factor):
+        return alg.ONE
+    return None
+
+
+def _reciprocal_of_scalar(node: Node) -> Node | None:
+    if isinstance(node, Div) and node.shape == () and isinstance(node.left, Num) \
+            and node.left.value == 1:
+        return node.right
+    return None
+
+
 def repeated_scalar_factor(node: Node):
     """c (c X) = c² X"""
     if isinstance(node, Scale) and isinstance(node.operand, Scale) and \
@@ -439,6 +459,7 @@ RULES = [
     reciprocal_of_filled,
     diagonal_times_ones,
     repeated_scalar_factor,
+    cancel_scalar_reciprocal,
     factor_common_matrix_factor,
     factor_common_kron_factor,
     sum_of_diagonals,
