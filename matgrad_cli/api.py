@@ -137,6 +137,7 @@ def compile_derivatives(expr: str, wrt: list[str], order: int = 1,
 
     import numpy as np
 
+    FLOAT = np.dtype(np.float64)
     compiled: dict = {}
 
     def build(array_shapes: dict):
@@ -164,7 +165,7 @@ def compile_derivatives(expr: str, wrt: list[str], order: int = 1,
 
     def fn(**arrays):
         for name, value in arrays.items():
-            if type(value) is not np.ndarray or value.dtype != np.float64:
+            if type(value) is not np.ndarray or value.dtype is not FLOAT:
                 arrays[name] = np.asarray(value, dtype=float)
         shapes_now = [(k, v.shape) for k, v in arrays.items()]
         if shapes_now != last[0]:
@@ -172,7 +173,8 @@ def compile_derivatives(expr: str, wrt: list[str], order: int = 1,
         plan, targets = last[1]
         values = run_plan(plan, arrays)
         for name, shape in targets.items():
-            values[name] = values[name].reshape(shape, order="F")
+            if values[name].shape != shape:
+                values[name] = values[name].reshape(shape, order="F")
         return values
 
     return fn

@@ -213,6 +213,8 @@ def derive(expr, wrt, shapes, dims, fmt, order, steps):
 @reporting_errors
 def eval_command(expr, wrt, inputs, shapes, dims, out, fmt, do_check, order):
     """Evaluate f (and its symbolic derivatives with --wrt) on the given inputs."""
+    import numpy as np
+
     from . import api, arrays as arrays_io, numcheck
     from .evaluator import evaluate
     from .report_values import values_json, values_text
@@ -243,6 +245,10 @@ def eval_command(expr, wrt, inputs, shapes, dims, out, fmt, do_check, order):
             raise UsageError("--order 2 needs --wrt")
         derivation = None
         values = {"value": evaluate({"value": program.expr}, arrays)["value"]}
+    for name, value in values.items():
+        if not np.all(np.isfinite(value)):
+            warn(f"warning: {name} has NaN or infinite entries at this point (outside the "
+                 "domain of log, sqrt, inv …?)")
     checks = numcheck.check(derivation, arrays, values) if (do_check and derivation) else None
     if do_check and not derivation:
         raise UsageError("--check needs --wrt")

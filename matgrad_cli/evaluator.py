@@ -601,6 +601,12 @@ def _in_place_kernel(op: str, j: int, params: tuple) -> Callable:
     """The entrywise op, written into argument j."""
     if op == "add":
         signs = params[0]
+        if len(signs) == 2 and signs[j] > 0:  # the common a ± b
+            ufunc = np.add if signs[1 - j] > 0 else np.subtract
+            if j == 0:
+                return lambda a, b: ufunc(a, b, out=a)
+            if ufunc is np.add:
+                return lambda a, b: np.add(a, b, out=b)
 
         def add_into(*args):
             out = args[j]
@@ -624,6 +630,30 @@ def _in_place_kernel(op: str, j: int, params: tuple) -> Callable:
 
 _BINARY_SUMS = {(1, 1): np.add, (1, -1): np.subtract,
                 (-1, 1): lambda a, b: np.subtract(b, a), (-1, -1): lambda a, b: -(a + b)}
+
+
+_UFUNCS = {"had": np.multiply, "scale": np.multiply, "div": np.divide, "f_exp": np.exp,
+           "f_log": np.log, "f_sqrt": np.sqrt, "f_sin": np.sin, "f_cos": np.cos,
+           "f_tanh": np.tanh, "f_abs": np.abs, "f_sign": np.sign}
+
+
+def _direct_ufunc(step: Step, shapes: list):
+    """NumPy's own function where the general kernel would only add a Python call: entrywise
+    ops, and products and transposes whose operand shapes need no adjusting."""
+    if step.op in _UFUNCS:
+        return _UFUNCS[step.op]
+    operands = [shapes[a] for a in step.args]
+    if any(shape is None for shape in operands):
+        return None
+    if step.op == "transpose" and step.node is not None and len(operands[0]) == 2 \
+            and len(step.node.shape) == 2:
+        return np.transpose
+    if step.op == "matmul":
+        (a, b), shape = operands, step.params[0]
+        if len(a) == 2 and ((len(b) == 1 and len(shape) == 1) or
+                            (len(b) == 2 and len(shape) == 2)):
+            return np.matmul
+    return None
 
 
 def _executable(plan: Plan) -> list:
@@ -650,6 +680,8 @@ def _executable(plan: Plan) -> list:
             fn = _in_place_kernel(step.op, j, step.params)
         elif step.op == "add" and len(step.args) == 2:
             fn = _BINARY_SUMS[step.params[0]]
+        elif (direct := _direct_ufunc(step, shapes)) is not None:
+            fn = direct
         else:
             kwargs = {f"p{k}": p for k, p in enumerate(step.params)}
             run = OPS[step.op].run
@@ -667,18 +699,25 @@ def run_plan(plan: Plan, arrays: dict) -> dict:
         values[slot] = arrays[name]
     for slot, value in constants:
         values[slot] = value
-    with np.errstate(all="ignore"):
-        try:
-            for i, fn, args, free in program:
-                values[i] = fn(*[values[a] for a in args])
-                for slot in free:
-                    values[slot] = None
-        except np.linalg.LinAlgError as exc:
-            raise EvaluationError(f"evaluation failed: {exc} (a singular matrix?)") from None
-    return {name: np.asarray(values[slot], dtype=np.float64)
-            for name, slot in plan.outputs.items()}
+    # No np.errstate here: entering it costs as much as a small step, and a library caller
+    # keeps NumPy's own warnings; the command line evaluates under errstate (evaluate()).
+    try:
+        for i, fn, args, free in program:
+            values[i] = fn(*[values[a] for a in args])
+            for slot in free:
+                values[slot] = None
+    except np.linalg.LinAlgError as exc:
+        raise EvaluationError(f"evaluation failed: {exc} (a singular matrix?)") from None
+    return {name: _as_float_array(values[slot]) for name, slot in plan.outputs.items()}
+
+
+def _as_float_array(value):
+    return value if type(value) is np.ndarray and value.dtype == np.float64 else \
+        np.asarray(value, dtype=np.float64)
 
 
 def evaluate(outputs: dict[str, Node], arrays: dict) -> dict:
-    """Evaluate named expressions on NumPy arrays (keyed by variable name)."""
-    return run_plan(compile_plan(outputs), arrays)
+    """Evaluate named expressions on NumPy arrays (keyed by variable name); overflow and
+    invalid values give inf/nan without warnings (the caller reports non-finite results)."""
+    with np.errstate(all="ignore"):
+        return run_plan(compile_plan(outputs), arrays)

@@ -37,7 +37,7 @@ class Entrywise:
 
 def _sigmoid(x):
     # 1/(1 + e⁻ˣ) is accurate in floating point (e⁻ˣ overflowing to inf gives the right 0;
-    # plans run under np.errstate, so no warning); one buffer, updated in place
+    # the command line evaluates under np.errstate); one buffer, updated in place
     np = _np()
     t = np.negative(x, dtype=float)
     if not isinstance(t, np.ndarray):  # a scalar

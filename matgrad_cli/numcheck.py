@@ -58,6 +58,11 @@ def _central(fn, arrays, name, direction):
 
 def check(derivation: Derivation, arrays: dict, values: dict, seed: int = 0) -> list[CheckResult]:
     """Compare every evaluated derivative in ``values`` with central differences."""
+    with np.errstate(all="ignore"):
+        return _check(derivation, arrays, values, seed)
+
+
+def _check(derivation: Derivation, arrays: dict, values: dict, seed: int) -> list[CheckResult]:
     rng = np.random.default_rng(seed)
     f_plan = compile_plan({"value": derivation.program.expr})
     f_value = np.asarray(values["value"])
