@@ -123,7 +123,10 @@ def _make_deep_linear(n, rng):
 
 
 def _f_deep_linear(ops, W1, W2, W3, X, Y, lam):
-    R = W3 @ W2 @ W1 @ X - Y
+    # jax and torch run the network as one writes a forward pass, layer by layer; the
+    # product order is what matgrad and the hand-written form choose for themselves
+    # (with the chain written left to right, jax's order is the cheap one too: see README)
+    R = W3 @ (W2 @ (W1 @ X)) - Y
     return 0.5 * ops.sum(R * R) + lam * (ops.sum(W1 * W1) + ops.sum(W2 * W2) + ops.sum(W3 * W3))
 
 
