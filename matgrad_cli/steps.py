@@ -233,10 +233,16 @@ def derivation_steps(derivation: Derivation, latex: bool = False) -> list[str]:
             else:
                 lines.append(f"    {lhs} = {rhs}{rule}")
         if derivation.order == 2:
-            lines.append("  second derivative: the differential of the gradient g = ∂f/∂"
-                         f"{name}, vec(dg) = H vec(d{name})" if not latex else
-                         r"\text{second derivative: } \operatorname{vec}(dg) = H\,"
-                         rf"\operatorname{{vec}}(d{name})")
+            dg = printer(hessian_differential(derivation, name))
+            if latex:
+                lines += [r"\text{second derivative: the differential of } g = \partial f"
+                          rf"/\partial {name}:", rf"dg = {dg}",
+                          r"\text{and } \operatorname{vec}(dg) = H\,"
+                          rf"\operatorname{{vec}}(d{name})"]
+            else:
+                lines += [f"  second derivative: the differential of g = ∂f/∂{name}",
+                          f"    dg = {dg}    [the same differential rules, applied to g]",
+                          f"    vec(dg) = H vec(d{name})    [read H off]"]
     return lines
 
 
