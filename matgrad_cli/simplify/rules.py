@@ -197,31 +197,61 @@ def _reciprocal_of(node: Node) -> Node | None:
     return None
 
 
+def _is_all_ones(node: Node) -> bool:
+    return isinstance(node, Ones) or (isinstance(node, Fill) and isinstance(node.value, Num)
+                                      and node.value.value == 1)
+
+
+def _quotient_parts(node: Node) -> tuple[Node, Node] | None:
+    """(b, a) when node is b ./ a."""
+    return (node.left, node.right) if isinstance(node, Div) else None
+
+
 def cancel_reciprocal(node: Node):
-    """a ⊙ (1 ./ a) = 1 (the derivative of log meets its argument: p ⊙ (y ./ p) = y)"""
+    """a ⊙ (b ./ a) = b (the derivative of log meets its argument: p ⊙ (y ./ p) = y)"""
     if not isinstance(node, Had):
         return None
     factors = _had_factors(node)
     for f in factors:
-        a = _reciprocal_of(f)
-        if a is not None and a in factors:
+        parts = _quotient_parts(f)
+        if parts is not None and parts[1] in factors:
             rest = list(factors)
             rest.remove(f)
-            rest.remove(a)
+            rest.remove(parts[1])
+            numerator = parts[0]
+            if not (_is_all_ones(numerator) and rest):
+                rest.append(numerator)
             return _had_of(rest, node.shape)
     return None
 
 
 def inner_product_with_reciprocal(node: Node):
-    """aᵀ ((1 ./ a) ⊙ y) = sum(y)"""
+    """aᵀ ((b ./ a) ⊙ y) = sum(b ⊙ y)"""
     if isinstance(node, MatMul) and isinstance(node.left, T) and len(node.right.shape) == 1:
         a = node.left.operand
         factors = _had_factors(node.right)
         for f in factors:
-            if _reciprocal_of(f) == a:
+            parts = _quotient_parts(f)
+            if parts is not None and parts[1] == a:
                 rest = list(factors)
                 rest.remove(f)
+                if not _is_all_ones(parts[0]):
+                    rest.append(parts[0])
                 return alg.call("sum", _had_of(rest, node.right.shape))
+    return None
+
+
+def quotient_of_hadamard(node: Node):
+    """(1 ./ a) ⊙ b = b ./ a"""
+    if not isinstance(node, Had):
+        return None
+    factors = _had_factors(node)
+    for f in factors:
+        a = _reciprocal_of(f)
+        if a is not None:
+            rest = list(factors)
+            rest.remove(f)
+            return alg.div(_had_of(rest, node.shape), a)
     return None
 
 
@@ -454,6 +484,7 @@ RULES = [
     factor_common_hadamard,
     cancel_reciprocal,
     inner_product_with_reciprocal,
+    quotient_of_hadamard,
     positive_term_first,
     numeric_factor_out_of_quotient,
     reciprocal_of_filled,
