@@ -9,7 +9,7 @@ from fractions import Fraction
 
 from .. import algebra as alg
 from ..ir import (Add, Call, Commutation, Div, Eye, Fill, Frob, Func, Had, MatMul, Node, Num,
-                  Ones, Pow, Scale, T, Zeros)
+                  Ones, Pow, Scale, T)
 
 
 def _is_call(node: Node, name: str) -> bool:
@@ -453,29 +453,15 @@ def unvec_of_sum(node: Node):
 
 
 def diag_of_Diag(node: Node):
-    """diag(Diag(v)) = v"""
+    """diag(Diag(v)) = v;  diag(I) = 𝟏"""
     if _is_call(node, "diag") and _is_call(node.args[0], "Diag"):
         return node.args[0].args[0]
-    return None
-
-
-def vec_of_vector(node: Node):
-    """vec(v) = v for a vector"""
-    if _is_call(node, "vec") and len(node.args[0].shape) < 2:
-        return node.args[0]
-    return None
-
-
-def zero_products(node: Node):
-    """0 X = 0 (products with a zero operand built before the operand became zero)"""
-    if isinstance(node, (MatMul, Had, Frob)) and any(
-            isinstance(c, Zeros) or (isinstance(c, Num) and c.value == 0) for c in node.children):
-        return alg.zeros(node.shape)
+    if _is_call(node, "diag") and isinstance(node.args[0], Eye):
+        return alg.ones(node.shape)
     return None
 
 
 RULES = [
-    zero_products,
     transpose_of_product,
     transpose_of_sum,
     transpose_of_symmetric_entrywise,
@@ -503,6 +489,5 @@ RULES = [
     product_of_diagonals,
     frobenius_with_identity,
     diag_of_Diag,
-    vec_of_vector,
     unvec_of_sum,
 ]
