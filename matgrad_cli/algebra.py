@@ -44,10 +44,6 @@ def is_one(node: Node) -> bool:
     return isinstance(node, Num) and node.value == 1
 
 
-def is_number(node: Node) -> bool:
-    return isinstance(node, Num)
-
-
 def split_coefficient(node: Node) -> tuple[Fraction, Node | None]:
     """c·X → (c, X); a bare number → (c, None)."""
     if isinstance(node, Num):

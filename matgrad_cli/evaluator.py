@@ -237,10 +237,12 @@ def _concrete(shape) -> tuple:
 
 
 class _Compiler:
-    def __init__(self, symbolic: bool = False):
+    def __init__(self, fill_context: dict, symbolic: bool = False):
         # symbolic: sizes stay names (for generated code); chain orders are then chosen
         # as if every open size were _TYPICAL_SIZE.
         self.symbolic = symbolic
+        # Fill/ones nodes that may stay scalars because NumPy broadcasts them in place
+        self.fill_context = fill_context
         self.slots: dict[Node, int] = {}
         self.steps: list[Step] = []
         self.inputs: dict[str, int] = {}
@@ -381,7 +383,7 @@ class _Compiler:
         if isinstance(node, Eye):
             return self.emit("eye", (), (self.sizes((node.n,))[0],), node)
         if isinstance(node, Ones):
-            if self._fill_context.get(node, False):  # 1 − s: the scalar broadcasts
+            if self.fill_context.get(node, False):  # 1 − s: the scalar broadcasts
                 return self.emit("const", (), (1.0,), node)
             return self.emit("ones", (), (self.sizes(node.shape),), node)
         if isinstance(node, Zeros):
@@ -452,7 +454,7 @@ class _Compiler:
         return None
 
     def _broadcast_ok(self, node: Fill) -> bool:
-        return self._fill_context.get(node, False)
+        return self.fill_context.get(node, False)
 
     def lower_product(self, node: MatMul) -> int:
         left, right = node.left, node.right
@@ -552,10 +554,9 @@ def _fill_contexts(roots) -> dict:
 
 
 def compile_plan(outputs: dict[str, Node], symbolic: bool = False) -> Plan:
-    compiler = _Compiler(symbolic)
     roots = list(outputs.values())
+    compiler = _Compiler(_fill_contexts(roots), symbolic)
     compiler.count_uses(roots)
-    compiler._fill_context = _fill_contexts(roots)
     out_slots = {name: compiler.slot(node) for name, node in outputs.items()}
     plan = Plan(compiler.inputs, compiler.steps, out_slots)
     last_use: dict[int, int] = {}
@@ -567,13 +568,6 @@ def compile_plan(outputs: dict[str, Node], symbolic: bool = False) -> Plan:
         if slot not in keep:
             plan.free_after.setdefault(i, []).append(slot)
     return plan
-
-
-def _run_step(step: Step, values: list):
-    op = OPS[step.op]
-    args = [values[a] for a in step.args]
-    kwargs = {f"p{i}": p for i, p in enumerate(step.params)}
-    return op.run(*args, **kwargs)
 
 
 def _viewed_slots(plan: Plan) -> set:

@@ -74,10 +74,6 @@ def transpose_shape(shape: Shape) -> Shape:
     return normalize_shape(cols, rows)
 
 
-def is_scalar(node: "Node") -> bool:
-    return node.shape == ()
-
-
 # ---------------------------------------------------------------- node base
 
 class Node:

@@ -61,18 +61,10 @@ def display_name(name: str) -> str:
     return GREEK_LETTERS.get(name, name)
 
 
-def derivation_name(derivation: Derivation, shown: str) -> str:
-    """The variable whose display name is ``shown``."""
-    for name in derivation.program.variables:
-        if display_name(name) == shown:
-            return name
-    return shown
-
-
 def derivative_label(derivation: Derivation, name: str, order: int = 1) -> str:
     kind = derivation.kind(name)
+    variable_shape = derivation.program.variables[name]
     name = display_name(name)
-    variable_shape = derivation.program.variables[derivation_name(derivation, name)]
     if order == 2:
         if len(variable_shape) == 2:
             return f"∂²f/∂vec({name})∂vec({name})ᵀ"
@@ -94,10 +86,6 @@ def _latex_label(derivation: Derivation, name: str, order: int = 1) -> str:
         f_part = r"\operatorname{vec}(f)" if len(derivation.program.expr.shape) == 2 else "f"
         return rf"\frac{{\partial {f_part}}}{{\partial {x}^\top}}"
     return rf"\frac{{\partial f}}{{\partial {name}}}"
-
-
-def result_shape(derivation: Derivation, node: Node) -> str:
-    return shape_text(node.shape)
 
 
 def conditions_text(derivation: Derivation, name: str, printer=to_text) -> list[str]:

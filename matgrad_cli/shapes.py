@@ -65,9 +65,6 @@ class DimVar:
         return node
 
 
-ONE_DIM_VALUE = 1
-
-
 @dataclass
 class _State:
     source: str
