@@ -97,22 +97,26 @@ def output_arrays(derivation: Derivation) -> dict[str, Node]:
     return outputs
 
 
+def spec_shapes(derivation: Derivation, names) -> dict:
+    """The NumPy shape of SPEC §4 for each named output: grad_X is f.shape + X.shape,
+    hess_X is X.shape + X.shape (the value keeps its own shape)."""
+    f_shape = _numeric_shape(derivation.program.expr.shape)
+    shapes = {}
+    for name in names:
+        kind, _, variable = name.partition("_")
+        if kind in ("grad", "hess") and variable in derivation.program.variables:
+            x_shape = _numeric_shape(derivation.program.variables[variable])
+            shapes[name] = (f_shape if kind == "grad" else x_shape) + x_shape
+    return shapes
+
+
 def reshape_outputs(derivation: Derivation, values: dict) -> dict:
-    """Matrix forms → the NumPy shapes of SPEC §4 (f.shape + X.shape; X.shape + X.shape)."""
+    """Matrix forms → the NumPy shapes of SPEC §4."""
     import numpy as np
 
-    f_shape = _numeric_shape(derivation.program.expr.shape)
-    out = {k: v for k, v in values.items() if k == "value"}
-    for name in derivation.derivatives:
-        if f"grad_{name}" in values:
-            x_shape = _numeric_shape(derivation.program.variables[name])
-            out[f"grad_{name}"] = np.reshape(values[f"grad_{name}"], f_shape + x_shape,
-                                             order="F")
-    for name in derivation.hessians:
-        if f"hess_{name}" in values:
-            x_shape = _numeric_shape(derivation.program.variables[name])
-            out[f"hess_{name}"] = np.reshape(values[f"hess_{name}"], x_shape + x_shape,
-                                             order="F")
+    out = dict(values)
+    for name, shape in spec_shapes(derivation, values).items():
+        out[name] = np.reshape(values[name], shape, order="F")
     return out
 
 
@@ -147,16 +151,7 @@ def compile_derivatives(expr: str, wrt: list[str], order: int = 1,
             wanted = {k: v for k, v in output_arrays(derivation).items()
                       if outputs is None or k in outputs}
             plan = compile_plan(wanted)
-            f_shape = _numeric_shape(derivation.program.expr.shape)
-            targets = {}  # output name -> the NumPy shape of SPEC §4
-            for name in plan.outputs:
-                if name.startswith("grad_"):
-                    x = _numeric_shape(derivation.program.variables[name[5:]])
-                    targets[name] = f_shape + x
-                elif name.startswith("hess_"):
-                    x = _numeric_shape(derivation.program.variables[name[5:]])
-                    targets[name] = x + x
-            compiled[key] = plan, targets
+            compiled[key] = plan, spec_shapes(derivation, plan.outputs)
         return compiled[key]
 
     if shapes is not None:
