@@ -272,19 +272,6 @@ IDENTITIES = [
 assert len({i.id for i in IDENTITIES}) == len(IDENTITIES)
 assert len({i.eq for i in IDENTITIES}) >= 30
 
-# Package bugs these identities expose: id -> the bug (strict xfail, see the report).
-KNOWN_BUGS: dict[str, str] = {}
-
-
-def _params():
-    out = []
-    for identity in IDENTITIES:
-        reason = KNOWN_BUGS.get(identity.id)
-        marks = [pytest.mark.xfail(strict=True, reason=reason)] if reason else []
-        out.append(pytest.param(identity, id=identity.id, marks=marks))
-    return out
-
-
 def _inputs(identity: Identity, shapes: dict, seed: int) -> dict:
     values = random_inputs(shapes, identity.domain, seed)
     for name in identity.symmetric:
@@ -292,7 +279,7 @@ def _inputs(identity: Identity, shapes: dict, seed: int) -> dict:
     return values
 
 
-@pytest.mark.parametrize("identity", _params())
+@pytest.mark.parametrize("identity", IDENTITIES, ids=[i.id for i in IDENTITIES])
 def test_cookbook_identity(identity: Identity, tmp_path):
     """derive --format dsl, then eval of the printed line == the Cookbook's closed form."""
     for seed, shapes in enumerate(identity.sizes):

@@ -351,18 +351,8 @@ HESSIANS = [
 ]
 
 
-# Package bugs these tests expose: (test, case id) -> the bug. Each such test is a strict
-# xfail, so it turns into a failure (to be removed from here) once the engine is fixed.
-KNOWN_BUGS: dict = {}
-
-
-def _params(cases, test: str = ""):
-    params = []
-    for c in cases:
-        reason = KNOWN_BUGS.get((test, c.id))
-        marks = [pytest.mark.xfail(strict=True, reason=reason)] if reason else []
-        params.append(pytest.param(c, id=c.id, marks=marks))
-    return params
+def _params(cases):
+    return [pytest.param(c, id=c.id) for c in cases]
 
 
 def _check_ids_unique():
@@ -383,7 +373,7 @@ def _runs(c):
         yield c.inputs(shapes, seed), dims
 
 
-@pytest.mark.parametrize("c", _params(RULES, "api"))
+@pytest.mark.parametrize("c", _params(RULES))
 def test_rule_through_api(c):
     """api.evaluate's grad_<X> (f.shape + X.shape) equals central differences."""
     for arrays, dims in _runs(c):
@@ -399,7 +389,7 @@ def test_rule_through_api(c):
             assert_close(got, expected, f"{c.expr} d/d{name} at {np.shape(arrays[name])}")
 
 
-@pytest.mark.parametrize("c", _params(RULES, "dsl"))
+@pytest.mark.parametrize("c", _params(RULES))
 def test_rule_through_printed_dsl(c):
     """The printed dsl line, evaluated as an input, equals the matrix form of the central
     differences."""
@@ -416,7 +406,7 @@ def test_rule_through_printed_dsl(c):
             assert_close(got, expected, f"{c.expr} d/d{name}: dsl {line!r}")
 
 
-@pytest.mark.parametrize("c", _params(HESSIANS, "hess-api"))
+@pytest.mark.parametrize("c", _params(HESSIANS))
 def test_hessian_through_api(c):
     """hess_<X> (X.shape + X.shape) equals central differences of the gradient."""
     for arrays, dims in _runs(c):
@@ -433,7 +423,7 @@ def test_hessian_through_api(c):
             assert_close(values[f"grad_{name}"], gradient(arrays), f"gradient of {c.expr}")
 
 
-@pytest.mark.parametrize("c", _params(HESSIANS, "hess-dsl"))
+@pytest.mark.parametrize("c", _params(HESSIANS))
 def test_hessian_through_printed_dsl(c):
     """The order-2 dsl line evaluates to the vec-form Hessian len(vec X) × len(vec X)."""
     for arrays, dims in _runs(c):

@@ -30,10 +30,7 @@ from helpers import (
     split_shapes,
 )
 from test_cookbook import IDENTITIES
-from test_derivative_rules import HESSIANS, RULES
-
-# Package bugs the round trips expose: (test, row id) -> the bug (strict xfail).
-KNOWN_BUGS: dict = {}
+from test_derivative_rules import HESSIANS, RULES, _params
 
 
 class Row:
@@ -70,15 +67,6 @@ def _cookbook_rows():
 
 FIRST_ORDER = _rule_rows(RULES) + _rule_rows(HESSIANS) + _cookbook_rows()
 SECOND_ORDER = _rule_rows(HESSIANS)
-
-
-def _params(rows, test: str):
-    params = []
-    for r in rows:
-        reason = KNOWN_BUGS.get((test, r.id))
-        marks = [pytest.mark.xfail(strict=True, reason=reason)] if reason else []
-        params.append(pytest.param(r, id=r.id, marks=marks))
-    return params
 
 
 def _eval_outputs(row: Row, tmp_path, order: int = 1) -> dict:
@@ -126,7 +114,7 @@ def _import_generated(code: str, tmp_path):
     return module
 
 
-@pytest.mark.parametrize("row", _params(FIRST_ORDER, "dsl"))
+@pytest.mark.parametrize("row", _params(FIRST_ORDER))
 def test_dsl_line_evaluates_to_eval_gradient(row: Row, tmp_path):
     outputs = _eval_outputs(row, tmp_path)
     f_shape = outputs["value"].shape
@@ -140,7 +128,7 @@ def test_dsl_line_evaluates_to_eval_gradient(row: Row, tmp_path):
                      f"{row.expr} d/d{name}: dsl {line!r}", rtol=1e-9, atol_scale=1e-11)
 
 
-@pytest.mark.parametrize("row", _params(FIRST_ORDER, "numpy"))
+@pytest.mark.parametrize("row", _params(FIRST_ORDER))
 def test_numpy_code_matches_eval(row: Row, tmp_path):
     outputs = _eval_outputs(row, tmp_path)
     module = _import_generated(_derive(row, "numpy"), tmp_path)
@@ -152,7 +140,7 @@ def test_numpy_code_matches_eval(row: Row, tmp_path):
                      rtol=1e-9, atol_scale=1e-11)
 
 
-@pytest.mark.parametrize("row", _params(SECOND_ORDER, "hessian"))
+@pytest.mark.parametrize("row", _params(SECOND_ORDER))
 def test_hessian_dsl_and_numpy_match_eval(row: Row, tmp_path):
     outputs = _eval_outputs(row, tmp_path, order=2)
     lines = _derive(row, "dsl", order=2).rstrip("\n").split("\n")

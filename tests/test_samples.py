@@ -9,12 +9,11 @@ in order. Regenerate the READMEs with `python samples/render_readmes.py`.
 """
 from __future__ import annotations
 
+import importlib.util
 import os
 import re
-import shlex
 import shutil
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -23,6 +22,17 @@ ROOT = Path(__file__).resolve().parent.parent
 SAMPLES = ROOT / "samples"
 FOLDERS = sorted(p for p in SAMPLES.iterdir() if (p / "README.md").is_file())
 EXIT = re.compile(r"# exit (\d+)")
+
+
+def _renderer():
+    """samples/render_readmes.py, which turns a README command into an argv list."""
+    spec = importlib.util.spec_from_file_location("render_readmes", SAMPLES / "render_readmes.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+argv = _renderer().argv
 
 
 def commands(readme: Path) -> list[tuple[str, list[str], int]]:
@@ -48,16 +58,6 @@ def commands(readme: Path) -> list[tuple[str, list[str], int]]:
             status = int(EXIT.fullmatch(lines.pop()).group(1))
         result.append((command, lines, status))
     return result
-
-
-def argv(command: str) -> list[str]:
-    words = shlex.split(command)
-    if words[0] == "matgrad":
-        script = shutil.which("matgrad")
-        words[:1] = [script] if script else [sys.executable, "-m", "matgrad_cli.cli"]
-    elif words[0] == "python":
-        words[0] = sys.executable
-    return words
 
 
 def run(command: str, cwd: Path) -> subprocess.CompletedProcess:
