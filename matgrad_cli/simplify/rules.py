@@ -190,9 +190,7 @@ def factor_common_kron_factor(node: Node):
 
 def _reciprocal_of(node: Node) -> Node | None:
     """a when node is 1 ./ a."""
-    if isinstance(node, Div) and (isinstance(node.left, Ones) or (
-            isinstance(node.left, Fill) and isinstance(node.left.value, Num)
-            and node.left.value.value == 1)):
+    if isinstance(node, Div) and _is_all_ones(node.left):
         return node.right
     return None
 
