@@ -60,6 +60,16 @@ def commands(readme: Path) -> list[tuple[str, list[str], int]]:
     return result
 
 
+_ERROR_FIGURE = re.compile(r"error \d\.\d\de-(\d\d)")
+
+
+def _masked(lines: list[str]) -> str:
+    text = "\n".join(lines)
+    for match in _ERROR_FIGURE.finditer(text):
+        assert int(match.group(1)) >= 5, match.group(0)
+    return _ERROR_FIGURE.sub("error <small>", text)
+
+
 def run(command: str, cwd: Path) -> subprocess.CompletedProcess:
     return subprocess.run(argv(command), cwd=cwd, env=dict(os.environ, NO_COLOR="1"),
                           capture_output=True, text=True, encoding="utf-8", timeout=120)
@@ -89,7 +99,9 @@ def test_sample_readme_commands(folder, tmp_path):
         while got and not got[-1]:
             got.pop()
         assert "Traceback" not in result.stderr, f"$ {command}\n{result.stderr}"
-        assert "\n".join(got) == "\n".join(expected), (
+        # the finite-difference error figure depends on the BLAS kernels in use: compare
+        # it by order of magnitude below the tolerance, the rest of the output exactly
+        assert _masked(got) == _masked(expected), (
             f"output of `{command}` differs from {folder.name}/README.md "
             "(re-run python samples/render_readmes.py if the change is intended)")
         assert result.returncode == status, f"$ {command}\n{result.stderr}"
