@@ -16,7 +16,7 @@ from typing import Callable
 import numpy as np
 
 from .errors import EvaluationError
-from .functions import ENTRYWISE, STRUCTURAL
+from .ops import ENTRYWISE, STRUCTURAL
 from .ir import (Add, Call, Commutation, Div, Eye, Fill, Frob, Func, Had, MatMul, MatPow, Node,
                  Num, Ones, Pow, Reshape, Scale, T, Var, Zeros, as_matrix, walk)
 
@@ -24,8 +24,8 @@ from .ir import (Add, Call, Commutation, Div, Eye, Fill, Frob, Func, Had, MatMul
 # entrywise step may write its result into it (fewer allocations at large sizes).
 _FRESH = {"matmul", "diag_left", "diag_right", "kron_apply", "kron_right", "commute", "add",
           "scale", "had", "div", "pow", "matpow", "fill", "eye", "ones", "zeros",
-          "commutation", "weighted_gram", "scaled_gram", "add_diag", "c_inv", "c_Diag",
-          "c_kron", "c_softmax"}
+          "commutation", "weighted_gram", "scaled_gram", "add_diag"} | {
+    "c_" + name for name, entry in STRUCTURAL.items() if entry.fresh}
 
 
 # ---------------------------------------------------------------- kernels

@@ -357,7 +357,7 @@ class T(Node):
 
 @_node
 class Func(Node):
-    """An entrywise function (``exp``, ``sigmoid`` ...), named as in functions.ENTRYWISE."""
+    """An entrywise function (``exp``, ``sigmoid`` ...), named as in the registry (ops/entrywise.py)."""
 
     name: str
     operand: Node
@@ -368,9 +368,15 @@ class Func(Node):
         _set_shape(self, self.operand.shape)
 
 
+# THE shape rule of every call lives in the operation registry (ops/), which installs it
+# here when it is imported (matgrad_cli/__init__ imports it first): ir imports nothing
+# above it.
+CALL_SHAPE: list = []
+
+
 @_node
 class Call(Node):
-    """A structural function (``sum``, ``tr``, ``inv``, ``kron`` ...) from functions.STRUCTURAL."""
+    """A structural function (``sum``, ``tr``, ``inv``, ``kron`` ...) from the registry (ops/structural.py)."""
 
     name: str
     args: tuple
@@ -378,9 +384,7 @@ class Call(Node):
     shape: Shape = field(default=(), compare=False)
 
     def __post_init__(self):
-        from .functions import STRUCTURAL
-
-        _set_shape(self, STRUCTURAL[self.name].shape_rule(*[a.shape for a in self.args]))
+        _set_shape(self, CALL_SHAPE[0](self.name, [a.shape for a in self.args]))
 
 
 @_node

@@ -14,7 +14,8 @@ from dataclasses import dataclass, field
 
 from . import ir
 from .errors import ParseError, ShapeError, Span, UsageError
-from .functions import ENTRYWISE, SIZED, STRUCTURAL
+from .functions import ENTRYWISE, SIZED
+from .ops import lookup
 from .parser import (Binary, CallExpr, Name, Negate, NormExpr, NumberLit, ProgramSyntax,
                      Syntax, Transpose, parse_syntax, syntax_children)
 
@@ -524,7 +525,7 @@ def _infer_call(st: _State, node: CallExpr, sub) -> tuple:
         return shapes[0]
     arg = node.args[0]
     shape = shapes[0]
-    info = STRUCTURAL[name]
+    info = lookup(name)
     if info.accepts == "square" and len(shape) > 0:
         if len(shape) == 1:
             hint = "; Diag(x) makes a diagonal matrix from a vector" if name == "diag" else ""
@@ -539,37 +540,31 @@ def _infer_call(st: _State, node: CallExpr, sub) -> tuple:
         hint = "; diag(X) takes the diagonal of a matrix" if name == "Diag" else ""
         raise ShapeError(f"{name} needs a vector, but {_operand_text(st, arg)} is "
                          f"{_describe(st, shape)}{hint}", node.span, st.source)
-    if name in ("sum", "tr", "det", "logdet", "logsumexp", "norm"):
-        return ()
-    if name in ("inv", "softmax"):
-        return shape
-    if name == "diag":
-        return (shape[0],) if len(shape) == 2 else shape
-    if name == "Diag":
-        return (shape[0], shape[0]) if len(shape) == 1 else shape
-    if name == "vec":
-        if len(shape) < 2:
-            return shape
-        if _is_one(shape[0]):
-            return (shape[1],)
-        return (DimVar(factors=(shape[0], shape[1])),)
-    if name == "kron":
-        other = shapes[1]
-        if len(shape) == 0:
-            return other
-        if len(other) == 0:
-            return shape
-        (ar, ac), (br, bc) = _as_matrix(shape), _as_matrix(other)
-        rows = DimVar(factors=(ar, br)) if not (_is_one(ar) and _is_one(br)) else DimVar(1)
-        if _is_one(ar):
-            rows = br
-        elif _is_one(br):
-            rows = ar
-        cols = DimVar(1)
-        if not (_is_one(ac) and _is_one(bc)):
-            cols = bc if _is_one(ac) else ac if _is_one(bc) else DimVar(factors=(ac, bc))
-        return _normalize(rows, cols)
-    raise AssertionError(name)
+    return info.shape(_SymbolicDims(st), *shapes)
+
+
+class _SymbolicDims:
+    """The registry's dimension algebra over symbolic dimensions: sizes are unified,
+    products of sizes are kept as factors."""
+
+    def __init__(self, st: _State):
+        self.st = st
+
+    def one(self):
+        return DimVar(1)
+
+    def is_one(self, d) -> bool:
+        return _is_one(d)
+
+    def mul(self, a, b):
+        if _is_one(a):
+            return b
+        if _is_one(b):
+            return a
+        return DimVar(factors=(a, b))
+
+    def same(self, a, b) -> None:
+        _unify(self.st, a, b)
 
 
 _OP_NAMES = {"+": "'+'", "-": "'-'", ":": "':' (Frobenius product)", "*": "the product",

@@ -17,25 +17,12 @@ from dataclasses import dataclass
 from . import algebra as alg
 from .api import Derivation
 from .diff import prepare
-from .diff.jacobian import JACOBIAN
-from .diff.reverse import IDENTITY, dependents, gradients
+from .diff.reverse import dependents, gradients
+from .ops import differential, identity, operator_of, rule_key
 from .ir import Call, Func, Node, Scale, T, Var, size_of, walk
 from .printers import to_latex, to_text
 from .simplify import simplify
 
-DIFFERENTIAL_RULE = {
-    "Add": "d(A + B) = dA + dB", "Scale": "d(c A) = dc A + c dA",
-    "MatMul": "d(A B) = dA B + A dB", "Had": "d(A ⊙ B) = dA ⊙ B + A ⊙ dB",
-    "Div": "d(A ./ B) = dA ./ B − A ⊙ dB ./ B.^2", "Pow": "d(A.^p) = p A.^(p−1) ⊙ dA",
-    "MatPow": "d(Xᵏ) = Σ Xⁱ dX Xᵏ⁻¹⁻ⁱ", "T": "d(Aᵀ) = (dA)ᵀ", "Func": "d f(A) = f′(A) ⊙ dA",
-    "Fill": "d(c 𝟏) = dc 𝟏", "Frob": "d(A : B) = dA : B + A : dB", "Reshape": "d unvec = unvec d",
-    "sum": "d sum(A) = sum(dA)", "tr": "d tr(A) = tr(dA)", "det": "d det X = det X tr(X⁻¹ dX)",
-    "logdet": "d log|det X| = tr(X⁻¹ dX)", "inv": "d X⁻¹ = −X⁻¹ dX X⁻¹",
-    "diag": "d diag(X) = diag(dX)", "Diag": "d Diag(x) = Diag(dx)", "vec": "d vec = vec d",
-    "kron": "d(A ⊗ B) = dA ⊗ B + A ⊗ dB",
-    "softmax": "d softmax(x) = (Diag(s) − s sᵀ) dx", "logsumexp": "d logsumexp(x) = softmax(x) : dx",
-    "norm": "d‖X‖ = X : dX / ‖X‖", "norm1": "d‖X‖₁ = sign(X) : dX",
-}
 
 _FUNCTION_LETTERS = {"sigmoid": "s", "relu": "r", "tanh": "t", "exp": "e", "softmax": "p",
                      "log": "l", "softplus": "q", "abs": "a", "sin": "v", "cos": "w"}
@@ -51,10 +38,6 @@ class Step:
     subject: Node | None = None  # the intermediate (define, differential) or None
     adjoint: Node | None = None  # result: the sweep's own (unnamed) gradient
     terms: tuple = ()  # chain steps: ((v, G_v), ...) with df = Σ G_v : dv
-
-
-def _rule_key(node: Node) -> str:
-    return node.name if isinstance(node, Call) else type(node).__name__
 
 
 class _Namer:
@@ -101,8 +84,7 @@ def _one_level_differential(node: Node, child_differentials: list[Node]) -> Node
     """d(node) from its operands' differentials, by the node's Jacobian rule."""
     seeds = [alg.vec(d) if d is not None else alg.zeros((size_of(c.shape),) if c.shape else ())
              for c, d in zip(node.children, child_differentials)]
-    rule = JACOBIAN[type(node)]
-    vec_d = rule(node, seeds)
+    vec_d = operator_of(node).jacobian(node, seeds)
     return simplify(alg.unvec(vec_d, node.shape) if len(node.shape) == 2 else vec_d)
 
 
@@ -139,7 +121,7 @@ def build_steps(derivation: Derivation, name: str) -> list[Step]:
             label = names_with_f.get(node, "f")
             # the node's own value may appear (ds = s ⊙ (1 − s) ⊙ dx): it is defined by now
             steps.append(Step("differential", "d" + label, _renamed(d, names),
-                              DIFFERENTIAL_RULE.get(_rule_key(node), ""), node))
+                              differential(rule_key(node)), node))
             differential_of[node] = _placeholder(label, node.shape)
         else:
             differential_of[node] = d
@@ -150,7 +132,7 @@ def build_steps(derivation: Derivation, name: str) -> list[Step]:
         pending_rules: list[str] = []
         for node, _, _, frontier in trace:
             # the rule that rewrote this node's term is the node's own (its VJP)
-            pending_rules.append(_rule_key(node))
+            pending_rules.append(rule_key(node))
             labels = [_frontier_label(v, names, name) for v, _ in frontier]
             if not frontier or any(label is None for label in labels):
                 continue  # a line only when every pending term has a name
@@ -159,12 +141,12 @@ def build_steps(derivation: Derivation, name: str) -> list[Step]:
                 continue
             shown = list(key)
             terms = tuple((v, simplify(g)) for v, g in frontier)
-            identity = "; ".join(dict.fromkeys(IDENTITY[r] for r in pending_rules
-                                               if IDENTITY.get(r)))
+            identities = "; ".join(dict.fromkeys(identity(r) for r in pending_rules
+                                                 if identity(r)))
             pending_rules = []
             display = alg.add(*[_frobenius_display(g, label, names)
                                 for (v, g), label in zip(terms, labels)])
-            steps.append(Step("chain", "df", display, identity, None, None, terms))
+            steps.append(Step("chain", "df", display, identities, None, None, terms))
         result = derivation.derivatives[name]
         steps.append(Step("result", f"∂f/∂{name}", _renamed(result, names),
                           "df = G : dX ⇒ ∂f/∂X = G", None, simplify(grads[name])))

@@ -55,7 +55,7 @@ def sh(spec: str) -> dict:
 
 ENTRYWISE = [  # name, domain of its argument
     ("exp", "real"), ("log", "pos"), ("sqrt", "pos"), ("sin", "real"), ("cos", "real"),
-    ("tanh", "real"), ("sigmoid", "real"), ("softplus", "real"), ("relu", "away"),
+    ("tan", "real"), ("tanh", "real"), ("sigmoid", "real"), ("softplus", "real"), ("relu", "away"),
     ("abs", "away"), ("sign", "away"), ("step", "away"),
 ]
 
@@ -121,6 +121,12 @@ STRUCTURAL = [
     case("inv-of-scalar", "inv(beta)*x", "beta", sh("beta:s x:3"), beta="pos"),
     case("inv-of-scaled-wrt-scalar", "inv(beta*X)", "beta", sh("beta:s X:2x2"),
          sh("beta:s X:3x3"), X="wc", beta="pos"),
+    # pinv (full rank: tall, wide, square)
+    case("pinv-matrix-f-wrt-tall-matrix", "pinv(X)", "X", sh("X:3x2"), sh("X:4x3")),
+    case("pinv-matrix-f-wrt-wide-matrix", "pinv(X)", "X", sh("X:2x3"), sh("X:2x4")),
+    case("pinv-bilinear-wrt-matrix", "a'*pinv(X)*b", ["X", "a", "b"], sh("X:2x3 a:3 b:2"),
+         sh("X:4x2 a:2 b:4")),
+    case("pinv-frobenius-wrt-square-matrix", "Y : pinv(X)", "X", sh("X:3x3 Y:3x3"), X="wc"),
     # diag, Diag
     case("diag-vector-f-wrt-matrix", "diag(X)", "X", sh("X:2x2"), sh("X:3x3")),
     case("diag-scalar-f-wrt-matrix", "a'*diag(X)", ["X", "a"], sh("X:2x2 a:2"),

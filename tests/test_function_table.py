@@ -12,7 +12,7 @@ from matgrad_cli.ir import Func, Var
 _t = sympy.Symbol("t", real=True)
 SYMPY_FORMS = {
     "exp": sympy.exp(_t), "log": sympy.log(_t), "sqrt": sympy.sqrt(_t), "sin": sympy.sin(_t),
-    "cos": sympy.cos(_t), "tanh": sympy.tanh(_t), "sigmoid": 1 / (1 + sympy.exp(-_t)),
+    "cos": sympy.cos(_t), "tan": sympy.tan(_t), "tanh": sympy.tanh(_t), "sigmoid": 1 / (1 + sympy.exp(-_t)),
     "softplus": sympy.log(1 + sympy.exp(_t)), "relu": sympy.Max(_t, 0), "abs": sympy.Abs(_t),
     "sign": sympy.sign(_t), "step": sympy.Heaviside(_t, 0),
 }
@@ -73,7 +73,7 @@ def test_numpy_source_form_computes_the_same(name):
                  "_logsumexp": functions._logsumexp, "_np": lambda: np,
                  "_trace": functions._trace, "_det": functions._det, "_logdet": functions._logdet,
                  "_inv": functions._inv, "_diag": functions._diag,
-                 "_diag_matrix": functions._diag_matrix,
+                 "_diag_matrix": functions._diag_matrix, "_pinv": functions._pinv,
                  **dict(zip(names, args))}
     source = NUMPY_SOURCE[name].format(*names)
     # the generated code is our own template filled with our own names, not user text

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from .. import algebra as alg
-from ..functions import ENTRYWISE, STRUCTURAL
+from ..ops import lookup
 from ..ir import Call, Func, MatPow, Node, Pow, walk
 from .jacobian import jacobian
 from .reverse import dependents, gradients
@@ -75,11 +75,9 @@ def conditions(f: Node, name: str) -> list[Condition]:
     for node in walk(f):
         template, arg = None, None
         if isinstance(node, Func):
-            template, arg = ENTRYWISE[node.name].condition, node.operand
+            template, arg = lookup(node.name).condition, node.operand
         elif isinstance(node, Call):
-            template, arg = STRUCTURAL[node.name].condition, node.args[0]
-            if node.name == "det":
-                template = "where det {arg} ≠ 0"
+            template, arg = lookup(node.name).condition, node.args[0]
         elif isinstance(node, MatPow) and node.k < 0:
             template, arg = "where det {arg} ≠ 0", node.base
         elif isinstance(node, Pow) and not (isinstance(node.exponent, alg.Num) and

@@ -1,206 +1,15 @@
 """Reverse mode: the gradient of a scalar f, as an expression, by adjoint propagation.
 
-Each rule reads the adjoint G of a node (same shape as the node: ``df = G : d(node)``)
-and returns the adjoints of its children — the Frobenius-product rearrangement of the
-textbooks (``G : A dB = AᵀG : dB``). One entry per node type or function; a missing rule
-is an error that names the operation. All gradients of f come from one sweep, so their
-cost is a small constant times the cost of f.
+Each rule (in the operation registry, matgrad_cli/ops/) reads the adjoint G of a node
+(same shape as the node: ``df = G : d(node)``) and returns the adjoints of its children —
+the Frobenius-product rearrangement of the textbooks (``G : A dB = AᵀG : dB``). All
+gradients of f come from one sweep, so their cost is a small constant times the cost of f.
 """
 from __future__ import annotations
 
-from typing import Callable
-
 from .. import algebra as alg
-from ..functions import ENTRYWISE
-from ..ir import (Add, Call, Div, Fill, Frob, Func, Had, MatMul, MatPow, Node, Pow, Reshape,
-                  Scale, T, Var, walk)
-
-# node type -> rule(node, G) -> adjoints of node.children (None where not needed)
-VJP: dict[type, Callable] = {}
-# structural function name -> rule(node, G) -> adjoints of node.args
-CALL_VJP: dict[str, Callable] = {}
-# Each rule's identity, shown by --steps.
-IDENTITY: dict[str, str] = {}
-
-
-def vjp(node_type, identity: str):
-    def register(rule):
-        VJP[node_type] = rule
-        IDENTITY[node_type.__name__] = identity
-        return rule
-    return register
-
-
-def call_vjp(name: str, identity: str):
-    def register(rule):
-        CALL_VJP[name] = rule
-        IDENTITY[name] = identity
-        return rule
-    return register
-
-
-# ---------------------------------------------------------------- operators
-
-@vjp(Add, "G : (dA + dB) = G : dA + G : dB")
-def _add(node: Add, G):
-    return tuple(G for _ in node.terms)
-
-
-@vjp(Scale, "G : d(c X) = (G : X) dc + c G : dX")
-def _scale(node: Scale, G):
-    c, x = node.factor, node.operand
-    return alg.frob(G, x), alg.scale(c, G)
-
-
-@vjp(MatMul, "G : d(A B) = G Bᵀ : dA + Aᵀ G : dB")
-def _matmul(node: MatMul, G):
-    a, b = node.left, node.right
-    return alg.matmul(G, alg.transpose(b)), alg.matmul(alg.transpose(a), G)
-
-
-@vjp(Had, "G : d(A ⊙ B) = G ⊙ B : dA + G ⊙ A : dB")
-def _had(node: Had, G):
-    return alg.had(G, node.right), alg.had(G, node.left)
-
-
-@vjp(Div, "G : d(A ./ B) = G ./ B : dA − G ⊙ (A ./ B) ./ B : dB")
-def _div(node: Div, G):
-    b = node.right
-    return alg.div(G, b), alg.neg(alg.div(alg.had(G, node), b))
-
-
-@vjp(Pow, "G : d(A.^p) = p G ⊙ A.^(p−1) : dA + (G : A.^p ⊙ log A) dp")
-def _pow(node: Pow, G):
-    a, p = node.base, node.exponent
-    da = alg.had(G, alg.scale(p, alg.power(a, alg.sub(p, alg.ONE))))
-    dp = alg.frob(G, alg.had(node, alg.func("log", a))) if G.shape else \
-        alg.scale(G, alg.scale(node, alg.func("log", a)))
-    return da, dp
-
-
-@vjp(MatPow, "G : d(Xᵏ) = Σᵢ (Xⁱ)ᵀ G (Xᵏ⁻¹⁻ⁱ)ᵀ : dX")
-def _matpow(node: MatPow, G):
-    x, k = node.base, node.k
-    base = x if k > 0 else alg.call("inv", x)
-    m = abs(k)
-    terms = [alg.matmul(alg.matmul(alg.transpose(alg.matpow(base, i)), G),
-                        alg.transpose(alg.matpow(base, m - 1 - i))) for i in range(m)]
-    adjoint = alg.add(*terms)
-    if k < 0:  # through Y = inv(X): G_Y : dY = −Yᵀ G_Y Yᵀ : dX
-        yt = alg.transpose(base)
-        adjoint = alg.neg(alg.matmul(alg.matmul(yt, adjoint), yt))
-    return (adjoint,)
-
-
-@vjp(T, "G : dXᵀ = Gᵀ : dX")
-def _transpose(node: T, G):
-    return (alg.transpose(G),)
-
-
-@vjp(Func, "G : d f(X) = f′(X) ⊙ G : dX")
-def _func(node: Func, G):
-    derivative = ENTRYWISE[node.name].derivative(node.operand, node)
-    return (alg.had(derivative, G),)
-
-
-@vjp(Fill, "G : (dc 𝟏) = sum(G) dc")
-def _fill(node: Fill, G):
-    return (alg.call("sum", G),)
-
-
-@vjp(Frob, "G d(A : B) = G B : dA + G A : dB")
-def _frob(node: Frob, G):
-    return alg.scale(G, node.right), alg.scale(G, node.left)
-
-
-@vjp(Reshape, "G : d unvec(v) = vec(G) : dv")
-def _reshape(node: Reshape, G):
-    return (alg.vec(G),)
-
-
-@vjp(Call, "")
-def _call(node: Call, G):
-    rule = CALL_VJP.get(node.name)
-    if rule is None:
-        raise NotImplementedError(f"no gradient rule for {node.name}")
-    return rule(node, G)
-
-
-# ---------------------------------------------------------------- structural functions
-
-@call_vjp("sum", "G d sum(X) = G 𝟏 : dX")
-def _sum(node, G):
-    return (alg.fill(G, node.args[0].shape),)
-
-
-@call_vjp("tr", "G d tr(X) = G I : dX")
-def _tr(node, G):
-    x = node.args[0]
-    return (alg.scale(G, alg.eye(x.shape[0])) if x.shape else G,)
-
-
-@call_vjp("det", "G d det(X) = G det(X) X⁻ᵀ : dX")
-def _det(node, G):
-    x = node.args[0]
-    return (alg.scale(alg.scale(G, node), alg.transpose(alg.call("inv", x))),)
-
-
-@call_vjp("logdet", "G d log|det X| = G X⁻ᵀ : dX")
-def _logdet(node, G):
-    return (alg.scale(G, alg.transpose(alg.call("inv", node.args[0]))),)
-
-
-@call_vjp("inv", "G : d X⁻¹ = −X⁻ᵀ G X⁻ᵀ : dX")
-def _inv(node, G):
-    yt = alg.transpose(node)
-    return (alg.neg(alg.matmul(alg.matmul(yt, G), yt)),)
-
-
-@call_vjp("diag", "g : d diag(X) = Diag(g) : dX")
-def _diag(node, G):
-    return (alg.diag_matrix(G),)
-
-
-@call_vjp("Diag", "G : d Diag(x) = diag(G) : dx")
-def _Diag(node, G):
-    return (alg.call("diag", G) if G.shape else G,)
-
-
-@call_vjp("vec", "g : d vec(X) = unvec(g) : dX")
-def _vec(node, G):
-    return (alg.unvec(G, node.args[0].shape),)
-
-
-@call_vjp("kron", "G : d(A ⊗ B) = unvec(P_Aᵀ vec G) : dA + unvec(P_Bᵀ vec G) : dB")
-def _kron(node, G):
-    from .jacobian import kron_partials
-
-    a, b = node.args
-    pa, pb = kron_partials(a, b)
-    g = alg.vec(G)
-    return (alg.unvec(alg.matmul(alg.transpose(pa), g), a.shape),
-            alg.unvec(alg.matmul(alg.transpose(pb), g), b.shape))
-
-
-@call_vjp("softmax", "g : d softmax(x) = (s ⊙ g − (sᵀg) s) : dx, s = softmax(x)")
-def _softmax(node, G):
-    s = node
-    return (alg.sub(alg.had(s, G), alg.scale(alg.matmul(alg.transpose(s), G), s)),)
-
-
-@call_vjp("logsumexp", "G d logsumexp(x) = G softmax(x) : dx")
-def _logsumexp(node, G):
-    return (alg.scale(G, alg.call("softmax", node.args[0])),)
-
-
-@call_vjp("norm", "G d‖X‖ = G X / ‖X‖ : dX")
-def _norm(node, G):
-    return (alg.scale(alg.div(G, node), node.args[0]),)
-
-
-@call_vjp("norm1", "G d‖X‖₁ = G sign(X) : dX")
-def _norm1(node, G):
-    return (alg.scale(G, alg.func("sign", node.args[0])),)
+from ..ir import Node, Var, walk
+from ..ops import operator_of, rule_key
 
 
 # ---------------------------------------------------------------- the sweep
@@ -251,11 +60,8 @@ def gradients(f: Node, variables: dict[str, tuple], trace: list | None = None) -
             if trace is not None:
                 trace.append((node, G, rules, _frontier(adjoints, result, node)))
             continue
-        rule = VJP.get(type(node))
-        if rule is None:
-            raise NotImplementedError(f"no gradient rule for {type(node).__name__}")
-        rule_name = node.name if isinstance(node, Call) else type(node).__name__
-        for child, adjoint in zip(node.children, rule(node, G)):
+        rule_name = rule_key(node)
+        for child, adjoint in zip(node.children, operator_of(node).vjp(node, G)):
             if child in dep and adjoint is not None:
                 adjoints.setdefault(child, []).append((position[node], adjoint, rule_name))
         if trace is not None:

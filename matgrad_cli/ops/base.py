@@ -1,0 +1,117 @@
+"""What an operation of the language is: one record holding everything every layer needs.
+
+An entry carries its signature, THE shape rule (written once over a small dimension
+algebra, so that shape inference over symbolic dimensions and the IR's construction over
+resolved ones run the same code), its NumPy implementation and how generated code spells
+it, its printed names, its derivative rules (reverse mode and vec-form Jacobian, side by
+side), where the derivative fails to exist, what `check` must avoid when it samples, and
+whether its NumPy result is a fresh array (which the evaluator may overwrite in place).
+
+Nothing here imports NumPy at import time: implementations import it lazily.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Callable, Protocol
+
+
+class DimAlgebra(Protocol):
+    """The few things a shape rule does with sizes. shapes.py implements it over symbolic
+    dimensions (unification), the IR over resolved ones (equality)."""
+
+    def one(self): ...
+
+    def is_one(self, d) -> bool: ...
+
+    def mul(self, a, b): ...
+
+    def same(self, a, b) -> None:
+        """Make a and b one size (or fail: a shape conflict)."""
+
+
+def as_matrix(alg: DimAlgebra, shape: tuple) -> tuple:
+    if len(shape) == 0:
+        return alg.one(), alg.one()
+    if len(shape) == 1:
+        return shape[0], alg.one()
+    return shape
+
+
+def normalize(alg: DimAlgebra, rows, cols) -> tuple:
+    """An n×1 matrix is a column vector and a 1×1 matrix is a scalar (SPEC §1)."""
+    if alg.is_one(cols):
+        return () if alg.is_one(rows) else (rows,)
+    return (rows, cols)
+
+
+def square(alg: DimAlgebra, shape: tuple) -> tuple:
+    if len(shape) == 2:
+        alg.same(shape[0], shape[1])
+    return shape
+
+
+def to_scalar(alg: DimAlgebra, *shapes) -> tuple:
+    return ()
+
+
+def same_shape(alg: DimAlgebra, shape: tuple) -> tuple:
+    return shape
+
+
+def transposed(alg: DimAlgebra, shape: tuple) -> tuple:
+    rows, cols = as_matrix(alg, shape)
+    return normalize(alg, cols, rows)
+
+
+def _np():
+    import numpy
+
+    return numpy
+
+
+@dataclass(frozen=True)
+class Entrywise:
+    """A scalar function applied to every entry. Both derivative rules follow from
+    ``derivative`` (f′ built from the argument and the value): the reverse rule is
+    f′(X) ⊙ G, the Jacobian Diag(vec f′(X)) J."""
+
+    name: str
+    numpy: Callable  # array -> array
+    numpy_source: str  # how generated code spells it, {0} the argument
+    derivative: Callable  # (argument node, value node) -> f′(argument) node
+    text: str  # Unicode name in printed formulas
+    latex: str
+    condition: str | None = None  # where the derivative fails to exist
+    domain: str = "real"  # "real" or "positive": where check samples the argument
+    kink: bool = False  # the derivative jumps at 0 (eval warns there; check avoids it)
+    fresh: bool = True  # the NumPy result is a new array
+    arity: int = 1
+    kind: str = "entrywise"
+
+
+@dataclass(frozen=True)
+class Structural:
+    """Any other function: reductions, linear algebra, structure (diag, vec, kron).
+
+    ``vjp(node, G)`` returns the adjoints of the arguments (``df = G : d node``);
+    ``jacobian(node, js)`` returns ∂vec(node)/∂vec(X)ᵀ from the arguments' Jacobians;
+    ``identity`` is the Frobenius rearrangement --steps shows beside the reverse rule.
+    """
+
+    name: str
+    arity: int
+    shape: Callable  # (DimAlgebra, *argument shapes) -> result shape
+    numpy: Callable
+    numpy_source: str  # {0}, {1}: the arguments
+    text: str
+    latex: str
+    vjp: Callable
+    jacobian: Callable
+    identity: str
+    differential: str = ""  # the forward rule --steps shows: d tr(A) = tr(dA)
+    accepts: str = "any"  # what the argument must be: any | square | vector
+    condition: str | None = None
+    domain: str = "real"  # "real" | "nonzero" (a kink at 0) | "invertible" (check samples)
+    fresh: bool = False  # the NumPy result is a new array nobody else holds
+    callable_by_name: bool = True  # False for internal forms such as ‖X‖₁
+    kind: str = "structural"

@@ -1,0 +1,74 @@
+"""The operation registry (matgrad_cli/ops/): every operation has every part, and an
+operation the engine does not know is a clear error, never an AssertionError."""
+import inspect
+
+import pytest
+
+from matgrad_cli import ir, ops
+from matgrad_cli.ops import (ENTRYWISE, OPERATORS, REGISTRY, STRUCTURAL, UnknownOperation,
+                             lookup)
+
+
+@pytest.mark.parametrize("name", sorted(ENTRYWISE))
+def test_every_entrywise_function_has_every_part(name):
+    entry = ENTRYWISE[name]
+    assert callable(entry.numpy) and callable(entry.derivative)
+    assert "{0}" in entry.numpy_source and entry.text and entry.latex
+    assert entry.domain in ("real", "positive")
+    assert entry.kink == bool(entry.condition and "zero entries" in entry.condition)
+
+
+@pytest.mark.parametrize("name", sorted(STRUCTURAL))
+def test_every_structural_function_has_every_part(name):
+    entry = STRUCTURAL[name]
+    for part in (entry.shape, entry.numpy, entry.vjp, entry.jacobian):
+        assert callable(part), part
+    assert len(inspect.signature(entry.shape).parameters) >= 2  # the algebra, then shapes
+    assert all(f"{{{i}}}" in entry.numpy_source for i in range(entry.arity))
+    assert entry.text and entry.latex and entry.identity and entry.differential
+    assert entry.accepts in ("any", "square", "vector")
+    assert entry.domain in ("real", "nonzero", "invertible")
+
+
+def test_every_composite_node_type_has_derivative_rules():
+    composites = {cls for cls in vars(ir).values() if isinstance(cls, type)
+                  and issubclass(cls, ir.Node) and cls is not ir.Node
+                  and cls not in ir.LEAVES}
+    assert composites == set(OPERATORS)
+    for rules in OPERATORS.values():
+        assert callable(rules.vjp) and callable(rules.jacobian)
+
+
+def test_no_name_is_registered_twice_and_every_callable_name_is_a_function():
+    assert set(REGISTRY) == set(ENTRYWISE) | set(STRUCTURAL)
+    assert not set(ENTRYWISE) & set(STRUCTURAL)
+    assert ops.FUNCTION_NAMES >= {n for n, e in STRUCTURAL.items() if e.callable_by_name}
+    assert "norm1" not in ops.FUNCTION_NAMES  # ||X||_1, not callable by name
+
+
+def test_unknown_operation_is_a_clear_error():
+    with pytest.raises(UnknownOperation) as raised:
+        lookup("frobnicate")
+    assert str(raised.value).startswith("internal error: matgrad has no operation "
+                                        "'frobnicate'")
+    assert raised.value.exit_code == 1
+    with pytest.raises(UnknownOperation):
+        ir.Call("frobnicate", (ir.Var("x", (3,)),))
+
+
+def test_a_node_type_without_rules_is_a_clear_error():
+    class Mystery(ir.Node):
+        pass
+
+    with pytest.raises(UnknownOperation, match="no derivative rules for Mystery"):
+        ops.operator_of(Mystery())
+
+
+def test_the_one_shape_rule_serves_symbolic_and_resolved_dimensions():
+    from matgrad_cli.shapes import parse_program
+
+    program = parse_program("kron(A, pinv(B))", {"A": ["m", "n"], "B": [2, 3]})
+    assert program.expr.shape == ("3*m", "2*n")  # pinv(B) is 3×2
+    assert ops.call_shape("pinv", [(3, 2)]) == (2, 3)
+    assert ops.call_shape("pinv", [(4,)]) == (1, 4)
+    assert ops.call_shape("vec", [(1, 5)]) == (5,)
