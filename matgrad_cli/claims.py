@@ -42,7 +42,9 @@ import numpy as np
 
 from . import api
 from .errors import EvaluationError, MatgradError, ShapeError, UsageError
-from .evaluator import _as2d, evaluate
+from .app import MissingInputs, as_variable
+from .arrays import as_matrix
+from .evaluator import evaluate
 from .ir import Add, Frob, Node, Num, Program, Scale, depends_on, transpose_shape, walk
 from .parser import Name, parse_syntax, syntax_children
 from .sampling import analyse, draw, inadmissible
@@ -524,27 +526,14 @@ class _Checker:
                 self.warnings.append(f"input {name} is not used by the expression")
         missing = [n for n in self.program.variables if n not in arrays]
         if missing:
-            raise UsageError("missing input" + ("s " if len(missing) > 1 else " ") +
-                             ", ".join(missing) + ": give " +
-                             " ".join(f"-i {m}=FILE" for m in missing) +
-                             " (or leave out -i to check on random inputs)")
-        point = {name: _as_variable(arrays[name], shape)
+            raise MissingInputs(missing)
+        point = {name: as_variable(arrays[name], shape)
                  for name, shape in self.program.variables.items()}
         case = self.build_case({})
         reason = self.evaluate_point(case, point)
         if reason:
             raise EvaluationError(f"at the given inputs: {reason}")
         return case
-
-
-def _as_variable(array, shape):
-    """An (n,1) or (1,n) array given for a vector variable is read as the vector."""
-    array = np.asarray(array, dtype=float)
-    if len(shape) == 1 and array.ndim == 2:
-        return array.reshape(-1)
-    if len(shape) == 0 and array.ndim > 0:
-        return array.reshape(())
-    return array
 
 
 # ---------------------------------------------------------------- numbers in messages
@@ -660,7 +649,7 @@ def _layout(derivation: api.Derivation, wrt: str) -> str:
 def _transposed(claim, shape):
     if claim is None:
         return None
-    return np.reshape(_as2d(claim).T, shape)
+    return np.reshape(as_matrix(claim).T, shape)
 
 
 def _shape_diagnosis(checker, cases, mismatch: _Case, verdict: Verdict) -> None:
