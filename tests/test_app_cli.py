@@ -79,12 +79,22 @@ def test_output_naming_an_input_is_an_error(tmp_path, monkeypatch, spelling):
     assert (tmp_path / "in.npz").read_bytes() == before
 
 
-def test_save_outputs_refuses_an_input_path(tmp_path):
-    path = tmp_path / "x.npy"
-    np.save(path, np.ones(2))
-    with pytest.raises(InputError):
-        arrays_io.save_outputs(str(tmp_path / "x.npy.npz"), {}, [])  # a different file: fine
-        arrays_io.save_outputs(str(path), {}, [f"x={path}"])
+def test_save_outputs_refuses_an_input_path_and_writes_another(tmp_path):
+    path = tmp_path / "x.npz"
+    np.savez(path, x=np.ones(2))
+    with pytest.raises(InputError, match="is the input file"):
+        arrays_io.save_outputs(str(path), {"value": np.array(1.0)}, [f"x={path}"])
+    other = tmp_path / "y.npz"
+    arrays_io.save_outputs(str(other), {"value": np.array(1.0)}, [f"x={path}"])
+    with np.load(other) as archive:
+        assert float(archive["value"]) == 1.0
+
+
+def test_the_named_diagnoses_are_a_table_in_order():
+    from matgrad_cli.diagnoses import DIAGNOSES
+
+    assert [kind for kind, _ in DIAGNOSES] == ["undefined", "transpose", "factor", "term",
+                                              "variable", "symmetric", "sizes"]
 
 
 # ---------------------------------------------------------------- EXPR starting with '-'
