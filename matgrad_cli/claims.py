@@ -40,30 +40,17 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from . import api
-from .app import MissingInputs, as_variable
+from .app import load_problem
 from .errors import EvaluationError, MatgradError, ShapeError, UsageError
 from .evaluator import evaluate
 from .ir import Add, Frob, Node, Num, Program, Scale, depends_on, walk
 from .parser import Name, parse_syntax, syntax_children
-from .sampling import analyse, draw, inadmissible
+from .sampling import fill_points, size_sets
 
 TOLERANCE = 1e-6
 POINTS_PER_SIZE = 3
 SIZE_SETS = 3
-MAX_ATTEMPTS = 30  # random draws per set of sizes before giving up on it
 _FLOOR = 1e-12
-# Sizes for the open dimensions, in the order they first appear in f; one pattern per
-# set of sizes. Distinct within a pattern (so m ≠ n), different across patterns; never 1
-# (an n×1 matrix would read as a vector). Later patterns are fallbacks for sets where no
-# in-domain point exists.
-_SIZE_PATTERNS = [
-    (3, 4, 5, 6, 7, 2, 8, 9),
-    (4, 2, 6, 3, 5, 7, 8, 9),
-    (5, 3, 2, 4, 6, 7, 8, 9),
-    (2, 3, 4, 5, 6, 7, 8, 9),
-    (6, 5, 4, 3, 2, 7, 8, 9),
-    (3, 2, 4, 5, 6, 7, 8, 9),
-]
 _EQUAL_SIZE = 3  # the probe for "right only when the sizes are equal"
 # What building a diagnosis may raise (a case the engine does not cover); never fatal.
 _DIAGNOSIS_FAILURES = (MatgradError, NotImplementedError, ArithmeticError, ValueError,
@@ -406,13 +393,12 @@ class _Checker:
         self.rng = np.random.default_rng(seed)
         self.warnings: list[str] = []
         self.arrays = None
-        if inputs:
-            from .arrays import load_inputs
-
-            self.arrays, warnings = load_inputs(list(inputs))
-            self.warnings += warnings
-        array_shapes = {n: a.shape for n, a in (self.arrays or {}).items()}
-        self.program = api.parse(expr_source, self.shapes, self.dims, array_shapes)
+        if inputs:  # the same loading and name checks as matgrad eval
+            problem = load_problem(expr_source, list(inputs), self.shapes, self.dims)
+            self.program, self.arrays = problem.program, problem.arrays
+            self.warnings += problem.warnings
+        else:
+            self.program = api.parse(expr_source, self.shapes, self.dims)
         api.check_wrt(self.program, [wrt])
         self.claim_text = _claim_text(expr_source, self.program, claim_source)
         self.claim_symbolic, self.claim_error = self._parse_claim_symbolic()
@@ -451,19 +437,10 @@ class _Checker:
     def fill(self, case: _Case, count: int) -> str | None:
         """Draw ``count`` in-domain points for the case; the reason when none is found."""
         shapes = {name: _numeric_shape(shape) for name, shape in case.program.variables.items()}
-        f_domains = analyse([case.program.expr])
-        all_domains = analyse([case.program.expr, case.claim.expr])
-        reason = None
-        for attempt in range(MAX_ATTEMPTS):
-            if len(case.points) >= count:
-                break
-            point = draw(shapes, all_domains, self.rng, attempt)
-            # The claim's own domain (its logs, kinks) is respected while that is easy.
-            domains = all_domains if attempt < MAX_ATTEMPTS // 2 else f_domains
-            reason = inadmissible(point, domains)
-            if reason is None:
-                reason = self.evaluate_point(case, point)
-        return None if case.points else (reason or "no point found")
+        reason = fill_points(shapes, [case.program.expr], [case.program.expr, case.claim.expr],
+                             self.rng, lambda point: self.evaluate_point(case, point),
+                             lambda: len(case.points) >= count)
+        return None if case.points else reason
 
     def evaluate_point(self, case: _Case, point: dict) -> str | None:
         try:
@@ -496,11 +473,9 @@ class _Checker:
                 raise self.no_points([reason])
             return [case]
         cases, reasons = [], []
-        for pattern in _SIZE_PATTERNS:
+        for sizes in size_sets(open_dims):
             if len(cases) == SIZE_SETS:
                 break
-            sizes = {name: pattern[i] if i < len(pattern) else 2 + i % 7
-                     for i, name in enumerate(open_dims)}
             case = self.build_case(sizes)
             reason = self.fill(case, POINTS_PER_SIZE)
             if reason:
@@ -518,15 +493,7 @@ class _Checker:
                                f"({last}); give inputs with -i NAME=FILE")
 
     def given_case(self) -> _Case:
-        arrays = self.arrays
-        for name in arrays:
-            if name not in self.program.variables:
-                self.warnings.append(f"input {name} is not used by the expression")
-        missing = [n for n in self.program.variables if n not in arrays]
-        if missing:
-            raise MissingInputs(missing)
-        point = {name: as_variable(arrays[name], shape)
-                 for name, shape in self.program.variables.items()}
+        point = dict(self.arrays)
         case = self.build_case({})
         reason = self.evaluate_point(case, point)
         if reason:
