@@ -489,8 +489,11 @@ class _Checker:
 
     def no_points(self, reasons: list[str]) -> EvaluationError:
         last = reasons[-1] if reasons else ""
-        return EvaluationError(f"could not find inputs where f and ∂f/∂{self.wrt} are defined "
-                               f"({last}); give inputs with -i NAME=FILE")
+        message = (f"could not find inputs where f and ∂f/∂{self.wrt} are defined ({last}); "
+                   "give inputs")
+        error = EvaluationError(message)
+        error.cli_message = message + " with -i NAME=FILE"
+        return error
 
     def given_case(self) -> _Case:
         point = dict(self.arrays)

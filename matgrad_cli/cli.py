@@ -75,7 +75,8 @@ def reporting_errors(command):
             extra = getattr(exc, "cli_hint", "")
             _fail(f"{exc.message}: give {hint}{extra}", exc.exit_code)
         except MatgradError as exc:
-            _fail(exc.render(), exc.exit_code)
+            # the API names no flags; an error that comes from an option says which
+            _fail(getattr(exc, "cli_message", None) or exc.render(), exc.exit_code)
         except RecursionError:
             _fail("the expression is nested too deeply", 2)
         except MemoryError:

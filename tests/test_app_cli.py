@@ -224,3 +224,18 @@ def test_run_eval_gives_values_and_warnings():
     assert float(result.values["grad_x"]) == 6.0
     assert result.warnings == ["warning: input z is not used by the expression"]
     assert not result.failed
+
+
+def test_api_errors_name_no_flags_and_the_cli_names_them():
+    from matgrad_cli import api
+
+    program = api.parse("x'*x")
+    with pytest.raises(api.OptionError) as info:
+        api.derive(program, ["q"])
+    assert str(info.value) == "wrt q: the expression has no variable 'q' (its variables: x)"
+    result = invoke(["derive", "x'*x", "--wrt", "q"])
+    assert result.exit_code == 2
+    assert result.stderr == ("matgrad: error: --wrt q: the expression has no variable 'q' "
+                             "(its variables: x)\n")
+    with pytest.raises(api.OptionError, match="^order 2 needs a scalar f"):
+        api.derive(api.parse("A*x"), ["x"], 2)
