@@ -13,11 +13,11 @@ import numpy as np
 
 from . import api
 from .arrays import as_matrix
-from .claims import (_DIAGNOSIS_FAILURES, _EQUAL_SIZE, _FLOOR, POINTS_PER_SIZE, TOLERANCE,
-                     Verdict, _Case, _Checker, _error_text, _relative_error, _sizes_text,
-                     _Term, _term_derivatives, describe)
+from .claims import (_DIAGNOSIS_FAILURES, _EQUAL_SIZE, _FLOOR, POINTS_PER_SIZE, _Case,
+                     _Checker, _relative_error, _Term, _term_derivatives, describe)
 from .evaluator import evaluate
 from .ir import Node, transpose_shape
+from .verdict import TOLERANCE, Verdict, _error_text, _sizes_text
 
 
 # ---------------------------------------------------------------- numbers in messages
