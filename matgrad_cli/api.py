@@ -14,6 +14,15 @@ from .shapes import parse_program
 from .simplify import simplify
 
 
+class OptionError(UsageError):
+    """A bad argument that the command line gives through an option: the message names
+    the argument (no flags); ``cli_message`` is the same with the flag, for the CLI."""
+
+    def __init__(self, message: str, cli_message: str):
+        super().__init__(message)
+        self.cli_message = cli_message
+
+
 def parse(source: str, shapes: dict | None = None, dims: dict | None = None,
           array_shapes: dict | None = None) -> Program:
     """Parse and shape-check an input (definitions and a final expression)."""
@@ -48,27 +57,29 @@ class Derivation:
 
 def check_wrt(program: Program, wrt: list[str]) -> None:
     if not wrt:
-        raise UsageError("give at least one --wrt variable")
+        raise OptionError("give at least one variable to differentiate with respect to",
+                          "give at least one --wrt variable")
     for name in wrt:
         if name not in program.variables:
             if name in program.definitions:
-                raise UsageError(f"--wrt {name}: '{name}' is a definition, not a variable; "
-                                 "differentiate with respect to the variables it uses")
+                why = (f"'{name}' is a definition, not a variable; differentiate with "
+                       "respect to the variables it uses")
+                raise OptionError(f"wrt {name}: {why}", f"--wrt {name}: {why}")
             known = ", ".join(sorted(program.variables)) or "none"
-            raise UsageError(f"--wrt {name}: the expression has no variable '{name}' "
-                             f"(its variables: {known})")
+            why = f"the expression has no variable '{name}' (its variables: {known})"
+            raise OptionError(f"wrt {name}: {why}", f"--wrt {name}: {why}")
     if len(set(wrt)) != len(wrt):
-        raise UsageError("a --wrt variable is given twice")
+        raise OptionError("a wrt variable is given twice", "a --wrt variable is given twice")
 
 
 def derive(program: Program, wrt: list[str], order: int = 1) -> Derivation:
     check_wrt(program, wrt)
     f = program.expr
     if order not in (1, 2):
-        raise UsageError("--order must be 1 or 2")
+        raise OptionError("the order must be 1 or 2", "--order must be 1 or 2")
     if order == 2 and f.shape != ():
-        raise UsageError("--order 2 needs a scalar f (the Hessian of a non-scalar f has more "
-                         "than two axes)")
+        why = "needs a scalar f (the Hessian of a non-scalar f has more than two axes)"
+        raise OptionError(f"order 2 {why}", f"--order 2 {why}")
     result = Derivation(program, list(wrt), order)
     if f.shape == ():
         grads = diff.all_gradients(f, {name: program.variables[name] for name in wrt})

@@ -2,7 +2,8 @@
 
 `-i` takes `NAME=FILE`, `NAME=NUMBER` or a bare `FILE.npz`:
 
-* a number literal (`2`, `-0.5`, `.5`, `1e-3`) is a scalar (0-d array). A value that
+* a number literal (`2`, `-0.5`, `.5`, `1e-3`, and `inf`, `-inf` as in CSV) is a scalar
+  (0-d array); an infinite one gets the NaN/Inf warning. There is no NaN literal. A value that
   looks like a number is always a number, never a file name.
 * `.npy` is one array, loaded with pickles refused.
 * `.npz` without a name binds every array in it by its key (a key that is not a valid
@@ -30,9 +31,20 @@ from .errors import InputError
 SUPPORTED = ".npy, .npz, .csv"
 
 _NAME = re.compile(r"[^\W\d_]\w*")  # a letter (Unicode too), then letters, digits, _
-_NUMBER = re.compile(r"[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?")
+_NUMBER = re.compile(r"[+-]?(?:(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?|inf|infinity)",
+                     re.IGNORECASE)
 _NPY_MAGIC = b"\x93NUMPY"
 _ZIP_MAGIC = b"PK"
+
+
+def as_matrix(a) -> np.ndarray:
+    """A value as a 2-d array in matgrad's reading: a scalar is 1×1, a vector a column."""
+    a = np.asarray(a)
+    if a.ndim == 0:
+        return a.reshape(1, 1)
+    if a.ndim == 1:
+        return a[:, None]
+    return a
 
 
 def _is_npz(path: str) -> bool:
@@ -83,16 +95,55 @@ def load_inputs(options: list[str]) -> tuple[dict[str, np.ndarray], list[str]]:
     return arrays, warnings
 
 
-def save_outputs(path: str, arrays: dict[str, np.ndarray]) -> None:
-    """Write the arrays to an .npz archive at path, by their keys."""
+def save_outputs(path: str, arrays: dict[str, np.ndarray], inputs: list[str] = ()) -> None:
+    """Write the arrays to an .npz archive at path, by their keys, atomically: to a
+    temporary file in the same folder, then renamed over path. A failed write leaves no
+    partial file and an existing file untouched. ``inputs`` are the `-i` values; path
+    naming one of their files (by any spelling) is an error."""
     if not _is_npz(path):
         raise InputError(f"output file '{path}' must end in .npz")
-    # Through a file object, so numpy does not append '.npz' to a '.NPZ' path.
+    for option in inputs:
+        try:
+            source = parse_input_option(option)[1]
+        except InputError:
+            continue
+        if _same_file(path, source):
+            raise InputError(f"output file '{path}' is the input file '{source}': "
+                             "choose another output file")
+    import tempfile
+
+    folder = os.path.dirname(os.path.abspath(path))
     try:
-        with open(path, "wb") as handle:
-            np.savez(handle, **{key: np.asarray(a) for key, a in arrays.items()})
+        fd, temp = tempfile.mkstemp(prefix=".matgrad-", suffix=".npz.tmp", dir=folder)
     except OSError as exc:
         raise InputError(f"cannot write {path}: {exc.strerror or exc}") from None
+    try:
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(temp, 0o666 & ~umask)  # as open() would have made it, not mkstemp's 0600
+        # Through a file object, so numpy does not append '.npz' to a '.NPZ' path.
+        with os.fdopen(fd, "wb") as handle:
+            np.savez(handle, **{key: np.asarray(a) for key, a in arrays.items()})
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(temp, path)
+    except BaseException as exc:
+        try:
+            os.unlink(temp)
+        except OSError:
+            pass
+        if isinstance(exc, OSError):
+            raise InputError(f"cannot write {path}: {exc.strerror or exc}") from None
+        raise
+
+
+def _same_file(a: str, b: str) -> bool:
+    if os.path.realpath(a) == os.path.realpath(b):
+        return True
+    try:
+        return os.path.samefile(a, b)
+    except OSError:
+        return False
 
 
 def _load_source(name: str | None, source: str, warnings: list[str]):

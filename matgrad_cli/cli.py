@@ -1,5 +1,8 @@
 """The command line: click commands only — options, reading and writing, and turning
 errors into exit codes (0 success, 1 a failed evaluation or check, 2 bad usage or input).
+The pipelines themselves live in ``app`` (eval) and ``claims`` (check); output formats
+are registries (name → renderer); shared options are decorators declared once. Flag
+hints (``-i y=FILE``) are added here, at the boundary: the Python API names no flags.
 
 Heavy modules (NumPy, rich) are imported inside the commands that need them, so that
 ``matgrad --help`` and ``derive`` start fast.
@@ -14,9 +17,6 @@ import click
 
 from .errors import MatgradError, UsageError
 from .ir import ShapeMismatch
-
-FORMATS = ["text", "latex", "dsl", "numpy", "json"]
-
 
 # ---------------------------------------------------------------- output
 
@@ -53,51 +53,95 @@ def warn(message: str) -> None:
     click.echo(message, err=True)
 
 
+def _fail(message: str, code: int):
+    click.echo(f"matgrad: error: {message}", err=True)
+    sys.exit(code)
+
+
 def reporting_errors(command):
     """Run a command body; a MatgradError becomes its message on stderr and its exit code,
-    never a traceback."""
+    never a traceback. Anything else is a bug in matgrad: one line saying so, exit 1."""
 
     @functools.wraps(command)
     def wrapper(*args, **kwargs):
+        from .app import MissingInputs
+
         try:
             return command(*args, **kwargs)
+        except MissingInputs as exc:
+            for w in exc.warnings:
+                warn(f"warning: {w}")
+            hint = " ".join(f"-i {m}=FILE" for m in exc.names)
+            extra = getattr(exc, "cli_hint", "")
+            _fail(f"{exc.message}: give {hint}{extra}", exc.exit_code)
         except MatgradError as exc:
-            click.echo(f"matgrad: error: {exc.render()}", err=True)
-            sys.exit(exc.exit_code)
+            # the API names no flags; an error that comes from an option says which
+            _fail(getattr(exc, "cli_message", None) or exc.render(), exc.exit_code)
         except RecursionError:
-            click.echo("matgrad: error: the expression is nested too deeply", err=True)
-            sys.exit(2)
+            _fail("the expression is nested too deeply", 2)
         except MemoryError:
-            click.echo("matgrad: error: out of memory: the arrays this needs are too large",
-                       err=True)
-            sys.exit(1)
+            _fail("out of memory: the arrays this needs are too large", 1)
         except ShapeMismatch as exc:
             # sizes that only evaluation could compare (products of symbolic sizes)
-            click.echo(f"matgrad: error: the sizes do not fit: {exc}", err=True)
-            sys.exit(2)
+            _fail(f"the sizes do not fit: {exc}", 2)
         except (NotImplementedError, ArithmeticError, ValueError) as exc:
             # A case the engine does not cover: say so in one line (exit 1, not a crash).
-            click.echo(f"matgrad: error: cannot do this: {exc}", err=True)
-            sys.exit(1)
+            # (ValueError and ArithmeticError stay here until the engine raises
+            # MatgradError for the user-facing ones: "needs a square matrix", x./0.)
+            _fail(f"cannot do this: {exc}", 1)
+        except (click.exceptions.Exit, click.ClickException, SystemExit, KeyboardInterrupt):
+            raise
+        except Exception as exc:  # a bug: one line, never a traceback
+            _fail(f"internal error: {type(exc).__name__}: {exc}; please report this at "
+                  "the matgrad issue tracker", 1)
 
     return wrapper
 
 
-# ---------------------------------------------------------------- shared options
+# ---------------------------------------------------------------- reading
 
-def read_expression(expr: str) -> str:
-    """EXPR as given, '-' for standard input, '@path' for a file."""
+class _Stdin:
+    """Standard input, read at most once per command."""
+
+    def __init__(self):
+        self.read_for: str | None = None
+
+    def read(self, what: str) -> str:
+        if self.read_for is not None:
+            raise UsageError(f"{what} and {self.read_for} both read standard input ('-'); "
+                             f"only one can: give {what} as text or as @FILE")
+        self.read_for = what
+        data = sys.stdin.buffer.read() if hasattr(sys.stdin, "buffer") else \
+            sys.stdin.read().encode("utf-8")
+        return _decoded(data, "standard input")
+
+
+def _decoded(data: bytes, where: str) -> str:
+    if b"\0" in data:
+        raise UsageError(f"cannot read {where}: it holds a NUL byte (not text)")
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise UsageError(f"cannot read {where}: not UTF-8 text (byte {exc.start + 1})") \
+            from None
+
+
+def read_expression(expr: str, stdin: _Stdin | None = None, what: str = "EXPR") -> str:
+    """EXPR as given, '-' for standard input, '@path' for a file (UTF-8, a byte-order
+    mark allowed)."""
     if expr == "-":
-        return sys.stdin.read()
+        text = (stdin or _Stdin()).read(what)
+        if not text.strip():
+            raise UsageError(f"{what} read from standard input is empty")
+        return text
     if expr.startswith("@"):
         path = expr[1:]
         try:
-            with open(path, encoding="utf-8") as handle:
-                return handle.read()
+            with open(path, "rb") as handle:
+                data = handle.read()
         except OSError as exc:
             raise UsageError(f"cannot read {path}: {exc.strerror or exc}") from None
-        except UnicodeDecodeError:
-            raise UsageError(f"cannot read {path}: not UTF-8 text") from None
+        return _decoded(data, path)
     return expr
 
 
@@ -124,6 +168,107 @@ def parse_dims(items: tuple[str, ...]) -> dict:
     return dims
 
 
+# ---------------------------------------------------------------- output formats
+# One registry per command: format name -> renderer. Adding a format is one entry.
+
+def _derive_text(derivation, steps):
+    from . import render
+
+    Output().text(render.derive_text(derivation, steps))
+
+
+def _derive_latex(derivation, steps):
+    from . import render
+
+    click.echo(render.derive_latex(derivation, steps))
+
+
+def _derive_dsl(derivation, steps):
+    from . import render
+
+    click.echo(render.derive_dsl(derivation))
+
+
+def _derive_json(derivation, steps):
+    from . import render
+
+    click.echo(render.derive_json(derivation))
+
+
+def _derive_numpy(derivation, steps):
+    from .codegen import to_numpy_code
+
+    click.echo(to_numpy_code(derivation))
+
+
+DERIVE_FORMATS = {"text": _derive_text, "latex": _derive_latex, "dsl": _derive_dsl,
+                  "numpy": _derive_numpy, "json": _derive_json}
+
+
+def _eval_text(result):
+    from .report_values import values_text
+
+    Output().text(values_text(result.program, result.derivation, result.values,
+                              result.checks))
+
+
+def _eval_json(result):
+    from .report_values import values_json
+
+    click.echo(values_json(result.values, result.checks))
+
+
+EVAL_FORMATS = {"text": _eval_text, "json": _eval_json}
+
+CHECK_FORMATS = {"text": lambda verdict: Output().text(verdict.to_text()),
+                 "json": lambda verdict: click.echo(verdict.to_json())}
+
+
+# ---------------------------------------------------------------- shared options
+
+class ExpressionCommand(click.Command):
+    """A command whose EXPR may start with '-' (``matgrad derive "-x'*A*x" --wrt x``):
+    a token starting with '-' that is none of the command's options (nor a prefix of
+    one) is the expression. '--' ends the options as usual."""
+
+    def parse_args(self, ctx, args):
+        names = set()
+        for param in self.get_params(ctx):
+            if isinstance(param, click.Option):
+                names.update(param.opts)
+                names.update(param.secondary_opts)
+        args = list(args)
+        for i, token in enumerate(args):
+            if token == "--":
+                break
+            if _follows_option(args, i, self, ctx):
+                continue
+            if not token.startswith("-") or token == "-":
+                break  # the expression is given plainly
+            if token.partition("=")[0] in names or _is_short_bundle(token, names):
+                continue
+            # EXPR itself: the only argument, so it may go after '--' at the end
+            args = args[:i] + args[i + 1:] + ["--", token]
+            break
+        return super().parse_args(ctx, args)
+
+
+def _is_short_bundle(token: str, names: set) -> bool:
+    """'-ix=1': a short option with its value attached."""
+    return len(token) > 2 and token[1] != "-" and token[:2] in names
+
+
+def _follows_option(tokens: list, i: int, command, ctx) -> bool:
+    """Is tokens[i] the value of the option just before it?"""
+    if i == 0:
+        return False
+    previous = tokens[i - 1]
+    for param in command.get_params(ctx):
+        if isinstance(param, click.Option) and previous in param.opts and not param.is_flag:
+            return True
+    return False
+
+
 def expression_argument(f):
     return click.argument("expr", metavar="EXPR")(f)
 
@@ -139,6 +284,15 @@ def shape_options(f):
     f = click.option("--shape", "shapes", multiple=True, metavar="NAME=SPEC",
                      help="Declare a shape: A=3x4, A=m,n, x=n, beta=scalar (repeatable).")(f)
     return f
+
+
+def format_option(formats: dict):
+    return click.option("--format", "fmt", type=click.Choice(list(formats)), default="text",
+                        show_default=True, help="Output format.")
+
+
+def output_option(help_text: str):
+    return click.option("-o", "--output", "out", metavar="OUT.npz", help=help_text)
 
 
 def order_option(f):
@@ -165,17 +319,17 @@ def main():
     """
 
 
-@main.command()
+@main.command(cls=ExpressionCommand)
 @expression_argument
 @wrt_option(required=True)
 @shape_options
-@click.option("--format", "fmt", type=click.Choice(FORMATS), default="text", show_default=True)
+@format_option(DERIVE_FORMATS)
 @order_option
 @click.option("--steps", is_flag=True, help="Show the derivation before the result.")
 @reporting_errors
 def derive(expr, wrt, shapes, dims, fmt, order, steps):
     """Print f with its shapes and its derivative per --wrt in matrix notation."""
-    from . import api, render
+    from . import api
 
     source = read_expression(expr)
     program = api.parse(source, parse_shapes(shapes), parse_dims(dims))
@@ -185,117 +339,67 @@ def derive(expr, wrt, shapes, dims, fmt, order, steps):
         from .steps import derivation_steps
 
         step_lines = derivation_steps(derivation, latex=(fmt == "latex"))
-    if fmt == "dsl":
-        click.echo(render.derive_dsl(derivation))
-    elif fmt == "json":
-        click.echo(render.derive_json(derivation))
-    elif fmt == "latex":
-        click.echo(render.derive_latex(derivation, step_lines))
-    elif fmt == "numpy":
-        from .codegen import to_numpy_code
-
-        click.echo(to_numpy_code(derivation))
-    else:
-        Output().text(render.derive_text(derivation, step_lines))
+    DERIVE_FORMATS[fmt](derivation, step_lines)
 
 
-@main.command(name="eval")
+@main.command(name="eval", cls=ExpressionCommand)
 @expression_argument
 @wrt_option(required=False)
 @input_option
 @shape_options
-@click.option("-o", "--output", "out", metavar="OUT.npz", help="Write value and grad_<X>.")
-@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text",
-              show_default=True)
+@output_option("Write value and grad_<X>.")
+@format_option(EVAL_FORMATS)
 @click.option("--check", "do_check", is_flag=True,
               help="Also compare with central finite differences (exit 1 when off).")
 @order_option
 @reporting_errors
 def eval_command(expr, wrt, inputs, shapes, dims, out, fmt, do_check, order):
     """Evaluate f (and its symbolic derivatives with --wrt) on the given inputs."""
-    import numpy as np
+    from . import app, arrays as arrays_io
 
-    from . import api, arrays as arrays_io, numcheck
-    from .evaluator import evaluate
-    from .report_values import values_json, values_text
-
-    source = read_expression(expr)
-    arrays, warnings = arrays_io.load_inputs(list(inputs))
-    program = api.parse(source, parse_shapes(shapes), parse_dims(dims),
-                        {name: a.shape for name, a in arrays.items()})
-    for w in warnings:
-        warn(f"warning: {w}")
-    for name in arrays:
-        if name not in program.variables:
-            warn(f"warning: input {name} is not used by the expression")
-    missing = [name for name in program.variables if name not in arrays]
-    if missing:
-        raise UsageError("missing input" + ("s " if len(missing) > 1 else " ") +
-                         ", ".join(missing) + ": give " +
-                         " ".join(f"-i {m}=FILE" for m in missing))
-    arrays = {name: _as_variable(a, program.variables[name]) for name, a in arrays.items()
-              if name in program.variables}
-    if wrt:
-        derivation = api.derive(program, list(wrt), order)
-        values = api.evaluate(derivation, arrays)
-        for w in numcheck.kink_warnings(derivation, arrays):
-            warn(w)
-    else:
-        if order == 2:
-            raise UsageError("--order 2 needs --wrt")
-        derivation = None
-        values = {"value": evaluate({"value": program.expr}, arrays)["value"]}
-    for name, value in values.items():
-        if not np.all(np.isfinite(value)):
-            warn(f"warning: {name} has NaN or infinite entries at this point (outside the "
-                 "domain of log, sqrt, inv …?)")
-    checks = numcheck.check(derivation, arrays, values) if (do_check and derivation) else None
-    if do_check and not derivation:
+    if order == 2 and not wrt:
+        raise UsageError("--order 2 needs --wrt")
+    if do_check and not wrt:
         raise UsageError("--check needs --wrt")
+    source = read_expression(expr)
+    result = app.run_eval(source, list(wrt), list(inputs), parse_shapes(shapes),
+                          parse_dims(dims), order, do_check)
+    for w in result.warnings:
+        warn(w)
     if out:
-        arrays_io.save_outputs(out, values)
-    if fmt == "json":
-        click.echo(values_json(values, checks))
-    else:
-        Output().text(values_text(program, derivation, values, checks))
-    if checks and not all(c.ok for c in checks):
+        arrays_io.save_outputs(out, result.values, list(inputs))
+    EVAL_FORMATS[fmt](result)
+    if result.failed:
         sys.exit(1)
 
 
-def _as_variable(array, shape):
-    """An (n,1) or (1,n) array given for a vector variable is read as the vector."""
-    if len(shape) == 1 and array.ndim == 2:
-        return array.reshape(-1)
-    if len(shape) == 0 and array.ndim > 0:
-        return array.reshape(())
-    return array
-
-
-@main.command()
+@main.command(cls=ExpressionCommand)
 @expression_argument
 @click.option("--wrt", required=True, metavar="X", help="The variable.")
 @click.option("--claim", required=True, metavar="FORMULA", help="The claimed ∂f/∂X.")
 @shape_options
 @input_option
-@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text",
-              show_default=True)
-@click.option("-o", "--output", "out", metavar="OUT.npz",
-              help="Save the counterexample inputs when the claim is wrong.")
+@format_option(CHECK_FORMATS)
+@output_option("Save the counterexample inputs when the claim is wrong.")
 @reporting_errors
 def check(expr, wrt, claim, shapes, dims, inputs, fmt, out):
     """Decide whether FORMULA is ∂f/∂X (exit 0 correct, 1 wrong, 2 bad input)."""
+    from .app import MissingInputs
     from .claims import check_claim
 
-    verdict = check_claim(read_expression(expr), wrt, read_expression(claim),
-                          parse_shapes(shapes), parse_dims(dims), list(inputs))
+    stdin = _Stdin()
+    try:
+        verdict = check_claim(read_expression(expr, stdin), wrt,
+                              read_expression(claim, stdin, "the claim (--claim)"),
+                              parse_shapes(shapes), parse_dims(dims), list(inputs))
+    except MissingInputs as exc:
+        exc.cli_hint = " (or leave out -i to check on random inputs)"
+        raise
     if out and verdict.counterexample is not None:
         from .arrays import save_outputs
 
-        save_outputs(out, verdict.counterexample)
-    if fmt == "json":
-        click.echo(verdict.to_json())
-    else:
-        Output().text(verdict.to_text())
+        save_outputs(out, verdict.counterexample, list(inputs))
+    CHECK_FORMATS[fmt](verdict)
     sys.exit(0 if verdict.correct else 1)
 
 

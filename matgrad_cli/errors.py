@@ -28,11 +28,6 @@ class MatgradError(Exception):
         self.span = span
         self.source = source
 
-    def with_source(self, source: str) -> "MatgradError":
-        if self.source is None:
-            self.source = source
-        return self
-
     def render(self) -> str:
         """The message, then the source line and a caret line under the span."""
         if self.span is None or self.source is None:

@@ -12,8 +12,6 @@ from .functions import FUNCTION_NAMES
 from .ir import Node, Program
 from .printers import name_subexpressions, to_dsl, to_latex, to_text
 
-_SUPERSCRIPT = str.maketrans("0123456789-", "⁰¹²³⁴⁵⁶⁷⁸⁹⁻")
-
 
 def shape_text(shape) -> str:
     if len(shape) == 0:

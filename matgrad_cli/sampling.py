@@ -18,7 +18,10 @@ The rules are simple and read off the expression tree (f and the claim together)
 A drawn point is then *admissible* only when every such argument, evaluated as a whole
 (``P'P - I``, ``1 + x'x``), has no entry within 1e-3 of zero (kinks, denominators), is
 positive beyond 1e-3 (log, sqrt, fractional powers) or, for the matrices under
-inv/det/logdet, has a condition number below 1e8. The caller retries a few times.
+inv/det/logdet, has a condition number below 1e8. ``fill_points`` retries up to MAX_ATTEMPTS times.
+
+``size_sets`` gives the sets of concrete sizes ``matgrad check`` tries for the open
+dimensions (see ``claims``).
 """
 from __future__ import annotations
 
@@ -36,6 +39,20 @@ POSITIVE_RANGE_ALT = (0.1, 0.9)
 NONZERO_RANGE = (0.2, 1.0)
 KINK_MARGIN = 1e-3  # no kinked argument, denominator or log argument this close to zero
 MAX_CONDITION = 1e8  # matrices under inv/det/logdet
+
+MAX_ATTEMPTS = 30  # random draws per set of sizes before giving up on it
+# Sizes for the open dimensions, in the order they first appear in f; one pattern per
+# set of sizes. Distinct within a pattern (so m ≠ n), different across patterns; never 1
+# (an n×1 matrix would read as a vector). Later patterns are fallbacks for sets where no
+# in-domain point exists.
+SIZE_PATTERNS = [
+    (3, 4, 5, 6, 7, 2, 8, 9),
+    (4, 2, 6, 3, 5, 7, 8, 9),
+    (5, 3, 2, 4, 6, 7, 8, 9),
+    (2, 3, 4, 5, 6, 7, 8, 9),
+    (6, 5, 4, 3, 2, 7, 8, 9),
+    (3, 2, 4, 5, 6, 7, 8, 9),
+]
 
 _KINKED_CALLS = {"norm1"}
 _INVERTING_CALLS = {"inv", "det", "logdet"}
@@ -136,3 +153,30 @@ def inadmissible(point: dict, domains: Domains) -> str | None:
             elif np.min(np.abs(value), initial=np.inf) <= KINK_MARGIN:
                 return "a scalar under inv/det/logdet is (nearly) zero"
     return None
+
+
+def size_sets(open_dims: list[str]):
+    """One dict (dimension -> size) per pattern of SIZE_PATTERNS, in order."""
+    for pattern in SIZE_PATTERNS:
+        yield {name: pattern[i] if i < len(pattern) else 2 + i % 7
+               for i, name in enumerate(open_dims)}
+
+
+def fill_points(shapes: dict, f_roots: list[Node], all_roots: list[Node], rng, accept,
+                enough) -> str | None:
+    """Draw points until ``enough()``; ``accept(point)`` takes an admissible point and
+    returns None or why it was refused. The domains of all_roots (f and the claim) are
+    respected for the first half of the attempts, then only those of f_roots. Returns the
+    last reason a point was refused ("no point found" when there was none)."""
+    f_domains = analyse(f_roots)
+    all_domains = analyse(all_roots)
+    reason = None
+    for attempt in range(MAX_ATTEMPTS):
+        if enough():
+            break
+        point = draw(shapes, all_domains, rng, attempt)
+        domains = all_domains if attempt < MAX_ATTEMPTS // 2 else f_domains
+        reason = inadmissible(point, domains)
+        if reason is None:
+            reason = accept(point)
+    return reason or "no point found"

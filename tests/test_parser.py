@@ -365,10 +365,10 @@ def test_every_error_is_a_matgrad_error():
 
 # ---------------------------------------------------------------- EXPR from the CLI
 
-def test_expression_starting_with_minus_needs_double_dash(cli):
-    without = cli(["eval", "-x'x", "-i", "x=2"])
-    assert without.exit_code == 2
-    assert "No such option" in without.stderr
+def test_expression_starting_with_minus_with_or_without_double_dash(cli):
+    without = cli(["eval", "-x'x", "-i", "x=2", "--format", "json"])  # SPEC §5
+    assert without.exit_code == 0, without.output
+    assert json.loads(without.stdout)["value"] == -4.0
     with_dash = cli(["eval", "-i", "x=2", "--format", "json", "--", "-x'x"])
     assert with_dash.exit_code == 0, with_dash.output
     assert json.loads(with_dash.stdout)["value"] == -4.0

@@ -1,0 +1,111 @@
+"""The application layer: the pipelines behind ``matgrad eval`` and ``matgrad check``,
+with no click and no terminal I/O in them.
+
+``load_problem`` loads the inputs, parses f with their shapes and checks the names (an
+input f does not use is a warning; a variable with no input is ``MissingInputs``).
+``run_eval`` then derives, evaluates and collects the warnings (kinks, NaN/Inf values).
+``matgrad check`` runs the same ``load_problem`` on its ``-i`` inputs (see ``claims``).
+
+Messages name no command-line flags: the CLI adds the hints (``-i x=FILE``) when it
+reports an error.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from .errors import UsageError
+
+
+class MissingInputs(UsageError):
+    """Variables of f that no input gives a value for."""
+
+    def __init__(self, names: list[str], warnings: list[str] = ()):
+        self.names = list(names)
+        self.warnings = list(warnings)  # about the inputs that were given
+        super().__init__("missing input" + ("s " if len(names) > 1 else " ") +
+                         ", ".join(names))
+
+
+@dataclass
+class Problem:
+    program: object  # ir.Program
+    arrays: dict  # name -> array, only the variables of f, read as their shapes
+    warnings: list = field(default_factory=list)
+
+
+@dataclass
+class EvalResult:
+    program: object
+    derivation: object | None
+    values: dict
+    checks: list | None
+    warnings: list = field(default_factory=list)
+
+    @property
+    def failed(self) -> bool:
+        return bool(self.checks) and not all(c.ok for c in self.checks)
+
+
+def as_variable(array, shape):
+    """An (n,1) or (1,n) array given for a vector variable is read as the vector; a
+    one-entry array given for a scalar as the scalar."""
+    import numpy as np
+
+    array = np.asarray(array, dtype=float)
+    if len(shape) == 1 and array.ndim == 2:
+        return array.reshape(-1)
+    if len(shape) == 0 and array.ndim > 0:
+        return array.reshape(())
+    return array
+
+
+def load_problem(source: str, inputs: list[str], shapes: dict | None = None,
+                 dims: dict | None = None) -> Problem:
+    """Load the inputs, parse f with their shapes and check the names."""
+    from . import api, arrays as arrays_io
+
+    arrays, warnings = arrays_io.load_inputs(list(inputs))
+    program = api.parse(source, shapes or {}, dims or {},
+                        {name: a.shape for name, a in arrays.items()})
+    warnings = list(warnings)
+    for name in arrays:
+        if name not in program.variables:
+            warnings.append(f"input {name} is not used by the expression")
+    missing = [name for name in program.variables if name not in arrays]
+    if missing:
+        raise MissingInputs(missing, warnings)
+    arrays = {name: as_variable(arrays[name], shape)
+              for name, shape in program.variables.items()}
+    return Problem(program, arrays, warnings)
+
+
+def run_eval(source: str, wrt: list[str], inputs: list[str], shapes: dict | None = None,
+             dims: dict | None = None, order: int = 1, check: bool = False) -> EvalResult:
+    """f and its symbolic derivatives with respect to ``wrt`` at the inputs; with
+    ``check``, also compared with central finite differences."""
+    import numpy as np
+
+    from . import api, numcheck
+    from .evaluator import evaluate
+
+    if order == 2 and not wrt:
+        raise UsageError("order 2 needs a variable to differentiate with respect to")
+    if check and not wrt:
+        raise UsageError("the finite-difference check needs a variable to differentiate "
+                         "with respect to")
+    problem = load_problem(source, inputs, shapes, dims)
+    program, arrays = problem.program, problem.arrays
+    warnings = [f"warning: {w}" for w in problem.warnings]
+    if wrt:
+        derivation = api.derive(program, list(wrt), order)
+        values = api.evaluate(derivation, arrays)
+        warnings += numcheck.kink_warnings(derivation, arrays)
+    else:
+        derivation = None
+        values = {"value": evaluate({"value": program.expr}, arrays)["value"]}
+    for name, value in values.items():
+        if not np.all(np.isfinite(value)):
+            warnings.append(f"warning: {name} has NaN or infinite entries at this point "
+                            "(outside the domain of log, sqrt, inv …?)")
+    checks = numcheck.check(derivation, arrays, values) if (check and derivation) else None
+    return EvalResult(program, derivation, values, checks, warnings)
