@@ -15,7 +15,7 @@ import numpy as np
 
 from .api import Derivation, output_arrays
 from .evaluator import compile_plan, evaluate, run_plan
-from .functions import ENTRYWISE
+from .ops import ENTRYWISE
 from .ir import Call, Func, walk
 
 TOLERANCE = 1e-4

@@ -31,7 +31,7 @@ import numpy as np
 
 from .errors import MatgradError
 from .evaluator import evaluate
-from .functions import ENTRYWISE
+from .ops import lookup
 from .ir import Call, Div, Fill, Func, MatPow, Node, Num, Pow, free_vars, walk
 
 POSITIVE_RANGE = (0.5, 2.0)
@@ -54,8 +54,6 @@ SIZE_PATTERNS = [
     (3, 2, 4, 5, 6, 7, 8, 9),
 ]
 
-_KINKED_CALLS = {"norm1"}
-_INVERTING_CALLS = {"inv", "det", "logdet"}
 
 
 @dataclass
@@ -87,15 +85,13 @@ def analyse(roots: list[Node]) -> Domains:
     for root in roots:
         for node in walk(root):
             if isinstance(node, Func):
-                entry = ENTRYWISE[node.name]
+                entry = lookup(node.name)
                 if entry.domain == "positive":
                     domains.add("positive", node.operand)
                 if entry.kink:
                     domains.add("nonzero", node.operand)
-            elif isinstance(node, Call) and node.name in _KINKED_CALLS:
-                domains.add("nonzero", node.args[0])
-            elif isinstance(node, Call) and node.name in _INVERTING_CALLS:
-                domains.add("invertible", node.args[0])
+            elif isinstance(node, Call) and lookup(node.name).domain != "real":
+                domains.add(lookup(node.name).domain, node.args[0])
             elif isinstance(node, MatPow) and node.k < 0:
                 domains.add("invertible", node.base)
             elif isinstance(node, Pow):
