@@ -192,7 +192,7 @@ def derive(expr, wrt, shapes, dims, fmt, order, steps):
     elif fmt == "latex":
         click.echo(render.derive_latex(derivation, step_lines))
     elif fmt == "numpy":
-        from .codegen import to_numpy_code
+        from .printers.numpy_code import to_numpy_code
 
         click.echo(to_numpy_code(derivation))
     else:
