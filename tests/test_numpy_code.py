@@ -44,3 +44,11 @@ def test_micro_sign_and_mu_stay_distinct_parameters():
     value, grads = _module(code)["f_and_grad"](2.0, 3.0)
     assert np.isclose(value, 18.0)
     assert np.isclose(grads["µ"], 9.0) and np.isclose(grads["μ"], 12.0)
+
+
+def test_dimension_name_that_is_also_a_variable_is_a_parse_error():
+    result = invoke(["derive", "--shape", "A=alpha,alpha", "--wrt", "alpha", "--format", "numpy",
+                     "--", "tr(A) + alpha"])
+    assert result.exit_code == 2
+    assert result.stderr == ("matgrad: error: 'alpha' is used both as a size (--shape A=...) "
+                             "and as a value (column 9)\n  tr(A) + alpha\n          ^^^^^\n")
