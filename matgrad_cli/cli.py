@@ -196,7 +196,7 @@ def _derive_json(derivation, steps):
 
 
 def _derive_numpy(derivation, steps):
-    from .codegen import to_numpy_code
+    from .printers.numpy_code import to_numpy_code
 
     click.echo(to_numpy_code(derivation))
 

@@ -150,6 +150,10 @@ def infer(syntax: ProgramSyntax, shapes: dict, dims: dict, array_shapes: dict) -
     for name in sorted(size_names & all_names.keys(), key=lambda n: all_names[n].start):
         raise ShapeError(f"'{name}' is used both as a size and as a value", all_names[name],
                          st.source)
+    shape_dims = {d: v for v, sizes in shapes.items() for d in sizes if isinstance(d, str)}
+    for name in sorted(shape_dims.keys() & all_names.keys(), key=lambda n: all_names[n].start):
+        raise ShapeError(f"'{name}' is used both as a size (--shape {shape_dims[name]}=...) "
+                         "and as a value", all_names[name], st.source)
     result = _infer(st, syntax.expr, defined, size_names)
     _verify_deferred(st)
     for d, span in st.identity_dims:

@@ -43,7 +43,7 @@ ENTRIES = [
               "where cos {arg} ≠ 0 entrywise"),
     Entrywise("tanh", lambda x: _np().tanh(x), "np.tanh({0})",
               lambda a, y: alg.sub(_one(a), alg.power(y, alg.num(2))), "tanh", r"\tanh"),
-    Entrywise("sigmoid", _sigmoid, "1.0 / (1.0 + np.exp(-{0}))",
+    Entrywise("sigmoid", _sigmoid, "np.exp(-np.logaddexp(0.0, -{0}))",
               lambda a, y: alg.had(y, alg.sub(_one(a), y)), "σ", r"\sigma"),
     Entrywise("softplus", lambda x: _np().logaddexp(0.0, x), "np.logaddexp(0.0, {0})",
               lambda a, y: alg.func("sigmoid", a), "softplus", r"\operatorname{softplus}"),
@@ -54,7 +54,7 @@ ENTRIES = [
               "abs", r"\operatorname{abs}", "where {arg} has no zero entries", kink=True),
     Entrywise("sign", lambda x: _np().sign(x), "np.sign({0})", lambda a, y: alg.zeros(a.shape),
               "sign", r"\operatorname{sign}", "where {arg} has no zero entries", kink=True),
-    Entrywise("step", _step, "(np.asarray({0}) > 0).astype(float)",
+    Entrywise("step", _step, "np.heaviside({0}, 0.0)",
               lambda a, y: alg.zeros(a.shape), "step", r"\operatorname{step}",
               "where {arg} has no zero entries", kink=True),
 ]

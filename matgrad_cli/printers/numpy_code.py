@@ -1,0 +1,414 @@
+"""The ``numpy`` output format (SPEC §5): one self-contained function an engineer can paste
+into a project, ``f_and_grad(...)``, returning ``(value, {name: derivative})`` (and
+``{name: hessian}`` with ``--order 2``), derivatives shaped ``f.shape + X.shape`` (§4).
+
+The body is printed from the same evaluation plan ``eval`` runs (shared sub-expressions,
+the cheapest order of each product chain, ``Diag`` as broadcasting), so it is as fast as
+the evaluator. A plan step used once is printed inline in its user; a step used more often
+becomes a local variable, named as the text/dsl printers name that sub-expression
+(``s = sigmoid(x)``) where they name it. Every operand's number of axes is known while
+printing, so products print as ``@``, ``np.outer`` or broadcasting, never as an
+(n,1)@(1,n). Spellings of the functions come from ``functions.NUMPY_SOURCE``; the few
+operations NumPy has no expression for (Kronecker and commutation products, symmetric
+Gram products) are small helpers copied into the output only when the body calls them.
+"""
+from __future__ import annotations
+
+import builtins
+import inspect
+import keyword
+import re
+import unicodedata
+
+from .. import evaluator as ev
+from .. import functions
+from ..functions import NUMPY_SOURCE
+from .naming import SHAPE_NAMES
+
+# precedence of Python expressions, loosest first
+_ADD, _MUL, _UNARY, _POW, _POSTFIX = 1, 2, 3, 4, 5
+
+# Plan ops printed through a helper (the kernel keeps the evaluator's exact semantics).
+_HELPER_OPS = {
+    "kron_apply": ev._kron_apply, "kron_right": ev._apply_kron_right, "commute": ev._commute,
+    "commutation": ev._commutation_matrix, "weighted_gram": ev._weighted_gram,
+    "scaled_gram": ev._scaled_gram,
+}
+_KERNELS = [ev._as2d, ev._fit, ev._kron_product, ev._kron_apply, ev._apply_kron_right,
+            ev._commute, ev._commutation_matrix, ev._weighted_gram, ev._scaled_gram,
+            functions._kron]
+_ALWAYS_INLINE = {"input", "const", "transpose"}
+_RESERVED = {"np", "value", "f_and_grad"} | {k.__name__ for k in _KERNELS} | {"_np"}
+
+
+def safe_name(name: str, used: set[str]) -> str:
+    """``name`` as a Python identifier distinct from everything in ``used`` (which it joins):
+    NFKC-folded as Python folds identifiers, never a keyword, a builtin or a reserved name."""
+    text = unicodedata.normalize("NFKC", name)
+    text = "".join(c if ("_" + c).isidentifier() else "_" for c in text) or "_"
+    if not text.isidentifier():
+        text = "_" + text
+    while (keyword.iskeyword(text) or keyword.issoftkeyword(text) or hasattr(builtins, text)
+           or text in _RESERVED or text in used):
+        text += "_"
+    used.add(text)
+    return text
+
+
+def _py(value) -> str:
+    """A size (int, name or product of names ``m*n``) or a tuple of sizes as Python."""
+    if isinstance(value, tuple):
+        inner = ", ".join(_py(v) for v in value)
+        return f"({inner},)" if len(value) == 1 else f"({inner})"
+    return str(value)
+
+
+class _Expr:
+    def __init__(self, text: str, prec: int, ndim: int, row_of: "_Expr | None" = None):
+        self.text, self.prec, self.ndim, self.row_of = text, prec, ndim, row_of
+
+    def at(self, prec: int) -> str:
+        return self.text if self.prec >= prec else f"({self.text})"
+
+
+class NumpyCodePrinter:
+    def __init__(self, derivation, function_name: str = "f_and_grad"):
+        from ..api import output_arrays
+        from ..render import named
+
+        self.derivation = derivation
+        self.program = derivation.program
+        self.function_name = function_name
+        self.outputs = output_arrays(derivation)
+        self.plan = ev.compile_plan(self.outputs, symbolic=True)
+        _, self.where_names = named(self.program, list(self.outputs.values()))
+        self.used: set[str] = set()
+        self.params = {v: safe_name(v, self.used) for v in self.program.variables}
+        self.dims: dict[str, str] = {}
+        for shape in self.program.variables.values():
+            for d in shape:
+                for part in str(d).split("*"):
+                    if not part.isdigit() and part not in self.dims:
+                        self.dims[part] = safe_name(part, self.used)
+        self.helpers: set[str] = set()
+
+    # ------------------------------------------------------------ sizes
+
+    def size(self, d) -> str:
+        return "*".join(self.dims.get(p, p) for p in str(d).split("*"))
+
+    def shape_src(self, shape) -> str:
+        parts = [self.size(d) for d in shape]
+        return f"({parts[0]},)" if len(parts) == 1 else f"({', '.join(parts)})"
+
+    # ------------------------------------------------------------ one step
+
+    def ndim_of(self, i: int, step, args: list[_Expr]) -> int:
+        op, params = step.op, step.params
+        if op == "const":
+            return 0
+        if op in ("matmul", "diag_left", "diag_right", "transpose", "reshape", "fill", "ones",
+                  "zeros", "kron_apply", "kron_right", "weighted_gram", "scaled_gram"):
+            return len(params[0])
+        if op == "commute":
+            return len(params[2])
+        if op in ("eye", "commutation"):
+            return 2
+        if step.node is not None:
+            return len(step.node.shape)
+        if op == "c_Diag":
+            return 2 if args[0].ndim == 1 else args[0].ndim
+        return max((a.ndim for a in args), default=0)
+
+    def step_expr(self, step, args: list[_Expr], ndim: int) -> _Expr:
+        op, params = step.op, step.params
+        if op == "input":
+            return _Expr(self.params[params[0]], _POSTFIX, ndim)
+        if op == "const":
+            value = params[0]
+            text = str(int(value)) if value.is_integer() and abs(value) < 1e15 else repr(value)
+            return _Expr(text, _POSTFIX if value >= 0 else _UNARY, 0)
+        if op == "add":
+            signs = params[0]
+            text = ("" if signs[0] > 0 else "-") + args[0].at(_MUL if signs[0] < 0 else _ADD)
+            for sign, arg in zip(signs[1:], args[1:]):
+                text += (" + " + arg.at(_ADD)) if sign > 0 else (" - " + arg.at(_MUL))
+            return _Expr(text, _ADD, ndim)
+        if op in ("scale", "had"):
+            return _Expr(f"{args[0].at(_MUL)} * {args[1].at(_MUL + 1)}", _MUL, ndim)
+        if op == "div":
+            return _Expr(f"{args[0].at(_MUL)} / {args[1].at(_MUL + 1)}", _MUL, ndim)
+        if op == "pow":
+            return _Expr(f"{args[0].at(_POW + 1)} ** {args[1].at(_UNARY)}", _POW, ndim)
+        if op == "matpow":
+            k = params[0]
+            base = args[0].text if k >= 0 else f"np.linalg.inv({args[0].text})"
+            return _Expr(f"np.linalg.matrix_power({base}, {abs(k)})", _POSTFIX, ndim)
+        if op == "transpose":
+            return self.transpose(args[0], ndim)
+        if op == "matmul":
+            return self.matmul(args[0], args[1], params[0])
+        if op == "diag_left":  # Diag(v) M
+            v, m = args
+            if m.ndim == 2:
+                return _Expr(f"{v.at(_POSTFIX)}[:, None] * {m.at(_MUL + 1)}", _MUL, 2)
+            if m.ndim == 1 and len(params[0]) == 1:
+                return _Expr(f"{v.at(_MUL)} * {m.at(_MUL + 1)}", _MUL, 1)
+            return self.fit(_Expr(f"{v.at(_POSTFIX)}[:, None] * {self.column(m)}", _MUL, 2),
+                            params[0])
+        if op == "diag_right":  # M Diag(v)
+            m, v = args
+            if m.ndim == 2:
+                return _Expr(f"{m.at(_MUL)} * {v.at(_MUL + 1)}", _MUL, 2)
+            return self.fit(_Expr(f"{self.column(m)} * {v.at(_MUL + 1)}", _MUL, 2), params[0])
+        if op == "add_diag":  # M ± Diag(v)
+            sign = "+" if params[0] > 0 else "-"
+            return _Expr(f"{args[0].at(_ADD)} {sign} np.diag({args[1].text})", _ADD, ndim)
+        if op == "frob":
+            return _Expr(f"np.vdot({args[0].text}, {args[1].text})", _POSTFIX, 0)
+        if op == "fill":
+            return _Expr(f"np.full({self.shape_src(params[0])}, {args[0].text})", _POSTFIX,
+                         ndim)
+        if op in ("ones", "zeros"):
+            return _Expr(f"np.{op}({self.shape_src(params[0])})", _POSTFIX, ndim)
+        if op == "eye":
+            return _Expr(f"np.eye({self.size(params[0])})", _POSTFIX, 2)
+        if op == "reshape":
+            return _Expr(f"np.reshape({args[0].text}, {self.shape_src(params[0])}, order='F')",
+                         _POSTFIX, ndim)
+        if op in _HELPER_OPS:
+            kernel = _HELPER_OPS[op]
+            self.helpers.add(kernel.__name__)
+            values = [self.shape_src(p) if isinstance(p, tuple) else self.size(p)
+                      for p in params]
+            fields = {f"p{i}": p for i, p in enumerate(values)}
+            template = ev.OPS[op].template.replace("!r}", "}")
+            return _Expr(template.format(*(a.text for a in args), **fields), _POSTFIX, ndim)
+        if op.startswith("f_") or op.startswith("c_"):
+            return self.function(op[2:], args, step, ndim)
+        raise NotImplementedError(op)
+
+    def function(self, name: str, args: list[_Expr], step, ndim: int) -> _Expr:
+        template = NUMPY_SOURCE[name]
+        structural = functions.STRUCTURAL.get(name)
+        # a 1×1 matrix that the IR keeps as a scalar: give the matrix spelling a matrix
+        reshaped = structural is not None and any(a.ndim == 0 for a in args)
+        texts = []
+        for a in args:
+            if reshaped and a.ndim == 0 and structural.accepts != "any":
+                texts.append(f"np.reshape({a.text}, {'(1, 1)' if structural.accepts == 'square' else '(1,)'})")
+            elif re.search(r"\(\{\d\}[,)]", template) and template.count("{") == len(args):
+                texts.append(a.text)
+            else:
+                texts.append(a.at(_POSTFIX))
+        text = template.format(*texts)
+        for helper in re.findall(r"\b(_\w+)\(", text):
+            self.helpers.add(helper)
+        prec = _POSTFIX if re.fullmatch(r"[\w.]+\(.*\)", text) and _balanced_call(text) else _ADD
+        out = _Expr(text, prec, ndim)
+        if reshaped:
+            shape = step.node.shape if step.node is not None else ()
+            out = _Expr(f"np.reshape({text}, {self.shape_src(shape) if shape else '()'})",
+                        _POSTFIX, ndim)
+        return out
+
+    def transpose(self, a: _Expr, ndim: int) -> _Expr:
+        if a.ndim == 0:
+            return a
+        if a.ndim == 1:
+            return _Expr(f"{a.at(_POSTFIX)}[None, :]", _POSTFIX, 2, row_of=a)
+        if ndim == 1:  # a 1×n row read back as a vector
+            return _Expr(f"{a.at(_POSTFIX)}[0]", _POSTFIX, 1)
+        return _Expr(f"{a.at(_POSTFIX)}.T", _POSTFIX, 2)
+
+    def column(self, a: _Expr) -> str:
+        if a.ndim == 2:
+            return a.at(_MUL + 1)
+        return f"np.reshape({a.text}, (-1, 1))"
+
+    def fit(self, e: _Expr, shape) -> _Expr:
+        target = self.shape_src(shape) if shape else "()"
+        return _Expr(f"np.reshape({e.text}, {target})", _POSTFIX, len(shape))
+
+    def matmul(self, a: _Expr, b: _Expr, shape) -> _Expr:
+        n = len(shape)
+        if a.row_of is not None and b.ndim == 1 and n == 0:  # xᵀ y
+            return _Expr(f"{a.row_of.at(_MUL)} @ {b.at(_MUL + 1)}", _MUL, 0)
+        if a.row_of is not None and b.ndim == 2 and n == 2:  # xᵀ M
+            return _Expr(f"({a.row_of.at(_MUL)} @ {b.at(_MUL + 1)})[None, :]", _POSTFIX, 2)
+        if a.ndim == 1 and b.row_of is not None and n == 2:  # x yᵀ
+            return _Expr(f"np.outer({a.text}, {b.row_of.text})", _POSTFIX, 2)
+        if a.ndim == 2 and b.ndim == 2 and n == 2:
+            return _Expr(f"{a.at(_MUL)} @ {b.at(_MUL + 1)}", _MUL, 2)
+        if a.ndim == 2 and b.ndim == 1 and n == 1:
+            return _Expr(f"{a.at(_MUL)} @ {b.at(_MUL + 1)}", _MUL, 1)
+        return self.fit(_Expr(f"{self.column(a)} @ {self.column(b)}", _MUL, 2), shape)
+
+    # ------------------------------------------------------------ the whole function
+
+    def body(self) -> tuple[list[str], dict[str, _Expr]]:
+        steps = self.plan.steps
+        uses = [0] * len(steps)
+        for step in steps:
+            for a in step.args:
+                uses[a] += 1
+        for slot in self.plan.outputs.values():
+            uses[slot] += 1
+        forced = set()
+        for step in steps:
+            if step.op[2:] in NUMPY_SOURCE and step.op[:2] in ("f_", "c_"):
+                template = NUMPY_SOURCE[step.op[2:]]
+                for k, a in enumerate(step.args):
+                    if template.count("{%d}" % k) > 1:
+                        forced.add(a)
+        exprs: list[_Expr] = []
+        lines: list[str] = []
+        for i, step in enumerate(steps):
+            args = [exprs[a] for a in step.args]
+            ndim = self.ndim_of(i, step, args)
+            e = self.step_expr(step, args, ndim)
+            node_name = self.where_names.get(step.node) if step.node is not None else None
+            local = (step.op not in _ALWAYS_INLINE
+                     and (uses[i] > 1 or i in forced or node_name is not None))
+            if local:
+                name = safe_name(node_name or self.temporary(ndim), self.used)
+                lines.append(f"{name} = {e.text}")
+                e = _Expr(name, _POSTFIX, e.ndim)
+            exprs.append(e)
+        return lines, exprs
+
+    def temporary(self, ndim: int) -> str:
+        bases = SHAPE_NAMES.get(ndim, ("T",))
+        for base in bases:
+            if base not in self.used and safe_name(base, set(self.used)) == base:
+                return base
+        k = 2
+        while f"{bases[0]}{k}" in self.used:
+            k += 1
+        return f"{bases[0]}{k}"
+
+    def checks(self, body_text: str) -> list[str]:
+        """Arguments as float arrays, one shape check, then the sizes the body uses."""
+        variables = self.program.variables
+        params = list(self.params.values())
+        converted = ", ".join(f"np.asarray({p}, dtype=float)" for p in params)
+        lines = [f"{', '.join(params)} = {converted}"] if len(converted) < 70 else [
+            f"{p} = np.asarray({p}, dtype=float)" for p in params]
+        for v, shape in variables.items():
+            p = self.params[v]
+            if len(shape) == 1:
+                lines.append(f"{p} = {p}.reshape(-1) if {p}.ndim == 2 and 1 in {p}.shape else {p}")
+        if not variables:
+            return lines
+        refs: dict[str, str] = {}  # dimension -> where it is first read
+        conditions = []
+        for v, shape in variables.items():
+            p = self.params[v]
+            parts = []
+            for axis, d in enumerate(shape):
+                if isinstance(d, str) and "*" not in d and d not in refs:
+                    refs[d] = f"{p}.shape[{axis}]"
+                else:
+                    parts.append((axis, d))
+            for axis, d in parts:
+                value = "*".join(refs.get(x, x) for x in str(d).split("*"))
+                conditions.append(f"{p}.shape[{axis}] != {value}")
+        ndims = [f"{p}.ndim" for p in params]
+        want = [str(len(variables[v])) for v in self.params]
+        if len(params) == 1:
+            conditions.insert(0, f"{ndims[0]} != {want[0]}")
+        else:
+            conditions.insert(0, f"({', '.join(ndims)}) != ({', '.join(want)})")
+        expected = ", ".join(f"{p}: {_shape_words(variables[v])}" for v, p in self.params.items())
+        got = ", ".join("{%s.shape}" % p for p in params)
+        lines.append(f"if {' or '.join(conditions)}:")
+        lines.append(f'    raise ValueError(f"expected {expected}; got shapes {got}")')
+        for d, ref in refs.items():
+            if re.search(r"(?<![\w.])%s(?!\w)" % re.escape(self.dims[d]), body_text):
+                lines.append(f"{self.dims[d]} = {ref}")
+        return lines
+
+    def docstring(self) -> list[str]:
+        from ..render import derive_text
+
+        text = derive_text(self.derivation).replace("\\", "\\\\").replace('"""', '\\"\\"\\"')
+        lines = text.split("\n")
+        renamed = [f"{p} = {v}" for v, p in self.params.items() if p != v]
+        if renamed:
+            lines.append("Parameters (user name → Python name): " + ", ".join(
+                f"{v} → {p}" for v, p in self.params.items() if p != v))
+        result = "{name: ∂f/∂name}" + (", {name: Hessian}" if self.derivation.order == 2 else "")
+        lines.append(f"Returns (f, {result}), each derivative shaped f.shape + X.shape.")
+        return ['"""' + lines[0], *lines[1:], '"""']
+
+    def print(self) -> str:
+        body, exprs = self.body()
+        derivation, program = self.derivation, self.program
+        f_shape = tuple(program.expr.shape)
+        value = exprs[self.plan.outputs["value"]]
+        out = ["value = " + value.text] if value.text != "value" else []
+        grads, hessians = [], []
+        for name in derivation.wrt:
+            x_shape = tuple(program.variables[name])
+            grads.append(f"    {name!r}: {self.shaped('grad_' + name, exprs, f_shape + x_shape)},")
+            if derivation.order == 2:
+                hessians.append(f"    {name!r}: {self.shaped('hess_' + name, exprs, x_shape + x_shape)},")
+        ret = ["return value, {", *grads, "}" + (", {" if hessians else "")]
+        if hessians:
+            ret += [*hessians, "}"]
+        code_body = self.checks("\n".join(body + out + ret)) + body + out + ret
+        header = ["import numpy as np", ""]
+        header += self.helper_sources()
+        lines = header + ["", f"def {self.function_name}({', '.join(self.params.values())}):"]
+        lines += [("    " + line).rstrip() for line in self.docstring()]
+        lines += ["    " + line for line in code_body]
+        return "\n".join(lines) + "\n"
+
+    def shaped(self, key: str, exprs: list[_Expr], shape) -> str:
+        slot = self.plan.outputs[key]
+        node = self.outputs[key]
+        e = exprs[slot]
+        if tuple(node.shape) == tuple(shape):
+            return e.text
+        return f"np.reshape({e.text}, {self.shape_src(shape) if shape else '()'}, order='F')"
+
+    def helper_sources(self) -> list[str]:
+        sources = {k.__name__: inspect.getsource(k) for k in _KERNELS}
+        used, pending = set(), [h for h in self.helpers if h in sources]
+        while pending:
+            name = pending.pop()
+            if name in used:
+                continue
+            used.add(name)
+            pending += [o for o in sources if o + "(" in sources[name] and o not in used]
+        out = []
+        if any("_np()" in sources[name] for name in used):
+            out += ["", "def _np():", "    return np", ""]
+        for k in _KERNELS:
+            if k.__name__ in used:
+                out += ["", sources[k.__name__].rstrip(), ""]
+        return out
+
+
+def _balanced_call(text: str) -> bool:
+    """``text`` is one call ``f(...)`` (its first parenthesis closes at the end)."""
+    depth = 0
+    for i, c in enumerate(text):
+        if c == "(":
+            depth += 1
+        elif c == ")":
+            depth -= 1
+            if depth == 0:
+                return i == len(text) - 1
+    return False
+
+
+def _shape_words(shape) -> str:
+    if not shape:
+        return "scalar"
+    return "×".join(str(d).replace("*", "") for d in shape)
+
+
+def to_numpy_code(derivation, function_name: str = "f_and_grad") -> str:
+    """The ``numpy`` format of ``derivation``: a module with one function."""
+    return NumpyCodePrinter(derivation, function_name).print()
