@@ -28,3 +28,42 @@ def test_a_ones_vector_output_is_not_the_broadcast_scalar_one(tmp_path, expr, wr
     out = _eval_json([a for w in wrt for a in ("--wrt", w)] + ["--", expr], arrays, tmp_path)
     for name, expected in grads.items():
         np.testing.assert_allclose(out["grad_" + name], expected)
+
+
+# ---------------------------------------------------------------- 4. clear errors
+
+def _error_lines(args):
+    result = invoke(args)
+    return result.exit_code, result.stdout, result.stderr.splitlines()
+
+
+def test_division_by_a_literal_zero_is_a_caret_error():
+    assert _error_lines(["derive", "x/0", "--wrt", "x"]) == (2, "", [
+        "matgrad: error: division by zero (column 2)", "  x/0", "   ^"])
+
+
+def test_division_by_a_constant_that_is_zero_is_a_caret_error():
+    assert _error_lines(["derive", "x./(1-1)", "--wrt", "x"]) == (2, "", [
+        "matgrad: error: division by zero (column 2)", "  x./(1-1)", "   ^^"])
+
+
+def test_an_empty_input_array_is_refused(tmp_path):
+    np.save(tmp_path / "x.npy", np.zeros(0))
+    assert _error_lines(["eval", "softmax(x)", "-i", f"x={tmp_path / 'x.npy'}"]) == (2, "", [
+        "matgrad: error: input x is empty (shape (0,)): every input needs at least one entry"])
+
+
+def test_a_size_that_would_be_its_own_factor_is_a_shape_error():
+    assert _error_lines(["derive", "t'*K*vec(K)", "--wrt", "K"]) == (2, "", [
+        "matgrad: error: shape conflict in the product: t'*K is a row vector (1×m) but "
+        "vec(K) is a vector of length n·m (column 5)", "  t'*K*vec(K)", "      ^"])
+
+
+def test_trace_of_a_kronecker_product_unifies_the_factor_sizes(tmp_path):
+    rng = np.random.default_rng(0)
+    arrays = {"A": rng.standard_normal((2, 2)), "X": rng.standard_normal((3, 3))}
+    result = invoke(["derive", "tr(kron(A, X))", "--wrt", "X"])
+    assert result.exit_code == 0, result.output
+    assert "A: m×m, X: n×n" in result.stdout
+    out = _eval_json(["--wrt", "X", "--", "tr(kron(A, X))"], arrays, tmp_path)
+    np.testing.assert_allclose(out["grad_X"], np.trace(arrays["A"]) * np.eye(3), atol=1e-12)
