@@ -67,3 +67,24 @@ def test_trace_of_a_kronecker_product_unifies_the_factor_sizes(tmp_path):
     assert "A: m×m, X: n×n" in result.stdout
     out = _eval_json(["--wrt", "X", "--", "tr(kron(A, X))"], arrays, tmp_path)
     np.testing.assert_allclose(out["grad_X"], np.trace(arrays["A"]) * np.eye(3), atol=1e-12)
+
+
+# ---------------------------------------------------------------- 5. dsl lines read back
+
+@pytest.mark.parametrize("expr, wrt, shapes, line", [
+    ("tr(C)*tr(C - W)", "C", ["C=2x2", "W=2x2"], "tr(C - W)*eye(2) + tr(C)*eye(2)"),
+    ("tr(tr(tr(A)*A)*A)", "A", ["A=2x2"],
+     "c = tr(A); (c*I : A)*eye(2) + c^2*eye(2) + tr(c*A)*eye(2)"),
+])
+def test_a_dsl_line_sizes_an_identity_that_nothing_beside_it_fixes(tmp_path, expr, wrt,
+                                                                    shapes, line):
+    args = ["derive", expr, "--wrt", wrt, "--format", "dsl"]
+    for s in shapes:
+        args += ["--shape", s]
+    result = invoke(args)
+    assert (result.exit_code, result.stdout) == (0, line + "\n")
+    rng = np.random.default_rng(3)
+    arrays = {name: rng.standard_normal((2, 2)) for name in ("A", "C", "W") if name in expr}
+    expected = _eval_json(["--wrt", wrt, "--", expr], arrays, tmp_path)["grad_" + wrt]
+    again = _eval_json(["--", line], arrays, tmp_path)["value"]
+    np.testing.assert_allclose(again, expected, rtol=1e-12, atol=1e-12)
