@@ -126,7 +126,7 @@ def parse_program(source: str, shapes: dict | None = None, dims: dict | None = N
     dims: dimension name -> int from ``--dim``;
     array_shapes: NAME -> NumPy shape of the array given to ``eval``.
     """
-    syntax = parse_syntax(source)
+    syntax = parse_syntax(source, set(shapes or ()) | set(array_shapes or ()))
     return infer(syntax, shapes or {}, dims or {}, array_shapes or {})
 
 

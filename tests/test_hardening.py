@@ -88,3 +88,33 @@ def test_a_dsl_line_sizes_an_identity_that_nothing_beside_it_fixes(tmp_path, exp
     expected = _eval_json(["--wrt", wrt, "--", expr], arrays, tmp_path)["grad_" + wrt]
     again = _eval_json(["--", line], arrays, tmp_path)["value"]
     np.testing.assert_allclose(again, expected, rtol=1e-12, atol=1e-12)
+
+
+# ---------------------------------------------------------------- 6. typos are not products
+
+@pytest.mark.parametrize("expr, message, caret", [
+    ("sofmax(x)", "unknown function 'sofmax' — did you mean softmax? (column 1)", "  ^^^^^^"),
+    ("tr(expm(A))", "unknown function 'expm' — did you mean exp? (column 4)", "     ^^^^"),
+    ("eig(X)", "unknown function 'eig' (column 1)", "  ^^^"),
+    ("trace(X)", "unknown function 'trace' — did you mean tr? (column 1)", "  ^^^^^"),
+    ("2*sigmod(x)", "unknown function 'sigmod' — did you mean sigmoid or sign? (column 3)",
+     "    ^^^^^^"),
+])
+def test_an_unknown_function_name_is_an_error_with_suggestions(expr, message, caret):
+    assert _error_lines(["derive", expr, "--wrt", "x"]) == (2, "", [
+        "matgrad: error: " + message, "  " + expr, caret])
+
+
+@pytest.mark.parametrize("expr, args", [
+    ("A(x+y)", []), ("W1(x)", []), ("x_1(2) + x", ["--shape", "x_1=3"]), ("beta(x)", []),
+    ("sum(x(2))", []), ("Wout(x)", ["--shape", "Wout=3x4"]), ("hid = A*x; hid'(x)", []),
+])
+def test_a_declared_or_single_letter_name_before_a_parenthesis_is_a_product(expr, args):
+    result = invoke(["derive", expr, "--wrt", "x", *args])
+    assert result.exit_code == 0, result.output
+
+
+def test_an_eval_input_name_before_a_parenthesis_is_a_product(tmp_path):
+    arrays = {"Wout": np.eye(3), "x": np.arange(3.0)}
+    out = _eval_json(["--", "sum(Wout(x))"], arrays, tmp_path)
+    assert out["value"] == 3.0
