@@ -237,13 +237,13 @@ def _concrete(shape) -> tuple:
 
 
 class _Compiler:
-    def __init__(self, fill_context: dict, symbolic: bool = False):
+    def __init__(self, symbolic: bool = False):
         # symbolic: sizes stay names (for generated code); chain orders are then chosen
         # as if every open size were _TYPICAL_SIZE.
         self.symbolic = symbolic
-        # Fill/ones nodes that may stay scalars because NumPy broadcasts them in place
-        self.fill_context = fill_context
-        self.slots: dict[Node, int] = {}
+        # Keyed by (node, how it is used): a Fill or ones node read as the scalar that
+        # NumPy broadcasts in place is another value than the full array it stands for.
+        self.slots: dict[tuple, int] = {}
         self.steps: list[Step] = []
         self.inputs: dict[str, int] = {}
         self.uses: dict[Node, int] = {}
@@ -265,11 +265,26 @@ class _Compiler:
         return len(self.steps) - 1
 
     def slot(self, node: Node) -> int:
-        if node in self.slots:
-            return self.slots[node]
+        key = (node, "array")
+        if key in self.slots:
+            return self.slots[key]
         s = self.lower(node)
-        self.slots[node] = s
+        self.slots[key] = s
         return s
+
+    def operand(self, parent: Node, child: Node) -> int:
+        """The slot of ``child`` as an operand of ``parent``: a Fill or ones node beside a
+        full-shaped operand of a sum, entrywise product or quotient is its scalar (NumPy
+        broadcasts it); anywhere else it is the whole array."""
+        if not (isinstance(child, (Fill, Ones)) and isinstance(parent, (Add, Had, Div))
+                and any(not isinstance(o, (Fill, Ones)) and o.shape == parent.shape
+                        for o in parent.children)):
+            return self.slot(child)
+        key = (child, "scalar")
+        if key not in self.slots:
+            self.slots[key] = self.slot(child.value) if isinstance(child, Fill) else \
+                self.emit("const", (), (1.0,), child)
+        return self.slots[key]
 
     # -- product chains
     def chain_factors(self, node: Node) -> list[Node]:
@@ -279,7 +294,7 @@ class _Compiler:
             out = []
             for side in (node.left, node.right):
                 if isinstance(side, MatMul) and self.uses.get(side, 0) <= 1 \
-                        and side not in self.slots:
+                        and (side, "array") not in self.slots:
                     out.extend(self.chain_factors(side))
                 else:
                     out.append(side)
@@ -383,18 +398,14 @@ class _Compiler:
         if isinstance(node, Eye):
             return self.emit("eye", (), (self.sizes((node.n,))[0],), node)
         if isinstance(node, Ones):
-            if self.fill_context.get(node, False):  # 1 − s: the scalar broadcasts
-                return self.emit("const", (), (1.0,), node)
             return self.emit("ones", (), (self.sizes(node.shape),), node)
         if isinstance(node, Zeros):
             return self.emit("zeros", (), (self.sizes(node.shape),), node)
         if isinstance(node, Commutation):
             m, n = self.sizes((node.m, node.n))
             return self.emit("commutation", (), (m, n), node)
-        if isinstance(node, Fill):
-            # Inside sums and entrywise products NumPy broadcasting does the filling.
-            return self.slot(node.value) if self._broadcast_ok(node) else \
-                self.emit("fill", (self.slot(node.value),), (self.sizes(node.shape),), node)
+        if isinstance(node, Fill):  # (as an operand of a sum, see operand())
+            return self.emit("fill", (self.slot(node.value),), (self.sizes(node.shape),), node)
         if isinstance(node, Add) and len(node.shape) == 2:
             diagonal = self.lower_add_diagonal(node)
             if diagonal is not None:
@@ -405,7 +416,8 @@ class _Compiler:
                 negated = isinstance(t, Scale) and isinstance(t.factor, Num) and t.factor.value == -1
                 signs.append(-1 if negated else 1)
                 terms.append(t.operand if negated else t)
-            return self.emit("add", tuple(self.slot(t) for t in terms), (tuple(signs),), node)
+            return self.emit("add", tuple(self.operand(node, t) for t in terms),
+                             (tuple(signs),), node)
         if isinstance(node, Scale):
             # c₁ (c₂ X): multiply the scalars first, then one pass over X
             factor, operand = node.factor, node.operand
@@ -417,9 +429,11 @@ class _Compiler:
         if isinstance(node, MatMul):
             return self.lower_product(node)
         if isinstance(node, Had):
-            return self.emit("had", (self.slot(node.left), self.slot(node.right)), (), node)
+            return self.emit("had", (self.operand(node, node.left),
+                                     self.operand(node, node.right)), (), node)
         if isinstance(node, Div):
-            return self.emit("div", (self.slot(node.left), self.slot(node.right)), (), node)
+            return self.emit("div", (self.operand(node, node.left),
+                                     self.operand(node, node.right)), (), node)
         if isinstance(node, Pow):
             return self.emit("pow", (self.slot(node.base), self.slot(node.exponent)), (), node)
         if isinstance(node, MatPow):
@@ -452,9 +466,6 @@ class _Compiler:
                 return self.emit("add_diag", (self.slot(dense), self.slot(inner.args[0])),
                                  (sign,), node)
         return None
-
-    def _broadcast_ok(self, node: Fill) -> bool:
-        return self.fill_context.get(node, False)
 
     def lower_product(self, node: MatMul) -> int:
         left, right = node.left, node.right
@@ -538,24 +549,9 @@ def _best_order(dims: list, is_diag: list, known: set = frozenset()):
     return tree(0, n - 1)
 
 
-def _fill_contexts(roots) -> dict:
-    """Fill and ones nodes whose every use is an entrywise operation beside a full-shaped
-    operand, so a scalar in their place broadcasts to the right shape."""
-    ok: dict = {}
-    for root in roots:
-        for node in walk(root):
-            for c in node.children:
-                if isinstance(c, (Fill, Ones)):
-                    fine = isinstance(node, (Add, Had, Div)) and any(
-                        not isinstance(other, (Fill, Ones)) and other.shape == node.shape
-                        for other in node.children)
-                    ok[c] = ok.get(c, True) and fine
-    return ok
-
-
 def compile_plan(outputs: dict[str, Node], symbolic: bool = False) -> Plan:
     roots = list(outputs.values())
-    compiler = _Compiler(_fill_contexts(roots), symbolic)
+    compiler = _Compiler(symbolic)
     compiler.count_uses(roots)
     out_slots = {name: compiler.slot(node) for name, node in outputs.items()}
     plan = Plan(compiler.inputs, compiler.steps, out_slots)

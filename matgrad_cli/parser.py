@@ -23,6 +23,8 @@ Shapes are checked later (shapes.py); this module knows nothing of NumPy or SymP
 """
 from __future__ import annotations
 
+import difflib
+import re
 from dataclasses import dataclass, field
 from fractions import Fraction
 
@@ -113,9 +115,37 @@ def syntax_children(node: Syntax, into_sizes: bool = True) -> tuple:
 _PRODUCT_OPS = {"*", ".*", "./", "/"}
 
 
+_SINGLE_LETTER = re.compile(r"[^\W\d_](\d+|_\w+)?")
+
+
+def _is_product_name(name: str, declared) -> bool:
+    """SPEC §2: ``NAME(`` that is not a call is a product only for a declared variable, a
+    single letter (optionally with digits or a ``_`` subscript) or a Greek letter."""
+    from .shapes import convention_kind
+
+    if name in declared or _SINGLE_LETTER.fullmatch(name):
+        return True
+    return convention_kind(name) == "scalar"  # a Greek letter's name or the letter
+
+
+def unknown_function_message(name: str) -> str:
+    """'unknown function NAME', with the language's spelling when it is another tool's
+    name (``trace`` → ``tr``) or the closest real function names (a typo)."""
+    if name in NOT_FUNCTIONS:
+        hint = NOT_FUNCTIONS[name]
+        return f"unknown function '{name}'" + (f" — did you mean {hint}?" if hint else "")
+    close = difflib.get_close_matches(name, sorted(FUNCTION_NAMES), n=3, cutoff=0.6)
+    if not close:
+        return f"unknown function '{name}'"
+    return f"unknown function '{name}' — did you mean {' or '.join(close)}?"
+
+
 class _Parser:
-    def __init__(self, source: str):
+    def __init__(self, source: str, declared=frozenset()):
         self.source = source
+        # names that are variables by declaration (--shape, eval inputs) or definition:
+        # NAME( of one of them is a product
+        self.declared = set(declared)
         self.tokens = tokenize(source)
         self.pos = 0
         # Open brackets, innermost last: '(' or a bar style ('||' / '‖'); decides what a
@@ -173,6 +203,7 @@ class _Parser:
                 raise self.error(f"definition of '{name_tok.text}' has no value", self.tok.span)
             value = self.expr()
             definitions.append(Definition(name_tok.text, name_tok.span, value))
+            self.declared.add(name_tok.text)
             if self.tok.kind == END:
                 break  # reported below: the final expression is missing
             if self.tok.kind != SEP:
@@ -278,10 +309,12 @@ class _Parser:
             return NumberLit(t.span, t.value, t.text)
         if t.kind == NAME:
             self.advance()
-            if self.tok.kind == LPAREN and (t.text in FUNCTION_NAMES or t.text in NOT_FUNCTIONS):
+            if self.tok.kind == LPAREN and t.text in FUNCTION_NAMES \
+                    and t.text not in self.declared:
                 return self.call(t)
-            if self.tok.kind == LPAREN and self._has_comma_args():
-                raise self.error(f"unknown function '{t.text}'", t.span)
+            if self.tok.kind == LPAREN and (self._has_comma_args() or
+                                            not _is_product_name(t.text, self.declared)):
+                raise self.error(unknown_function_message(t.text), t.span)
             return Name(t.span, t.text)
         if t.kind == LPAREN:
             self.advance()
@@ -319,10 +352,6 @@ class _Parser:
 
     def call(self, name_tok: Token) -> Syntax:
         name = name_tok.text
-        if name in NOT_FUNCTIONS:
-            hint = NOT_FUNCTIONS[name]
-            suffix = f" (did you mean {hint}?)" if hint else ""
-            raise self.error(f"unknown function '{name}'{suffix}", name_tok.span)
         open_tok = self.advance()
         self.open.append("(")
         args: list[Syntax] = []
@@ -403,6 +432,7 @@ def _check_arity(name: str, args: list, span: Span, source: str) -> None:
         raise ParseError(f"{name} takes {want} argument{plural}, got {len(args)}", span, source)
 
 
-def parse_syntax(source: str) -> ProgramSyntax:
-    """Parse text into the untyped syntax tree (no shapes yet)."""
-    return _Parser(source).program()
+def parse_syntax(source: str, declared=frozenset()) -> ProgramSyntax:
+    """Parse text into the untyped syntax tree (no shapes yet); ``declared`` names the
+    variables given shapes or arrays, for which ``NAME(`` is a product."""
+    return _Parser(source, declared).program()

@@ -127,7 +127,7 @@ def parse_program(source: str, shapes: dict | None = None, dims: dict | None = N
     dims: dimension name -> int from ``--dim``;
     array_shapes: NAME -> NumPy shape of the array given to ``eval``.
     """
-    syntax = parse_syntax(source)
+    syntax = parse_syntax(source, set(shapes or ()) | set(array_shapes or ()))
     return infer(syntax, shapes or {}, dims or {}, array_shapes or {})
 
 
@@ -308,10 +308,29 @@ class _Conflict(Exception):
     pass
 
 
+def _contains(d: DimVar, target: DimVar) -> bool:
+    """Whether the size ``d`` is ``target`` or a product with ``target`` among its factors."""
+    stack, seen = [d], set()
+    while stack:
+        r = stack.pop().root()
+        if r is target:
+            return True
+        if id(r) in seen:
+            continue
+        seen.add(id(r))
+        if r.factors is not None:
+            stack.extend(r.factors)
+    return False
+
+
 def _unify(st: _State, a: DimVar, b: DimVar) -> None:
     ra, rb = a.root(), b.root()
     if ra is rb:
         return
+    # n = m·n (K*vec(K)) would make a size its own factor: a cycle, not a size
+    if (ra.factors is not None and _contains(ra, rb)) or \
+            (rb.factors is not None and _contains(rb, ra)):
+        raise _Conflict()
     ka, kb = _known(ra), _known(rb)
     if ka is not None and kb is not None:
         if ka != kb:
@@ -336,6 +355,15 @@ def _unify(st: _State, a: DimVar, b: DimVar) -> None:
     if ra.name and rb.name and ra.name != rb.name and (ka is None or kb is None):
         raise _Conflict()
     if ra.factors is not None and rb.factors is not None:
+        # (a·b) = (c·d) with open factors (tr(kron(A, X))): take a = c, b = d, the
+        # solution that holds for every size; known factors that differ stay a product
+        # compared at the end
+        pairs = list(zip(ra.factors, rb.factors))
+        if any(_known(x) is None or _known(y) is None for x, y in pairs) and all(
+                _known(x) is None or _known(y) is None or _known(x) == _known(y)
+                for x, y in pairs):
+            for x, y in pairs:
+                _unify(st, x, y)
         st.deferred.append((ra, rb))
     keep, drop = (ra, rb) if (ra.value is not None or rb.value is None) else (rb, ra)
     value = ka if ka is not None else kb
@@ -427,6 +455,9 @@ def _variable_shape(st: _State, node: Name) -> tuple:
 
 def _shape_from_array(name: str, array_shape: tuple) -> tuple:
     kind = convention_kind(name)
+    if 0 in tuple(array_shape):
+        raise UsageError(f"input {name} is empty (shape {tuple(array_shape)}): every input "
+                         "needs at least one entry")
     if len(array_shape) > 2:
         raise UsageError(f"input {name} has {len(array_shape)} axes; matgrad takes scalars, "
                          "vectors and matrices")
@@ -816,6 +847,8 @@ class _Builder:
                 return ir.Scale(right, left, span=span)
             return ir.Had(left, right, span=span)
         if op in ("./", "/"):
+            if _constant_value(right) == 0:
+                raise ShapeError("division by zero", node.op_span, self.st.source)
             left, right = _broadcast(left, right)
             return ir.Div(left, right, span=span)
         if op == ".^" or left.shape == ():
@@ -828,6 +861,23 @@ class _Builder:
         if k == -1:
             return ir.Call("inv", (left,), span=span)
         return ir.MatPow(left, k, span=span)
+
+
+def _constant_value(node: ir.Node):
+    """The exact value of a constant scalar made of numbers, sums and products (else None)."""
+    if isinstance(node, ir.Num):
+        return node.value
+    if isinstance(node, ir.Fill):
+        return _constant_value(node.value)
+    if isinstance(node, ir.Zeros):
+        return 0
+    if isinstance(node, ir.Add):
+        values = [_constant_value(t) for t in node.terms]
+        return None if None in values else sum(values)
+    if isinstance(node, ir.Scale):
+        a, b = _constant_value(node.factor), _constant_value(node.operand)
+        return None if a is None or b is None else a * b
+    return None
 
 
 def _broadcast(left: ir.Node, right: ir.Node):

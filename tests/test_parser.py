@@ -235,7 +235,7 @@ ERRORS = [
     ("bad-subscript", "||x||_3", ParseError,
      "a norm subscript must be _1, _2 or _F (column 6)\n  ||x||_3\n       ^^"),
     ("unknown-function-hint", "trace(X)", ParseError,
-     "unknown function 'trace' (did you mean tr?) (column 1)\n  trace(X)\n  ^^^^^"),
+     "unknown function 'trace' — did you mean tr? (column 1)\n  trace(X)\n  ^^^^^"),
     ("unknown-function", "foo(x, y)", ParseError,
      "unknown function 'foo' (column 1)\n  foo(x, y)\n  ^^^"),
     ("arity-kron", "kron(A)", ParseError,
@@ -337,7 +337,7 @@ def test_error_message(source, kind, message):
     ("x +", "unexpected end of input: an operand is missing (column 4)\n  x +\n     ^"),
     ("x^2", "'^' of a vector: x is a vector of length n; use x.^p for an entrywise power or "
             "||x||^2 for the squared norm (column 2)\n  x^2\n   ^"),
-    ("trace(X)", "unknown function 'trace' (did you mean tr?) (column 1)\n  trace(X)\n  ^^^^^"),
+    ("trace(X)", "unknown function 'trace' — did you mean tr? (column 1)\n  trace(X)\n  ^^^^^"),
 ], ids=["parse", "shape", "unknown-function"])
 @pytest.mark.parametrize("command", ["derive", "eval"])
 def test_cli_reports_errors_on_stderr_with_exit_2(cli, command, source, message):

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from fractions import Fraction
 
+from ..ir import Commutation, Eye, Ones, Var, Zeros
 from . import precedence as P
 from .base import Context, Printed, Printer, decimal_text
 from .naming import name_subexpressions, render_definitions
@@ -19,6 +20,23 @@ from .naming import name_subexpressions, render_definitions
 
 class DslPrinter(Printer):
     """The base printer's spellings are the language's own."""
+
+    def has_var(self, node) -> bool:
+        """Whether the node's own value fixes its size when the line is read back: a
+        vector or matrix variable does, and so does anything non-scalar built on one; a
+        scalar does not, whatever it contains (``tr(C)*I`` leaves the size of I open)."""
+        known = self._has_var.get(node)
+        if known is None:
+            if node.shape == ():
+                known = False
+            elif node in self.names or isinstance(node, Var):
+                known = True
+            elif isinstance(node, (Eye, Ones, Zeros, Commutation)):
+                known = False  # an eye(2) prints its size, but I beside it is tied to it
+            else:
+                known = any(self.has_var(c) for c in node.children)
+            self._has_var[node] = known
+        return known
 
     def magnitude(self, value: Fraction) -> Printed:
         decimal = decimal_text(value)
