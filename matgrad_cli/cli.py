@@ -64,7 +64,7 @@ def reporting_errors(command):
 
     @functools.wraps(command)
     def wrapper(*args, **kwargs):
-        from .app import MissingInputs
+        from .app.pipeline import MissingInputs
 
         try:
             return command(*args, **kwargs)
@@ -146,7 +146,7 @@ def read_expression(expr: str, stdin: _Stdin | None = None, what: str = "EXPR") 
 
 
 def parse_shapes(items: tuple[str, ...]) -> dict:
-    from .shapes import parse_shape_spec
+    from .language.shapes import parse_shape_spec
 
     shapes = {}
     for item in items:
@@ -172,25 +172,25 @@ def parse_dims(items: tuple[str, ...]) -> dict:
 # One registry per command: format name -> renderer. Adding a format is one entry.
 
 def _derive_text(derivation, steps):
-    from . import render
+    from .app import render
 
     Output().text(render.derive_text(derivation, steps))
 
 
 def _derive_latex(derivation, steps):
-    from . import render
+    from .app import render
 
     click.echo(render.derive_latex(derivation, steps))
 
 
 def _derive_dsl(derivation, steps):
-    from . import render
+    from .app import render
 
     click.echo(render.derive_dsl(derivation))
 
 
 def _derive_json(derivation, steps):
-    from . import render
+    from .app import render
 
     click.echo(render.derive_json(derivation))
 
@@ -206,14 +206,14 @@ DERIVE_FORMATS = {"text": _derive_text, "latex": _derive_latex, "dsl": _derive_d
 
 
 def _eval_text(result):
-    from .report_values import values_text
+    from .app.report_values import values_text
 
     Output().text(values_text(result.program, result.derivation, result.values,
                               result.checks))
 
 
 def _eval_json(result):
-    from .report_values import values_json
+    from .app.report_values import values_json
 
     click.echo(values_json(result.values, result.checks))
 
@@ -329,14 +329,14 @@ def main():
 @reporting_errors
 def derive(expr, wrt, shapes, dims, fmt, order, steps):
     """Print f with its shapes and its derivative per --wrt in matrix notation."""
-    from . import api
+    from .app import api
 
     source = read_expression(expr)
     program = api.parse(source, parse_shapes(shapes), parse_dims(dims))
     derivation = api.derive(program, list(wrt), order)
     step_lines = None
     if steps:
-        from .steps import derivation_steps
+        from .app.steps import derivation_steps
 
         step_lines = derivation_steps(derivation, latex=(fmt == "latex"))
     DERIVE_FORMATS[fmt](derivation, step_lines)
@@ -355,7 +355,8 @@ def derive(expr, wrt, shapes, dims, fmt, order, steps):
 @reporting_errors
 def eval_command(expr, wrt, inputs, shapes, dims, out, fmt, do_check, order):
     """Evaluate f (and its symbolic derivatives with --wrt) on the given inputs."""
-    from . import app, arrays as arrays_io
+    from .app import pipeline as app
+    from .numeric import arrays as arrays_io
 
     if order == 2 and not wrt:
         raise UsageError("--order 2 needs --wrt")
@@ -384,8 +385,8 @@ def eval_command(expr, wrt, inputs, shapes, dims, out, fmt, do_check, order):
 @reporting_errors
 def check(expr, wrt, claim, shapes, dims, inputs, fmt, out):
     """Decide whether FORMULA is ∂f/∂X (exit 0 correct, 1 wrong, 2 bad input)."""
-    from .app import MissingInputs
-    from .claims import check_claim
+    from .app.pipeline import MissingInputs
+    from .app.claims import check_claim
 
     stdin = _Stdin()
     try:
@@ -396,7 +397,7 @@ def check(expr, wrt, claim, shapes, dims, inputs, fmt, out):
         exc.cli_hint = " (or leave out -i to check on random inputs)"
         raise
     if out and verdict.counterexample is not None:
-        from .arrays import save_outputs
+        from .numeric.arrays import save_outputs
 
         save_outputs(out, verdict.counterexample, list(inputs))
     CHECK_FORMATS[fmt](verdict)

@@ -17,9 +17,9 @@ from dataclasses import dataclass, field
 import numpy as np
 from click.testing import CliRunner
 
-from matgrad_cli import api
+from matgrad_cli.app import api
 from matgrad_cli.cli import main as cli_main
-from matgrad_cli.evaluator import compile_plan, run_plan
+from matgrad_cli.numeric.evaluator import compile_plan, run_plan
 
 # ---------------------------------------------------------------- random inputs
 

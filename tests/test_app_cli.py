@@ -10,7 +10,9 @@ import pytest
 from click.testing import CliRunner
 from helpers import invoke
 
-from matgrad_cli import app, arrays as arrays_io, cli as cli_module
+from matgrad_cli import cli as cli_module
+from matgrad_cli.app import pipeline as app
+from matgrad_cli.numeric import arrays as arrays_io
 from matgrad_cli.errors import InputError
 
 
@@ -91,7 +93,7 @@ def test_save_outputs_refuses_an_input_path_and_writes_another(tmp_path):
 
 
 def test_the_named_diagnoses_are_a_table_in_order():
-    from matgrad_cli.diagnoses import DIAGNOSES
+    from matgrad_cli.app.diagnoses import DIAGNOSES
 
     assert [kind for kind, _ in DIAGNOSES] == ["undefined", "transpose", "factor", "term",
                                               "variable", "symmetric", "sizes"]
@@ -227,7 +229,7 @@ def test_run_eval_gives_values_and_warnings():
 
 
 def test_api_errors_name_no_flags_and_the_cli_names_them():
-    from matgrad_cli import api
+    from matgrad_cli.app import api
 
     program = api.parse("x'*x")
     with pytest.raises(api.OptionError) as info:

@@ -4,7 +4,7 @@ import sys
 import numpy as np
 import pytest
 
-from matgrad_cli.arrays import load_inputs, parse_input_option, save_outputs
+from matgrad_cli.numeric.arrays import load_inputs, parse_input_option, save_outputs
 from matgrad_cli.errors import InputError
 
 

@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 from click.testing import CliRunner
 
-from matgrad_cli.claims import TOLERANCE, Verdict, check_claim
+from matgrad_cli.app.claims import TOLERANCE, Verdict, check_claim
 from matgrad_cli.cli import main
 from matgrad_cli.errors import MatgradError, ParseError, ShapeError, UsageError
 
@@ -333,8 +333,8 @@ def test_verdict_is_deterministic():
 # ---------------------------------------------------------------- in-domain sampling
 
 def test_sampling_rules():
-    from matgrad_cli import api
-    from matgrad_cli.sampling import analyse, draw, inadmissible
+    from matgrad_cli.app import api
+    from matgrad_cli.numeric.sampling import analyse, draw, inadmissible
 
     program = api.parse("sum(log(x)) + sum(abs(y)) + logdet(X) + sum(z ./ w) + a'*b")
     domains = analyse([program.expr])
@@ -352,8 +352,8 @@ def test_sampling_rules():
 
 
 def test_sampling_rejects_points_near_a_kink():
-    from matgrad_cli import api
-    from matgrad_cli.sampling import analyse, inadmissible
+    from matgrad_cli.app import api
+    from matgrad_cli.numeric.sampling import analyse, inadmissible
 
     program = api.parse("sum(abs(x - y))")
     domains = analyse([program.expr])

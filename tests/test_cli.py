@@ -16,7 +16,7 @@ import pytest
 from helpers import assert_close, cli_derive_dsl, cli_eval_value, input_args, invoke
 
 from matgrad_cli import cli as cli_module
-from matgrad_cli.tokens import END, tokenize
+from matgrad_cli.language.tokens import END, tokenize
 
 ESC = "\x1b["
 
@@ -184,7 +184,8 @@ def test_success_exits_0(xA):
 
 def test_failing_check_exits_1(monkeypatch, xA):
     """A wrong symbolic derivative (the engine made to double it) fails --check: exit 1."""
-    from matgrad_cli import algebra, api
+    from matgrad_cli import algebra
+    from matgrad_cli.app import api
 
     real_derive = api.derive
 

@@ -34,7 +34,7 @@ from helpers import (
     value_function,
 )
 
-from matgrad_cli import api, render
+from matgrad_cli.app import api, render
 
 
 def sh(spec: str) -> dict:
@@ -447,7 +447,7 @@ def test_hessian_through_printed_dsl(c):
 def _gradient_function(expr, name, arrays, dims):
     """The symbolic gradient (first-order derivation, checked by the rule tests above) as
     a function of the inputs, shaped like X."""
-    from matgrad_cli.evaluator import compile_plan, run_plan
+    from matgrad_cli.numeric.evaluator import compile_plan, run_plan
 
     derivation = derive_for(expr, [name], arrays, dims)
     plan = compile_plan({"g": derivation.derivatives[name]})
@@ -461,8 +461,8 @@ def _gradient_function(expr, name, arrays, dims):
 
 def test_every_function_has_a_row():
     """The table covers every function of the language (a new function needs a row)."""
-    from matgrad_cli.functions import ENTRYWISE as TABLE
-    from matgrad_cli.functions import STRUCTURAL as CALLS
+    from matgrad_cli.ops import ENTRYWISE as TABLE
+    from matgrad_cli.ops import STRUCTURAL as CALLS
 
     exprs = " ".join(c.expr for c in RULES)
     for name in TABLE:

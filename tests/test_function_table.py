@@ -4,9 +4,9 @@ import numpy as np
 import pytest
 import sympy
 
-from matgrad_cli import functions
-from matgrad_cli.evaluator import evaluate
-from matgrad_cli.functions import ENTRYWISE, NUMPY_SOURCE, STRUCTURAL
+from matgrad_cli.ops import structural as functions
+from matgrad_cli.numeric.evaluator import evaluate
+from matgrad_cli.ops import ENTRYWISE, NUMPY_SOURCE, STRUCTURAL
 from matgrad_cli.ir import Func, Var
 
 _t = sympy.Symbol("t", real=True)

@@ -10,7 +10,7 @@ from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from matgrad_cli.cli import main
-from matgrad_cli.functions import ENTRYWISE, SIZED, STRUCTURAL
+from matgrad_cli.ops import ENTRYWISE, SIZED, STRUCTURAL
 
 # Pieces of the language (and a few near misses), glued together at random. Numbers end in
 # a space so that digits never run together into a huge size (eye(22222) would be an

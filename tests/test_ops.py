@@ -65,7 +65,7 @@ def test_a_node_type_without_rules_is_a_clear_error():
 
 
 def test_the_one_shape_rule_serves_symbolic_and_resolved_dimensions():
-    from matgrad_cli.shapes import parse_program
+    from matgrad_cli.language.shapes import parse_program
 
     program = parse_program("kron(A, pinv(B))", {"A": ["m", "n"], "B": [2, 3]})
     assert program.expr.shape == ("3*m", "2*n")  # pinv(B) is 3×2

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from matgrad_cli.errors import MatgradError, ParseError, ShapeError
-from matgrad_cli.parser import (
+from matgrad_cli.language.parser import (
     Binary,
     CallExpr,
     Name,
@@ -18,7 +18,7 @@ from matgrad_cli.parser import (
     Transpose,
     parse_syntax,
 )
-from matgrad_cli.shapes import parse_program
+from matgrad_cli.language.shapes import parse_program
 
 
 def sexpr(node) -> str:

@@ -14,7 +14,7 @@ import numpy as np
 import pytest
 
 from matgrad_cli import algebra as alg
-from matgrad_cli.functions import ENTRYWISE, STRUCTURAL
+from matgrad_cli.ops import ENTRYWISE, STRUCTURAL
 from matgrad_cli.ir import (
     Add, Call, Commutation, Div, Eye, Fill, Frob, Func, Had, MatMul, MatPow, Num, Ones, Pow,
     Reshape, Scale, T, Var, Zeros,
@@ -24,7 +24,7 @@ from matgrad_cli.printers import (
 )
 from matgrad_cli.printers import precedence as P
 from matgrad_cli.printers.latex import latex_name
-from matgrad_cli.shapes import parse_program
+from matgrad_cli.language.shapes import parse_program
 
 N = "n"
 A = Var("A", (N, N))

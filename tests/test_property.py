@@ -32,7 +32,8 @@ from helpers import (
 from hypothesis import HealthCheck, Phase, assume, given, settings
 from hypothesis import strategies as st
 
-from matgrad_cli import api, evaluator, render
+from matgrad_cli.app import api, render
+from matgrad_cli.numeric import evaluator
 from matgrad_cli.errors import MatgradError
 
 VARIABLES = {"A": (3, 3), "B": (3, 2), "x": (3,), "y": (2,), "beta": ()}

@@ -9,7 +9,7 @@ import pytest
 
 from matgrad_cli.errors import ShapeError, UsageError
 from matgrad_cli.ir import dim_mul
-from matgrad_cli.shapes import convention_kind, parse_program, parse_shape_spec
+from matgrad_cli.language.shapes import convention_kind, parse_program, parse_shape_spec
 
 
 def shapes_of(source, **kwargs):

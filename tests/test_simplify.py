@@ -3,7 +3,7 @@ that some derivative needs (no dead rules)."""
 import pytest
 
 from matgrad_cli import algebra as alg
-from matgrad_cli import api
+from matgrad_cli.app import api
 from matgrad_cli.diff import all_gradients, derivative
 from matgrad_cli.diff.jacobian import jacobian
 from matgrad_cli.ir import Var

@@ -4,10 +4,10 @@ import numpy as np
 import pytest
 from click.testing import CliRunner
 
-from matgrad_cli import api
+from matgrad_cli.app import api
 from matgrad_cli.cli import main
-from matgrad_cli.evaluator import evaluate
-from matgrad_cli.steps import build_steps, hessian_differential
+from matgrad_cli.numeric.evaluator import evaluate
+from matgrad_cli.app.steps import build_steps, hessian_differential
 
 SIZES = {"m": 3, "n": 4, "k": 2, "p": 3, "q": 2, "l": 3}
 

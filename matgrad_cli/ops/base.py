@@ -16,7 +16,7 @@ from typing import Callable, Protocol
 
 
 class DimAlgebra(Protocol):
-    """The few things a shape rule does with sizes. shapes.py implements it over symbolic
+    """The few things a shape rule does with sizes. language/shapes.py implements it over symbolic
     dimensions (unification), the IR over resolved ones (equality)."""
 
     def one(self): ...

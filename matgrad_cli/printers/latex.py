@@ -6,7 +6,7 @@ import re
 import unicodedata
 from fractions import Fraction
 
-from ..functions import ENTRYWISE, STRUCTURAL
+from ..ops import ENTRYWISE, STRUCTURAL
 from . import precedence as P
 from .base import Printed, decimal_text
 from .text import TextPrinter

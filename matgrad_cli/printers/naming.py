@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 
-from ..functions import FUNCTION_NAMES
+from ..ops import FUNCTION_NAMES
 from ..ir import LEAVES, Call, Fill, Func, Node, Num, Scale, T, Var, walk
 
 # Preferred base names by what the sub-expression is; then by its shape.

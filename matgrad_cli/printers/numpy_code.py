@@ -8,7 +8,7 @@ the evaluator. A plan step used once is printed inline in its user; a step used 
 becomes a local variable, named as the text/dsl printers name that sub-expression
 (``s = sigmoid(x)``) where they name it. Every operand's number of axes is known while
 printing, so products print as ``@``, ``np.outer`` or broadcasting, never as an
-(n,1)@(1,n). Spellings of the functions come from ``functions.NUMPY_SOURCE``; the few
+(n,1)@(1,n). Spellings of the functions come from ``ops.NUMPY_SOURCE``; the few
 operations NumPy has no expression for (Kronecker and commutation products, symmetric
 Gram products) are small helpers copied into the output only when the body calls them.
 """
@@ -20,9 +20,10 @@ import keyword
 import re
 import unicodedata
 
-from .. import evaluator as ev
-from .. import functions
-from ..functions import NUMPY_SOURCE
+from ..numeric import evaluator as ev
+from .. import ops
+from ..ops import structural
+from ..ops import NUMPY_SOURCE
 from .naming import SHAPE_NAMES
 
 # precedence of Python expressions, loosest first
@@ -36,7 +37,7 @@ _HELPER_OPS = {
 }
 _KERNELS = [ev._as2d, ev._fit, ev._kron_product, ev._kron_apply, ev._apply_kron_right,
             ev._commute, ev._commutation_matrix, ev._weighted_gram, ev._scaled_gram,
-            functions._kron]
+            structural._kron]
 _ALWAYS_INLINE = {"input", "const", "transpose"}
 _RESERVED = {"np", "value", "f_and_grad"} | {k.__name__ for k in _KERNELS} | {"_np"}
 
@@ -73,8 +74,8 @@ class _Expr:
 
 class NumpyCodePrinter:
     def __init__(self, derivation, function_name: str = "f_and_grad"):
-        from ..api import output_arrays
-        from ..render import named
+        from ..app.api import output_arrays
+        from ..app.render import named
 
         self.derivation = derivation
         self.program = derivation.program
@@ -190,7 +191,7 @@ class NumpyCodePrinter:
 
     def function(self, name: str, args: list[_Expr], step, ndim: int) -> _Expr:
         template = NUMPY_SOURCE[name]
-        structural = functions.STRUCTURAL.get(name)
+        structural = ops.STRUCTURAL.get(name)
         # a 1×1 matrix that the IR keeps as a scalar: give the matrix spelling a matrix
         reshaped = structural is not None and any(a.ndim == 0 for a in args)
         texts = []
@@ -329,7 +330,7 @@ class NumpyCodePrinter:
         return lines
 
     def docstring(self) -> list[str]:
-        from ..render import derive_text
+        from ..app.render import derive_text
 
         text = derive_text(self.derivation).replace("\\", "\\\\").replace('"""', '\\"\\"\\"')
         lines = text.split("\n")

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from fractions import Fraction
 
-from ..functions import ENTRYWISE, STRUCTURAL
+from ..ops import ENTRYWISE, STRUCTURAL
 from ..ir import Call, Num
 from . import precedence as P
 from .base import Context, Printed, Printer, decimal_text

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from .errors import UsageError
+from ..errors import UsageError
 
 
 class MissingInputs(UsageError):
@@ -62,7 +62,8 @@ def as_variable(array, shape):
 def load_problem(source: str, inputs: list[str], shapes: dict | None = None,
                  dims: dict | None = None) -> Problem:
     """Load the inputs, parse f with their shapes and check the names."""
-    from . import api, arrays as arrays_io
+    from . import api
+    from ..numeric import arrays as arrays_io
 
     arrays, warnings = arrays_io.load_inputs(list(inputs))
     program = api.parse(source, shapes or {}, dims or {},
@@ -85,8 +86,9 @@ def run_eval(source: str, wrt: list[str], inputs: list[str], shapes: dict | None
     ``check``, also compared with central finite differences."""
     import numpy as np
 
-    from . import api, numcheck
-    from .evaluator import evaluate
+    from . import api
+    from ..numeric import numcheck
+    from ..numeric.evaluator import evaluate
 
     if order == 2 and not wrt:
         raise UsageError("order 2 needs a variable to differentiate with respect to")

@@ -5,7 +5,7 @@ import json
 
 import numpy as np
 
-from .numcheck import TOLERANCE
+from ..numeric.numcheck import TOLERANCE
 
 
 def _array_text(value) -> str:

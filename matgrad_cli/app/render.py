@@ -8,9 +8,9 @@ from __future__ import annotations
 import json
 
 from .api import Derivation
-from .functions import FUNCTION_NAMES
-from .ir import Node, Program
-from .printers import name_subexpressions, to_dsl, to_latex, to_text
+from ..ops import FUNCTION_NAMES
+from ..ir import Node, Program
+from ..printers import name_subexpressions, to_dsl, to_latex, to_text
 
 
 def shape_text(shape) -> str:
@@ -54,7 +54,7 @@ def _with_definitions(defs, names, root, printer, sep="; ", assign=" = ") -> tup
 
 def display_name(name: str) -> str:
     """A variable's name as the text format shows it (beta → β)."""
-    from .printers.text import GREEK_LETTERS
+    from ..printers.text import GREEK_LETTERS
 
     return GREEK_LETTERS.get(name, name)
 

@@ -12,10 +12,10 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from . import ir
-from .errors import ParseError, ShapeError, Span, UsageError
-from .functions import ENTRYWISE, SIZED
-from .ops import lookup
+from .. import ir
+from ..errors import ParseError, ShapeError, Span, UsageError
+from ..ops import ENTRYWISE, SIZED
+from ..ops import lookup
 from .parser import (Binary, CallExpr, Name, Negate, NormExpr, NumberLit, ProgramSyntax,
                      Syntax, Transpose, parse_syntax, syntax_children)
 
@@ -243,7 +243,7 @@ def _children(node: Syntax) -> tuple:
 
 
 def _check_definition_name(st, definition, defined, size_names):
-    from .functions import FUNCTION_NAMES
+    from ..ops import FUNCTION_NAMES
 
     name = definition.name
     if name in FUNCTION_NAMES:

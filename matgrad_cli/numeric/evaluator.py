@@ -15,9 +15,9 @@ from typing import Callable
 
 import numpy as np
 
-from .errors import EvaluationError
-from .ops import ENTRYWISE, STRUCTURAL
-from .ir import (Add, Call, Commutation, Div, Eye, Fill, Frob, Func, Had, MatMul, MatPow, Node,
+from ..errors import EvaluationError
+from ..ops import ENTRYWISE, STRUCTURAL
+from ..ir import (Add, Call, Commutation, Div, Eye, Fill, Frob, Func, Had, MatMul, MatPow, Node,
                  Num, Ones, Pow, Reshape, Scale, T, Var, Zeros, as_matrix, walk)
 
 # Ops whose result is a new array nobody else holds: when it is no longer needed, a later
@@ -316,7 +316,7 @@ class _Compiler:
         return self.emit_order(order, factors, is_diag, node)
 
     def remember_product(self, factors: tuple, slot: int) -> None:
-        from .algebra import transpose
+        from ..algebra import transpose
 
         self.products.setdefault(factors, (slot, False))
         self.products.setdefault(tuple(transpose(f) for f in reversed(factors)), (slot, True))

@@ -13,10 +13,10 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .api import Derivation, output_arrays
+from ..app.api import Derivation, output_arrays
 from .evaluator import compile_plan, evaluate, run_plan
-from .ops import ENTRYWISE
-from .ir import Call, Func, walk
+from ..ops import ENTRYWISE
+from ..ir import Call, Func, walk
 
 TOLERANCE = 1e-4
 _STEP = 6e-6

@@ -29,10 +29,10 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from .errors import MatgradError
+from ..errors import MatgradError
 from .evaluator import evaluate
-from .ops import lookup
-from .ir import Call, Div, Fill, Func, MatPow, Node, Num, Pow, free_vars, walk
+from ..ops import lookup
+from ..ir import Call, Div, Fill, Func, MatPow, Node, Num, Pow, free_vars, walk
 
 POSITIVE_RANGE = (0.5, 2.0)
 POSITIVE_RANGE_ALT = (0.1, 0.9)

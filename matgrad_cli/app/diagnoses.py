@@ -12,11 +12,11 @@ from fractions import Fraction
 import numpy as np
 
 from . import api
-from .arrays import as_matrix
+from ..numeric.arrays import as_matrix
 from .claims import (_DIAGNOSIS_FAILURES, _EQUAL_SIZE, _FLOOR, POINTS_PER_SIZE, _Case,
                      _Checker, _relative_error, _Term, _term_derivatives, describe)
-from .evaluator import evaluate
-from .ir import Node, transpose_shape
+from ..numeric.evaluator import evaluate
+from ..ir import Node, transpose_shape
 from .verdict import TOLERANCE, Verdict, _error_text, _sizes_text
 
 
@@ -305,9 +305,9 @@ def _term_diagnosis(checker, cases, pairs, scales) -> str | None:
 
 
 def _term_text(checker, term: _Term, node: Node, c: float) -> str:
-    from . import algebra as alg
+    from .. import algebra as alg
     from .render import dsl_line
-    from .simplify import simplify
+    from ..simplify import simplify
 
     sub = api.Derivation(checker.program, [checker.wrt], 1)
     wrt = checker.wrt

@@ -28,8 +28,8 @@ import re
 from dataclasses import dataclass, field
 from fractions import Fraction
 
-from .errors import ParseError, Span
-from .functions import ENTRYWISE, FUNCTION_NAMES, NOT_FUNCTIONS, SIZED, STRUCTURAL
+from ..errors import ParseError, Span
+from ..ops import ENTRYWISE, FUNCTION_NAMES, NOT_FUNCTIONS, SIZED, STRUCTURAL
 from .tokens import (BAR, COMMA, END, EQ, LPAREN, NAME, NUM, OP, RPAREN, SEP, SUB, TRANSPOSE,
                      Token, tokenize)
 

@@ -26,7 +26,7 @@ import re
 
 import numpy as np
 
-from .errors import InputError
+from ..errors import InputError
 
 SUPPORTED = ".npy, .npz, .csv"
 

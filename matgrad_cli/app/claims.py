@@ -39,12 +39,12 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from . import api
-from .app import load_problem
-from .errors import EvaluationError, MatgradError, ShapeError, UsageError
-from .evaluator import evaluate
-from .ir import Add, Frob, Node, Num, Program, Scale, depends_on, walk
-from .parser import Name, parse_syntax, syntax_children
-from .sampling import fill_points, size_sets
+from .pipeline import load_problem
+from ..errors import EvaluationError, MatgradError, ShapeError, UsageError
+from ..numeric.evaluator import evaluate
+from ..ir import Add, Frob, Node, Num, Program, Scale, depends_on, walk
+from ..language.parser import Name, parse_syntax, syntax_children
+from ..numeric.sampling import fill_points, size_sets
 from .verdict import TOLERANCE, Verdict, _sizes_text
 
 POINTS_PER_SIZE = 3
@@ -181,7 +181,7 @@ def _is_negation(node: Node) -> bool:
 
 
 def _node_text(node: Node, source: str) -> str:
-    from .printers import to_dsl
+    from ..printers import to_dsl
 
     if node.span is not None and source and node.span.end <= len(source):
         return source[node.span.start:node.span.end].strip()
@@ -437,7 +437,7 @@ def check_claim(expr_source: str, wrt: str, claim_source: str, shapes: dict | No
 
 
 def _base_verdict(checker: _Checker, cases: list[_Case]) -> Verdict:
-    from .printers import to_text
+    from ..printers import to_text
     from .render import derivative_label, dsl_line, named
 
     derivation, wrt = checker.derivation, checker.wrt

@@ -15,7 +15,7 @@ import re
 from dataclasses import dataclass
 from fractions import Fraction
 
-from .errors import ParseError, Span
+from ..errors import ParseError, Span
 
 NUM, NAME, OP, LPAREN, RPAREN, COMMA, SEP, EQ, BAR, SUB, TRANSPOSE, END = (
     "number", "name", "operator", "'('", "')'", "','", "';'", "'='", "norm bar",

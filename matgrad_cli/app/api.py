@@ -7,11 +7,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from . import diff
-from .errors import UsageError
-from .ir import Node, Program
-from .shapes import parse_program
-from .simplify import simplify
+from .. import diff
+from ..errors import UsageError
+from ..ir import Node, Program
+from ..language.shapes import parse_program
+from ..simplify import simplify
 
 
 class OptionError(UsageError):
@@ -137,7 +137,7 @@ def _numeric_shape(shape) -> tuple:
 
 def evaluate(derivation: Derivation, arrays: dict) -> dict:
     """Value, gradients (and Hessians) on NumPy arrays, shaped as SPEC §4."""
-    from .evaluator import evaluate as run
+    from ..numeric.evaluator import evaluate as run
 
     return reshape_outputs(derivation, run(output_arrays(derivation), arrays))
 
@@ -148,7 +148,7 @@ def compile_derivatives(expr: str, wrt: list[str], order: int = 1,
     and (order 2) ``hess_<X>``, shaped as SPEC §4. ``shapes`` maps names to NumPy shapes;
     ``outputs`` (e.g. ``["grad_x"]``) limits what is computed: the plan then holds only
     the steps those need."""
-    from .evaluator import compile_plan, run_plan
+    from ..numeric.evaluator import compile_plan, run_plan
 
     import numpy as np
 

@@ -14,14 +14,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from . import algebra as alg
+from .. import algebra as alg
 from .api import Derivation
-from .diff import prepare
-from .diff.reverse import dependents, gradients
-from .ops import differential, identity, operator_of, rule_key
-from .ir import Call, Func, Node, Scale, T, Var, size_of, walk
-from .printers import to_latex, to_text
-from .simplify import simplify
+from ..diff import prepare
+from ..diff.reverse import dependents, gradients
+from ..ops import differential, identity, operator_of, rule_key
+from ..ir import Call, Func, Node, Scale, T, Var, size_of, walk
+from ..printers import to_latex, to_text
+from ..simplify import simplify
 
 
 _FUNCTION_LETTERS = {"sigmoid": "s", "relu": "r", "tanh": "t", "exp": "e", "softmax": "p",
@@ -236,7 +236,7 @@ def _result_label(derivation: Derivation, name: str) -> str:
 
 def hessian_differential(derivation: Derivation, name: str) -> Node:
     """d(∂f/∂X) in terms of dX (for the Hessian's steps and their tests)."""
-    from .diff.jacobian import jacobian
+    from ..diff.jacobian import jacobian
 
     shape = derivation.program.variables[name]
     dx = _placeholder(name, shape)

@@ -1,0 +1,1 @@
+"""The language layer: text → tokens → syntax tree → the typed IR with shapes."""
