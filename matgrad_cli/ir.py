@@ -123,13 +123,8 @@ class Node:
                 values[f.name] = v
         return type(self)(**values)
 
-    def __repr__(self) -> str:  # debugging aid only; printers live in printers/
-        from .printers.text import to_text
-
-        try:
-            return f"<{type(self).__name__} {to_text(self)} : {self.shape}>"
-        except Exception:  # pragma: no cover - repr must never fail
-            return f"<{type(self).__name__} {self._values}>"
+    def __repr__(self) -> str:  # a debugging aid; the printers live in printers/
+        return f"<{type(self).__name__} {self._values}>"
 
 
 def _node(cls):
