@@ -300,6 +300,12 @@ def order_option(f):
                         help="2: second derivatives (Hessians) of a scalar f.")(f)
 
 
+def mixed_option(f):
+    return click.option("--mixed", is_flag=True,
+                        help="With --order 2 and several --wrt: also the mixed blocks "
+                             "∂²f/∂x∂yᵀ (x before y in --wrt order).")(f)
+
+
 def input_option(f):
     return click.option("-i", "--input", "inputs", multiple=True, metavar="NAME=FILE|NUMBER",
                         help="An input: .npy, .npz (every array by key), .csv or a number.")(f)
@@ -325,15 +331,16 @@ def main():
 @shape_options
 @format_option(DERIVE_FORMATS)
 @order_option
+@mixed_option
 @click.option("--steps", is_flag=True, help="Show the derivation before the result.")
 @reporting_errors
-def derive(expr, wrt, shapes, dims, fmt, order, steps):
+def derive(expr, wrt, shapes, dims, fmt, order, mixed, steps):
     """Print f with its shapes and its derivative per --wrt in matrix notation."""
     from .app import api
 
     source = read_expression(expr)
     program = api.parse(source, parse_shapes(shapes), parse_dims(dims))
-    derivation = api.derive(program, list(wrt), order)
+    derivation = api.derive(program, list(wrt), order, mixed=mixed)
     step_lines = None
     if steps:
         from .app.steps import derivation_steps
@@ -347,13 +354,17 @@ def derive(expr, wrt, shapes, dims, fmt, order, steps):
 @wrt_option(required=False)
 @input_option
 @shape_options
-@output_option("Write value and grad_<X>.")
+@output_option("Write value and grad_<X> (hess_<X>, hess_<X>_<Y>, hvp_<X> with --order 2).")
 @format_option(EVAL_FORMATS)
 @click.option("--check", "do_check", is_flag=True,
               help="Also compare with central finite differences (exit 1 when off).")
 @order_option
+@mixed_option
+@click.option("--hvp", metavar="X=FILE|NUMBER",
+              help="With --order 2 and one --wrt X: the Hessian-vector product H·v for the "
+                   "direction v (shaped like X), written as hvp_<X>, without forming H.")
 @reporting_errors
-def eval_command(expr, wrt, inputs, shapes, dims, out, fmt, do_check, order):
+def eval_command(expr, wrt, inputs, shapes, dims, out, fmt, do_check, order, mixed, hvp):
     """Evaluate f (and its symbolic derivatives with --wrt) on the given inputs."""
     from .app import pipeline as app
     from .numeric import arrays as arrays_io
@@ -364,11 +375,11 @@ def eval_command(expr, wrt, inputs, shapes, dims, out, fmt, do_check, order):
         raise UsageError("--check needs --wrt")
     source = read_expression(expr)
     result = app.run_eval(source, list(wrt), list(inputs), parse_shapes(shapes),
-                          parse_dims(dims), order, do_check)
+                          parse_dims(dims), order, do_check, mixed=mixed, hvp=hvp)
     for w in result.warnings:
         warn(w)
     if out:
-        arrays_io.save_outputs(out, result.values, list(inputs))
+        arrays_io.save_outputs(out, result.values, list(inputs) + ([hvp] if hvp else []))
     EVAL_FORMATS[fmt](result)
     if result.failed:
         sys.exit(1)

@@ -189,8 +189,8 @@ def test_failing_check_exits_1(monkeypatch, xA):
 
     real_derive = api.derive
 
-    def doubled(program, wrt, order=1):
-        derivation = real_derive(program, wrt, order)
+    def doubled(program, wrt, order=1, **options):
+        derivation = real_derive(program, wrt, order, **options)
         for name, node in derivation.derivatives.items():
             derivation.derivatives[name] = algebra.scale(algebra.num(2), node)
         return derivation

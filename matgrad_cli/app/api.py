@@ -9,9 +9,13 @@ from dataclasses import dataclass, field
 
 from .. import diff
 from ..errors import UsageError
-from ..ir import Node, Program
+from ..ir import Node, Program, Var
 from ..language.shapes import parse_program
 from ..simplify import simplify
+
+
+# The direction of a Hessian-vector product: a variable no input of the language can name
+HVP_DIRECTION = "hvp direction"
 
 
 class OptionError(UsageError):
@@ -39,6 +43,8 @@ class Derivation:
     order: int
     derivatives: dict = field(default_factory=dict)  # name -> Node
     hessians: dict = field(default_factory=dict)  # name -> Node
+    mixed: dict = field(default_factory=dict)  # (x, y) -> ∂²f/∂x∂yᵀ, x before y in wrt
+    hvps: dict = field(default_factory=dict)  # name -> H·v (shaped like X), v a direction
     conditions: dict = field(default_factory=dict)  # name -> [diff.Condition]
 
     def kind(self, name: str) -> str:
@@ -72,11 +78,23 @@ def check_wrt(program: Program, wrt: list[str]) -> None:
         raise OptionError("a wrt variable is given twice", "a --wrt variable is given twice")
 
 
-def derive(program: Program, wrt: list[str], order: int = 1) -> Derivation:
+def derive(program: Program, wrt: list[str], order: int = 1, mixed: bool = False,
+           hvp: bool = False) -> Derivation:
+    """∂f/∂X per variable; with order 2 the Hessian blocks ∂²f/∂X∂Xᵀ, and with ``mixed``
+    also ∂²f/∂X∂Yᵀ for each pair (X before Y in ``wrt``). With ``hvp`` (order 2, one
+    variable) no Hessian is formed: ``hvps[X]`` is H·v for the direction ``v``, the
+    variable named ``HVP_DIRECTION``, a forward sweep over the gradient's expression."""
     check_wrt(program, wrt)
     f = program.expr
     if order not in (1, 2):
         raise OptionError("the order must be 1 or 2", "--order must be 1 or 2")
+    if (mixed or hvp) and order != 2:
+        what = "mixed" if mixed else "hvp"
+        raise OptionError(f"{what} second derivatives need order 2",
+                          f"--{what} needs --order 2")
+    if hvp and len(wrt) != 1:
+        raise OptionError("a Hessian-vector product is taken w.r.t. one variable",
+                          "--hvp needs exactly one --wrt variable")
     if order == 2 and f.shape != ():
         why = "needs a scalar f (the Hessian of a non-scalar f has more than two axes)"
         raise OptionError(f"order 2 {why}", f"--order 2 {why}")
@@ -89,11 +107,22 @@ def derive(program: Program, wrt: list[str], order: int = 1) -> Derivation:
         for name in wrt:
             result.derivatives[name] = simplify(
                 diff.derivative(f, name, program.variables[name]))
-    if order == 2:
+    if order == 2 and hvp:
+        name = wrt[0]
+        shape = program.variables[name]
+        direction = Var(HVP_DIRECTION, shape)
+        result.hvps[name] = simplify(diff.hessian_vector_product(
+            result.derivatives[name], name, shape, direction))
+    elif order == 2:
         for name in wrt:
             shape = program.variables[name]
             result.hessians[name] = simplify(diff.jacobian(result.derivatives[name], name,
                                                            shape))
+        if mixed:
+            for i, x in enumerate(wrt):
+                for y in wrt[i + 1:]:
+                    result.mixed[(x, y)] = simplify(diff.jacobian(
+                        result.derivatives[x], y, program.variables[y]))
     result.conditions = {name: diff.conditions(f, name) for name in wrt}
     return result
 
@@ -105,6 +134,10 @@ def output_arrays(derivation: Derivation) -> dict[str, Node]:
         outputs[f"grad_{name}"] = node
     for name, node in derivation.hessians.items():
         outputs[f"hess_{name}"] = node
+    for (x, y), node in derivation.mixed.items():
+        outputs[f"hess_{x}_{y}"] = node
+    for name, node in derivation.hvps.items():
+        outputs[f"hvp_{name}"] = node
     return outputs
 
 
@@ -112,13 +145,18 @@ def spec_shapes(derivation: Derivation, names) -> dict:
     """The NumPy shape of SPEC §4 for each named output: grad_X is f.shape + X.shape,
     hess_X is X.shape + X.shape (the value keeps its own shape)."""
     f_shape = _numeric_shape(derivation.program.expr.shape)
-    shapes = {}
-    for name in names:
-        kind, _, variable = name.partition("_")
-        if kind in ("grad", "hess") and variable in derivation.program.variables:
-            x_shape = _numeric_shape(derivation.program.variables[variable])
-            shapes[name] = (f_shape if kind == "grad" else x_shape) + x_shape
-    return shapes
+    variables = {name: _numeric_shape(shape)
+                 for name, shape in derivation.program.variables.items()}
+    known = {}
+    for name in derivation.derivatives:
+        known[f"grad_{name}"] = f_shape + variables[name]
+    for name in derivation.hessians:
+        known[f"hess_{name}"] = variables[name] + variables[name]
+    for x, y in derivation.mixed:
+        known[f"hess_{x}_{y}"] = variables[x] + variables[y]
+    for name in derivation.hvps:
+        known[f"hvp_{name}"] = variables[name]
+    return {name: known[name] for name in names if name in known}
 
 
 def reshape_outputs(derivation: Derivation, values: dict) -> dict:

@@ -80,10 +80,39 @@ def load_problem(source: str, inputs: list[str], shapes: dict | None = None,
     return Problem(program, arrays, warnings)
 
 
+def load_direction(spec: str, program, wrt: list[str]):
+    """``X=FILE`` (or a number) → the direction v of a Hessian-vector product, shaped like X."""
+    import numpy as np
+
+    from ..numeric import arrays as arrays_io
+
+    from .api import OptionError
+
+    def refuse(why: str):
+        raise OptionError(f"hvp {spec}: {why}", f"--hvp {spec}: {why}")
+
+    name, sep, _ = spec.partition("=")
+    if not sep or not name:
+        refuse("expected NAME=FILE, the direction for the variable")
+    if list(wrt) != [name]:
+        refuse("the direction must be for the one variable differentiated with respect to"
+               + (f" ({wrt[0]})" if wrt else ""))
+    arrays, _ = arrays_io.load_inputs([spec])
+    shape = tuple(int(d) for d in program.variables[name])
+    given = np.shape(arrays[name])
+    direction = as_variable(arrays[name], shape)
+    if direction.shape != shape:
+        refuse(f"the direction has shape {given}, but {name} has shape {shape}")
+    return np.asarray(direction, dtype=float)
+
+
 def run_eval(source: str, wrt: list[str], inputs: list[str], shapes: dict | None = None,
-             dims: dict | None = None, order: int = 1, check: bool = False) -> EvalResult:
+             dims: dict | None = None, order: int = 1, check: bool = False,
+             mixed: bool = False, hvp: str | None = None) -> EvalResult:
     """f and its symbolic derivatives with respect to ``wrt`` at the inputs; with
-    ``check``, also compared with central finite differences."""
+    ``check``, also compared with central finite differences. ``mixed``: the mixed
+    second-derivative blocks too; ``hvp`` (``X=FILE``): H·v for that direction instead of
+    the Hessian."""
     import numpy as np
 
     from . import api
@@ -99,7 +128,9 @@ def run_eval(source: str, wrt: list[str], inputs: list[str], shapes: dict | None
     program, arrays = problem.program, problem.arrays
     warnings = [f"warning: {w}" for w in problem.warnings]
     if wrt:
-        derivation = api.derive(program, list(wrt), order)
+        derivation = api.derive(program, list(wrt), order, mixed=mixed, hvp=hvp is not None)
+        if hvp is not None:
+            arrays = {**arrays, api.HVP_DIRECTION: load_direction(hvp, program, wrt)}
         values = api.evaluate(derivation, arrays)
         warnings += numcheck.kink_warnings(derivation, arrays)
     else:
@@ -110,4 +141,5 @@ def run_eval(source: str, wrt: list[str], inputs: list[str], shapes: dict | None
             warnings.append(f"warning: {name} has NaN or infinite entries at this point "
                             "(outside the domain of log, sqrt, inv …?)")
     checks = numcheck.check(derivation, arrays, values) if (check and derivation) else None
+    arrays.pop(api.HVP_DIRECTION, None)
     return EvalResult(program, derivation, values, checks, warnings)

@@ -59,7 +59,21 @@ def display_name(name: str) -> str:
     return GREEK_LETTERS.get(name, name)
 
 
-def derivative_label(derivation: Derivation, name: str, order: int = 1) -> str:
+def _mixed_part(derivation: Derivation, name: str, display) -> str:
+    shown = display(name)
+    return f"vec({shown})" if len(derivation.program.variables[name]) == 2 else shown
+
+
+def _mixed_label(derivation: Derivation, pair: tuple) -> str:
+    x, y = pair
+    transposed = "ᵀ" if derivation.program.variables[y] else ""
+    return (f"∂²f/∂{_mixed_part(derivation, x, display_name)}"
+            f"∂{_mixed_part(derivation, y, display_name)}{transposed}")
+
+
+def derivative_label(derivation: Derivation, name, order: int = 1) -> str:
+    if isinstance(name, tuple):
+        return _mixed_label(derivation, name)
     kind = derivation.kind(name)
     variable_shape = derivation.program.variables[name]
     name = display_name(name)
@@ -74,7 +88,12 @@ def derivative_label(derivation: Derivation, name: str, order: int = 1) -> str:
     return f"∂f/∂{name}"
 
 
-def _latex_label(derivation: Derivation, name: str, order: int = 1) -> str:
+def _latex_label(derivation: Derivation, name, order: int = 1) -> str:
+    if isinstance(name, tuple):
+        x, y = (rf"\operatorname{{vec}}({v})" if len(derivation.program.variables[v]) == 2
+                else v for v in name)
+        top = r"^\top" if derivation.program.variables[name[1]] else ""
+        return rf"\frac{{\partial^2 f}}{{\partial {x}\,\partial {y}{top}}}"
     kind = derivation.kind(name)
     x_is_matrix = len(derivation.program.variables[name]) == 2
     x = rf"\operatorname{{vec}}({name})" if x_is_matrix else name
@@ -86,16 +105,24 @@ def _latex_label(derivation: Derivation, name: str, order: int = 1) -> str:
     return rf"\frac{{\partial f}}{{\partial {name}}}"
 
 
-def conditions_text(derivation: Derivation, name: str, printer=to_text) -> list[str]:
-    return [c.template.replace("{arg}", printer(c.argument))
-            for c in derivation.conditions.get(name, [])]
+def conditions_text(derivation: Derivation, name, printer=to_text) -> list[str]:
+    """Where the derivative w.r.t. ``name`` (or, for a mixed block, a pair) holds."""
+    found = []
+    for variable in (name if isinstance(name, tuple) else (name,)):
+        for c in derivation.conditions.get(variable, []):
+            text = c.template.replace("{arg}", printer(c.argument))
+            if text not in found:
+                found.append(text)
+    return found
 
 
 def _items(derivation: Derivation):
     """(name, order, node) for every printed derivative, in --wrt order."""
     items = [(name, 1, derivation.derivatives[name]) for name in derivation.wrt]
     if derivation.order == 2:
-        items = [(name, 2, derivation.hessians[name]) for name in derivation.wrt]
+        items = [(name, 2, derivation.hessians[name]) for name in derivation.wrt
+                 if name in derivation.hessians]
+        items += [(pair, 2, node) for pair, node in derivation.mixed.items()]
     return items
 
 
@@ -183,8 +210,13 @@ def derive_json(derivation: Derivation) -> str:
         defs, names = named(program, [node])
         text, def_lines = _with_definitions(defs, names, node, to_text)
         latex, latex_defs = _with_definitions(defs, names, node, to_latex)
-        payload["derivatives"][name] = {
-            "kind": "hessian" if order == 2 else derivation.kind(name),
+        if isinstance(name, tuple):  # a mixed block: keyed "x,y" under "mixed"
+            entry = payload.setdefault("mixed", {})[",".join(name)] = {"wrt": list(name)}
+        else:
+            entry = payload["derivatives"][name] = {}
+        entry.update({
+            "kind": ("mixed hessian" if isinstance(name, tuple) else "hessian") if order == 2
+            else derivation.kind(name),
             "label": derivative_label(derivation, name, order),
             "dsl": dsl_line(derivation, node),
             "text": text,
@@ -193,5 +225,5 @@ def derive_json(derivation: Derivation) -> str:
             "where_latex": latex_defs,
             "shape": _json_shape(node.shape),
             "conditions": conditions,
-        }
+        })
     return json.dumps(payload, ensure_ascii=False, indent=2)

@@ -46,6 +46,16 @@ def values_text(program, derivation, values: dict, checks) -> str:
                 matrix = np.reshape(hess, (int(np.sqrt(hess.size)), -1), order="F") \
                     if hess.ndim == 4 else hess
                 lines += _labelled(derivative_label(derivation, name, 2), matrix)
+            if f"hvp_{name}" in values:
+                lines.append("")
+                lines += _labelled(f"({derivative_label(derivation, name, 2)}) v",
+                                   values[f"hvp_{name}"], "v: the given direction")
+        for (x, y) in derivation.mixed:
+            block = values[f"hess_{x}_{y}"]
+            rows = int(np.prod(np.shape(values[f"grad_{x}"])))
+            lines.append("")
+            lines += _labelled(derivative_label(derivation, (x, y)),
+                               np.reshape(block, (rows, -1), order="F"))
     if checks:
         lines.append("")
         for c in checks:

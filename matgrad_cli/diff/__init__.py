@@ -65,6 +65,13 @@ def hessian(f: Node, name: str, shape: tuple) -> Node:
     return jacobian(g, name, shape)
 
 
+def hessian_vector_product(gradient: Node, name: str, shape: tuple, direction: Node) -> Node:
+    """H·v shaped like X: the directional derivative of the gradient along v, one forward
+    sweep seeded with vec(v) — the Hessian itself is never formed."""
+    vec_hv = jacobian(gradient, name, shape, seed=alg.vec(direction) if shape else direction)
+    return alg.unvec(vec_hv, shape) if shape else vec_hv
+
+
 def conditions(f: Node, name: str) -> list[Condition]:
     """Where ∂f/∂X may not exist: kinks, log/sqrt domains, singular matrices, zero norms —
     only for the operations the derivative w.r.t. X differentiates through (an operation

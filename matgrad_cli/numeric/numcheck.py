@@ -79,8 +79,24 @@ def _check(derivation: Derivation, arrays: dict, values: dict, seed: int) -> lis
             def gradient(a, plan=g_plan, shape=grad_shape):
                 return np.reshape(run_plan(plan, a)["g"], shape, order="F")
 
-            targets.append(("hess_" + name, gradient, values["hess_" + name], x_shape))
+            if name in derivation.hessians:
+                targets.append(("hess_" + name, gradient, values["hess_" + name], x_shape))
+            if name in derivation.hvps:
+                targets.append(("hvp_" + name, gradient, None, x_shape))
+        for (x, y) in derivation.mixed:
+            if y == name:  # ∂²f/∂x∂yᵀ: the gradient w.r.t. x, differentiated along y
+                g_plan = compile_plan({"g": output_arrays(derivation)["grad_" + x]})
+                x_grad_shape = tuple(int(d) for d in derivation.program.variables[x])
+
+                def x_gradient(a, plan=g_plan, shape=x_grad_shape):
+                    return np.reshape(run_plan(plan, a)["g"], shape, order="F")
+
+                targets.append((f"hess_{x}_{y}", x_gradient, values[f"hess_{x}_{y}"],
+                                x_grad_shape))
         for output, fn, symbolic, out_shape in targets:
+            if output.startswith("hvp_"):
+                results.append(_check_hvp(name, fn, arrays, values, floor))
+                continue
             sym = np.reshape(symbolic, (int(np.prod(out_shape)), -1), order="F")
             worst, scale, kind = 0.0, 0.0, "coordinate"
             count = 0
@@ -95,6 +111,19 @@ def _check(derivation: Derivation, arrays: dict, values: dict, seed: int) -> lis
                     else f"{count} random directions")
             results.append(CheckResult(output, error, what))
     return results
+
+
+def _check_hvp(name, gradient, arrays, values, floor) -> CheckResult:
+    """H·v against the central difference of the gradient along v itself."""
+    from ..app.api import HVP_DIRECTION
+
+    v = arrays[HVP_DIRECTION]
+    point = {k: a for k, a in arrays.items() if k != HVP_DIRECTION}
+    fd = _central(gradient, point, name, v)
+    got = values["hvp_" + name]
+    error = float(np.max(np.abs(got - fd), initial=0.0)) / (
+        float(np.max(np.abs(fd), initial=0.0)) + floor)
+    return CheckResult("hvp_" + name, error, "along the given direction")
 
 
 _KINKED = {name for name, e in ENTRYWISE.items() if e.kink}

@@ -339,6 +339,8 @@ class NumpyCodePrinter:
             lines.append("Parameters (user name → Python name): " + ", ".join(
                 f"{v} → {p}" for v, p in self.params.items() if p != v))
         result = "{name: ∂f/∂name}" + (", {name: Hessian}" if self.derivation.order == 2 else "")
+        if self.derivation.mixed:
+            result = result[:-1] + ", (x, y): ∂²f/∂x∂yᵀ}"
         lines.append(f"Returns (f, {result}), each derivative shaped f.shape + X.shape.")
         return ['"""' + lines[0], *lines[1:], '"""']
 
@@ -354,6 +356,10 @@ class NumpyCodePrinter:
             grads.append(f"    {name!r}: {self.shaped('grad_' + name, exprs, f_shape + x_shape)},")
             if derivation.order == 2:
                 hessians.append(f"    {name!r}: {self.shaped('hess_' + name, exprs, x_shape + x_shape)},")
+        for x, y in derivation.mixed:  # the mixed blocks, keyed by the pair
+            block_shape = tuple(program.variables[x]) + tuple(program.variables[y])
+            hessians.append(f"    {(x, y)!r}: "
+                            f"{self.shaped(f'hess_{x}_{y}', exprs, block_shape)},")
         ret = ["return value, {", *grads, "}" + (", {" if hessians else "")]
         if hessians:
             ret += [*hessians, "}"]
