@@ -25,7 +25,7 @@ from matgrad_cli.numeric.evaluator import compile_plan, run_plan
 
 # Domains: what kind of value a variable must hold for its expression to be smooth and
 # well-conditioned there (away from kinks, log/sqrt of non-positives, singular matrices).
-DOMAINS = ("real", "pos", "away", "wc", "spd", "small")
+DOMAINS = ("real", "pos", "away", "wc", "spd", "small", "unit")
 
 
 def random_value(shape: tuple, domain: str, rng: np.random.Generator) -> np.ndarray:
@@ -35,6 +35,8 @@ def random_value(shape: tuple, domain: str, rng: np.random.Generator) -> np.ndar
     small  normal with standard deviation 0.3 (keeps exp/powers tame)
     pos    uniform in [0.5, 2]  (log, sqrt, non-integer powers, variable exponents)
     away   |t| in [0.3, 1.5] with a random sign  (relu, abs, sign, step, ||.||_1, 1/t)
+    unit   uniform in [-0.6, 0.6]  (arcsin, arccos, log1p; times an 'away' scalar still
+           inside (−1, 1))
     wc     well-conditioned square: I + 0.3 R/sqrt(n)  (det, logdet, inv, X^k)
     spd    symmetric positive definite: R Rᵀ/n + I
     """
@@ -45,6 +47,8 @@ def random_value(shape: tuple, domain: str, rng: np.random.Generator) -> np.ndar
         return np.asarray(0.3 * rng.standard_normal(shape))
     if domain == "pos":
         return np.asarray(rng.uniform(0.5, 2.0, shape))
+    if domain == "unit":
+        return np.asarray(rng.uniform(-0.6, 0.6, shape))
     if domain == "away":
         return np.asarray(rng.uniform(0.3, 1.5, shape) * rng.choice([-1.0, 1.0], shape))
     if domain in ("wc", "spd"):
@@ -136,6 +140,8 @@ def assert_close(actual, expected, what: str = "", rtol: float = 1e-5,
     actual = np.asarray(actual, dtype=float)
     expected = np.asarray(expected, dtype=float)
     assert actual.shape == expected.shape, f"{what}: shape {actual.shape} != {expected.shape}"
+    # NaN equals NaN for assert_allclose: an input outside the domain would pass unseen
+    assert np.all(np.isfinite(expected)), f"{what}: the reference is not finite"
     atol = atol_scale * (1.0 + (float(np.max(np.abs(expected))) if expected.size else 0.0))
     np.testing.assert_allclose(actual, expected, rtol=rtol, atol=atol, err_msg=what)
 

@@ -20,6 +20,8 @@ same expressions also read correctly without shapes (the conventions of SPEC §3
 """
 from __future__ import annotations
 
+import re
+
 import numpy as np
 import pytest
 from helpers import (
@@ -56,7 +58,9 @@ def sh(spec: str) -> dict:
 ENTRYWISE = [  # name, domain of its argument
     ("exp", "real"), ("log", "pos"), ("sqrt", "pos"), ("sin", "real"), ("cos", "real"),
     ("tan", "real"), ("tanh", "real"), ("sigmoid", "real"), ("softplus", "real"), ("relu", "away"),
-    ("abs", "away"), ("sign", "away"), ("step", "away"),
+    ("abs", "away"), ("sign", "away"), ("step", "away"), ("arcsin", "unit"), ("arccos", "unit"),
+    ("arctan", "real"), ("sinh", "real"), ("cosh", "real"), ("log1p", "unit"),
+    ("expm1", "real"), ("erf", "real"), ("softsign", "real"),
 ]
 
 
@@ -73,7 +77,7 @@ def _entrywise_cases():
                  x=dom),
             # reverse (VJP) table
             case(f"{fn}-scalar-f-wrt-scalar", f"{fn}(beta)", "beta", sh("beta:s"),
-                 beta="pos" if dom == "pos" else "away"),
+                 beta={"pos": "pos", "unit": "unit"}.get(dom, "away")),
             case(f"{fn}-scalar-f-wrt-vector", f"a'*{fn}(x)", "x", sh("a:3 x:3"), sh("a:2 x:2"),
                  x=dom),
             case(f"{fn}-scalar-f-wrt-matrix", f"Y : {fn}(X)", "X", sh("X:2x3 Y:2x3"),
@@ -161,6 +165,60 @@ STRUCTURAL = [
     case("logsumexp-times-vector", "logsumexp(x)*a", "x", sh("x:3 a:2"), sh("x:2 a:3")),
     case("logsumexp-of-linear-wrt-matrix", "logsumexp(A*x)", ["A", "x"], sh("A:3x2 x:2"),
          sh("A:2x3 x:3")),
+    # max, min (entrywise; a scalar operand broadcasts)
+    case("max-vector-f", "max(x, y)", ["x", "y"], sh("x:3 y:3"), sh("x:4 y:4")),
+    case("max-matrix-f", "max(X, Y)", ["X", "Y"], sh("X:2x3 Y:2x3"), sh("X:3x2 Y:3x2")),
+    case("max-scalar-f", "a'*max(x, y)", ["x", "y"], sh("a:3 x:3 y:3"), sh("a:4 x:4 y:4")),
+    case("max-with-broadcast-scalar", "max(X, beta)", ["X", "beta"], sh("X:2x3 beta:s"),
+         sh("X:3x3 beta:s")),
+    case("max-scalar-first-scalar-f", "sum(max(beta, X))", ["beta", "X"],
+         sh("beta:s X:2x3"), sh("beta:s X:3x2")),
+    case("max-of-scalars", "max(beta, gamma)*x", ["beta", "gamma"], sh("beta:s gamma:s x:3")),
+    case("min-matrix-f", "min(X, Y)", ["X", "Y"], sh("X:2x3 Y:2x3"), sh("X:3x2 Y:3x2")),
+    case("min-scalar-f", "Y : min(X, Z)", ["X", "Z"], sh("X:2x3 Y:2x3 Z:2x3"),
+         sh("X:3x3 Y:3x3 Z:3x3")),
+    case("min-with-literal", "min(x, 0)", "x", sh("x:3"), sh("x:4"), x="away"),
+    case("min-vector-f-wrt-scalar", "min(beta*x, y)", ["beta", "x"], sh("beta:s x:3 y:3")),
+    # along one dimension: sum, mean, logsumexp, softmax (k = 1 columns, k = 2 rows)
+    case("sum-columns-row-f", "sum(X, 1)", "X", sh("X:2x3"), sh("X:3x2"), sh("X:3x3")),
+    case("sum-rows-vector-f", "sum(X, 2)", "X", sh("X:2x3"), sh("X:3x2"), sh("X:3x3")),
+    case("sum-columns-scalar-f", "sum(X, 1)*a", ["X", "a"], sh("X:2x3 a:3"),
+         sh("X:4x2 a:2")),
+    case("sum-rows-scalar-f", "a'*sum(X .* X, 2)", ["X", "a"], sh("X:2x3 a:2"),
+         sh("X:4x2 a:4")),
+    case("sum-along-of-vector", "sum(x, 1)*sum(x, 2)", "x", sh("x:3"), sh("x:4")),
+    case("sum-along-of-row", "sum(x', 2)*sum(x', 1)", "x", sh("x:3")),
+    case("mean-of-matrix", "mean(X)", "X", sh("X:2x3"), sh("X:3x3")),
+    case("mean-of-vector-times-vector", "mean(x .* x)*a", "x", sh("x:3 a:2"), sh("x:4 a:3")),
+    case("mean-columns-row-f", "mean(X, 1)", "X", sh("X:2x3"), sh("X:3x2")),
+    case("mean-rows-vector-f", "mean(X, 2)", "X", sh("X:2x3"), sh("X:4x2")),
+    case("mean-rows-scalar-f", "a'*mean(X, 2)", ["X", "a"], sh("X:3x2 a:3"), sh("X:2x4 a:2")),
+    case("mean-columns-scalar-f", "mean(exp(X), 1)*a", ["X"], sh("X:3x2 a:2"),
+         sh("X:2x3 a:3"), X="small"),
+    case("logsumexp-columns-row-f", "logsumexp(X, 1)", "X", sh("X:2x3"), sh("X:3x2")),
+    case("logsumexp-rows-vector-f", "logsumexp(X, 2)", "X", sh("X:2x3"), sh("X:3x2")),
+    case("logsumexp-rows-scalar-f", "a'*logsumexp(X, 2)", ["X", "a"], sh("X:2x3 a:2"),
+         sh("X:3x3 a:3")),
+    case("logsumexp-columns-scalar-f", "logsumexp(A*X, 1)*b", ["A", "X"],
+         sh("A:3x2 X:2x4 b:4"), sh("A:2x3 X:3x2 b:2")),
+    case("logsumexp-along-of-vector", "logsumexp(x, 1) + sum(logsumexp(x, 2))", "x",
+         sh("x:3")),
+    case("softmax-columns-matrix-f", "softmax(X, 1)", "X", sh("X:2x3"), sh("X:3x2")),
+    case("softmax-rows-matrix-f", "softmax(X, 2)", "X", sh("X:2x3"), sh("X:3x2"),
+         sh("X:3x3")),
+    case("softmax-rows-scalar-f", "Y : softmax(X, 2)", "X", sh("X:2x3 Y:2x3"),
+         sh("X:4x3 Y:4x3")),
+    case("softmax-columns-scalar-f", "Y : softmax(X, 1)", "X", sh("X:2x3 Y:2x3"),
+         sh("X:3x2 Y:3x2")),
+    case("softmax-rows-wrt-scalar", "softmax(beta*X, 2)", "beta", sh("beta:s X:2x3")),
+    case("softmax-along-of-row", "softmax(x', 2)*A", "x", sh("x:3 A:3x2")),
+    case("softmax-along-of-vector", "softmax(x, 1) + softmax(x, 2)", "x", sh("x:3")),
+    case("attention-least-squares", "||softmax(Q*K'/gamma, 2)*V - Y||_F^2",
+         ["Q", "K", "V", "gamma"], sh("Q:3x2 K:4x2 V:4x3 Y:3x3 gamma:s"),
+         sh("Q:2x3 K:3x3 V:3x2 Y:2x2 gamma:s"), gamma="pos"),
+    case("attention-matrix-f", "softmax(Q*K', 2)*V", ["Q", "K"], sh("Q:2x2 K:3x2 V:3x2")),
+    case("cross-entropy-rows", "sum(logsumexp(Z, 2)) - sum(Y .* Z)", "Z", sh("Z:3x4 Y:3x4"),
+         sh("Z:4x2 Y:4x2")),
     # norms
     case("norm-of-vector", "||x||", "x", sh("x:2"), sh("x:4")),
     case("norm-2-subscript", "||x||_2", "x", sh("x:3")),
@@ -467,6 +525,10 @@ def test_every_function_has_a_row():
     exprs = " ".join(c.expr for c in RULES)
     for name in TABLE:
         assert f"{name}(" in exprs, name
-    for name in CALLS:
+    for name, entry in CALLS.items():
+        if entry.along is not None:  # sum_2 is written sum(X, 2)
+            base, k = entry.along
+            assert re.search(rf"\b{base}\([^()]*, {k}\)", exprs), name
+            continue
         spelled = {"norm1": "||_1", "norm": "||"}.get(name, f"{name}(")
         assert spelled in exprs, name

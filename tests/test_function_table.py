@@ -4,6 +4,7 @@ import numpy as np
 import pytest
 import sympy
 
+from matgrad_cli.ops import entrywise
 from matgrad_cli.ops import structural as functions
 from matgrad_cli.numeric.evaluator import evaluate
 from matgrad_cli.ops import ENTRYWISE, NUMPY_SOURCE, STRUCTURAL
@@ -15,7 +16,22 @@ SYMPY_FORMS = {
     "cos": sympy.cos(_t), "tan": sympy.tan(_t), "tanh": sympy.tanh(_t), "sigmoid": 1 / (1 + sympy.exp(-_t)),
     "softplus": sympy.log(1 + sympy.exp(_t)), "relu": sympy.Max(_t, 0), "abs": sympy.Abs(_t),
     "sign": sympy.sign(_t), "step": sympy.Heaviside(_t, 0),
+    "arcsin": sympy.asin(_t), "arccos": sympy.acos(_t), "arctan": sympy.atan(_t),
+    "sinh": sympy.sinh(_t), "cosh": sympy.cosh(_t), "log1p": sympy.log(1 + _t),
+    "expm1": sympy.exp(_t) - 1, "erf": sympy.erf(_t), "softsign": _t / (1 + sympy.Abs(_t)),
 }
+
+
+def _in_domain(name, points):
+    """Points of ±[0.2, 2.5] moved inside the function's domain."""
+    domain = ENTRYWISE[name].domain
+    if domain == "positive":
+        return np.abs(points)
+    if domain == "unit":
+        return points / 2.6
+    if domain == "above_minus_one":
+        return np.maximum(points, -0.9)
+    return points
 
 
 def test_every_entrywise_function_has_a_sympy_form():
@@ -28,8 +44,8 @@ def test_entrywise_derivative_matches_sympy(name):
     rng = np.random.default_rng(0)
     # away from 0: the kinks of relu/abs/sign/step and the domain edge of log/sqrt
     points = rng.uniform(0.2, 2.0, 7)
-    if entry.domain == "real":
-        points = points * rng.choice([-1.0, 1.0], 7)
+    if entry.domain != "positive":
+        points = _in_domain(name, points * rng.choice([-1.0, 1.0], 7))
     x = Var("x", (7,))
     derivative = entry.derivative(x, Func(name, x))
     ours = evaluate({"d": derivative}, {"x": points})["d"]
@@ -42,9 +58,7 @@ def test_entrywise_derivative_matches_sympy(name):
 
 @pytest.mark.parametrize("name", sorted(ENTRYWISE))
 def test_entrywise_implementation_matches_sympy(name):
-    points = np.linspace(0.3, 2.5, 5) * np.array([1, -1, 1, -1, 1])
-    if ENTRYWISE[name].domain == "positive":
-        points = np.abs(points)
+    points = _in_domain(name, np.linspace(0.3, 2.5, 5) * np.array([1, -1, 1, -1, 1]))
     exact = sympy.lambdify(_t, SYMPY_FORMS[name], "numpy")
     assert np.allclose(ENTRYWISE[name].numpy(points), [float(exact(p)) for p in points])
 
@@ -56,6 +70,8 @@ def _sample_argument(name, rng):
         return (rng.standard_normal(4),)
     if name == "kron":
         return rng.standard_normal((2, 3)), rng.standard_normal((3, 2))
+    if name in ("max", "min"):
+        return rng.standard_normal((3, 4)), rng.standard_normal((3, 4))
     return (rng.standard_normal((4, 4)) + 4 * np.eye(4),)
 
 
@@ -63,7 +79,7 @@ def _sample_argument(name, rng):
 def test_numpy_source_form_computes_the_same(name):
     rng = np.random.default_rng(1)
     if name in ENTRYWISE:
-        args = (np.abs(rng.standard_normal(6)) + 0.1,)
+        args = (_in_domain(name, np.abs(rng.standard_normal(6)) + 0.1) % 0.95,)
         implementation = ENTRYWISE[name].numpy
     else:
         args = _sample_argument(name, rng)
@@ -74,6 +90,7 @@ def test_numpy_source_form_computes_the_same(name):
                  "_trace": functions._trace, "_det": functions._det, "_logdet": functions._logdet,
                  "_inv": functions._inv, "_diag": functions._diag,
                  "_diag_matrix": functions._diag_matrix, "_pinv": functions._pinv,
+                 "_erf": entrywise._erf,
                  **dict(zip(names, args))}
     source = NUMPY_SOURCE[name].format(*names)
     # the generated code is our own template filled with our own names, not user text

@@ -14,7 +14,7 @@ def test_every_entrywise_function_has_every_part(name):
     entry = ENTRYWISE[name]
     assert callable(entry.numpy) and callable(entry.derivative)
     assert "{0}" in entry.numpy_source and entry.text and entry.latex
-    assert entry.domain in ("real", "positive")
+    assert entry.domain in ("real", "positive", "unit", "above_minus_one")
     assert entry.kink == bool(entry.condition and "zero entries" in entry.condition)
 
 
@@ -26,7 +26,8 @@ def test_every_structural_function_has_every_part(name):
     assert len(inspect.signature(entry.shape).parameters) >= 2  # the algebra, then shapes
     assert all(f"{{{i}}}" in entry.numpy_source for i in range(entry.arity))
     assert entry.text and entry.latex and entry.identity and entry.differential
-    assert entry.accepts in ("any", "square", "vector")
+    assert entry.accepts in ("any", "square", "vector", "broadcast")
+    assert (entry.accepts == "broadcast") == (entry.arity == 2 and entry.kink is not None)
     assert entry.domain in ("real", "nonzero", "invertible")
 
 

@@ -240,8 +240,16 @@ ERRORS = [
      "unknown function 'foo' (column 1)\n  foo(x, y)\n  ^^^"),
     ("arity-kron", "kron(A)", ParseError,
      "kron takes 2 arguments, got 1 (column 1)\n  kron(A)\n  ^^^^"),
-    ("arity-sum", "1 + sum(x, y)", ParseError,
-     "sum takes 1 argument, got 2 (column 5)\n  1 + sum(x, y)\n      ^^^"),
+    ("arity-sum", "1 + sum(x, 1, 2)", ParseError,
+     "sum takes 1 or 2 arguments, got 3 (column 5)\n  1 + sum(x, 1, 2)\n      ^^^"),
+    ("dimension-not-a-literal", "1 + sum(X, y)", ParseError,
+     "the dimension k in sum(X, k) must be the number 1 (down each column) or 2 (along each "
+     "row) (column 12)\n  1 + sum(X, y)\n             ^"),
+    ("dimension-three", "softmax(X, 3)", ParseError,
+     "the dimension k in softmax(X, k) must be the number 1 (down each column) or 2 (along "
+     "each row) (column 12)\n  softmax(X, 3)\n             ^"),
+    ("arity-max", "max(x)", ParseError,
+     "max takes 2 arguments, got 1 (column 1)\n  max(x)\n  ^^^"),
     ("arity-ones", "ones(1, 2, 3)", ParseError,
      "ones takes 1 or 2 arguments, got 3 (column 1)\n  ones(1, 2, 3)\n  ^^^^"),
     ("no-argument", "exp()", ParseError, "exp() needs an argument (column 1)\n  exp()\n  ^^^^^"),

@@ -9,7 +9,7 @@ import json
 
 from .api import Derivation
 from ..ops import FUNCTION_NAMES
-from ..ir import Node, Program
+from ..ir import Fill, Node, Program
 from ..printers import name_subexpressions, to_dsl, to_latex, to_text
 
 
@@ -111,6 +111,9 @@ def conditions_text(derivation: Derivation, name, printer=to_text) -> list[str]:
     for variable in (name if isinstance(name, tuple) else (name,)):
         for c in derivation.conditions.get(variable, []):
             text = c.template.replace("{arg}", printer(c.argument))
+            if c.other is not None:
+                other = c.other.value if isinstance(c.other, Fill) else c.other
+                text = text.replace("{arg2}", printer(other))
             if text not in found:
                 found.append(text)
     return found

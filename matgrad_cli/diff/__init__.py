@@ -17,6 +17,7 @@ class Condition:
 
     template: str
     argument: Node
+    other: Node | None = None  # '{arg2}': the second operand (max(a, b): where a ≠ b)
 
 
 def _norm_squared_as_frobenius(node: Node) -> Node:
@@ -80,11 +81,15 @@ def conditions(f: Node, name: str) -> list[Condition]:
     dep = dependents(f, {name})
     found: list[Condition] = []
     for node in walk(f):
-        template, arg = None, None
+        template, arg, other = None, None, None
         if isinstance(node, Func):
             template, arg = lookup(node.name).condition, node.operand
         elif isinstance(node, Call):
             template, arg = lookup(node.name).condition, node.args[0]
+            if template and "{arg2}" in template:
+                other = node.args[1]
+                if other in dep and arg not in dep:
+                    arg, other = other, arg  # the side that depends on X first
         elif isinstance(node, MatPow) and node.k < 0:
             template, arg = "where det {arg} ≠ 0", node.base
         elif isinstance(node, Pow) and not (isinstance(node.exponent, alg.Num) and
@@ -94,10 +99,10 @@ def conditions(f: Node, name: str) -> list[Condition]:
             if node.exponent not in dep and node.base not in dep:
                 template = None
         if template and arg is not None and (arg in dep or isinstance(node, Pow)):
-            if arg.shape == ():  # a scalar has no entries
+            if arg.shape == () and (other is None or other.shape == ()):  # no entries
                 template = template.replace(" entrywise", "").replace(
                     " has no zero entries", " ≠ 0")
-            cond = Condition(template, arg)
+            cond = Condition(template, arg, other)
             if cond not in found:
                 found.append(cond)
     return found

@@ -29,7 +29,7 @@ from dataclasses import dataclass, field
 from fractions import Fraction
 
 from ..errors import ParseError, Span
-from ..ops import ENTRYWISE, FUNCTION_NAMES, NOT_FUNCTIONS, SIZED, STRUCTURAL
+from ..ops import ALONG, ENTRYWISE, FUNCTION_NAMES, NOT_FUNCTIONS, SIZED, STRUCTURAL
 from .tokens import (BAR, COMMA, END, EQ, LPAREN, NAME, NUM, OP, RPAREN, SEP, SUB, TRANSPOSE,
                      Token, tokenize)
 
@@ -371,6 +371,13 @@ class _Parser:
         self.open.pop()
         span = name_tok.span.cover(close.span)
         _check_arity(name, args, name_tok.span, self.source)
+        if name in ALONG and len(args) == 2:
+            # sum(X, k): the entry for that k; k is part of the function, not a value
+            k = args[1]
+            if not (isinstance(k, NumberLit) and k.value in (1, 2)):
+                raise self.error(f"the dimension k in {name}(X, k) must be the number 1 "
+                                 "(down each column) or 2 (along each row)", k.span)
+            return CallExpr(span, ALONG[name][int(k.value) - 1], (args[0],), name_tok.span)
         return CallExpr(span, name, tuple(args), name_tok.span)
 
     def norm(self) -> Syntax:
@@ -424,6 +431,8 @@ def _check_arity(name: str, args: list, span: Span, source: str) -> None:
         allowed = SIZED[name]
     elif name in ENTRYWISE:
         allowed = (1,)
+    elif name in ALONG:
+        allowed = (1, 2)
     else:
         allowed = (STRUCTURAL[name].arity,)
     if len(args) not in allowed:

@@ -14,7 +14,8 @@ from dataclasses import dataclass, field
 
 from .. import ir
 from ..errors import ParseError, ShapeError, Span, UsageError
-from ..ops import ENTRYWISE, SIZED
+from ..ops import ALONG, ENTRYWISE, SIZED
+from ..ops import along as _along
 from ..ops import lookup
 from .parser import (Binary, CallExpr, Name, Negate, NormExpr, NumberLit, ProgramSyntax,
                      Syntax, Transpose, parse_syntax, syntax_children)
@@ -561,6 +562,15 @@ def _infer_call(st: _State, node: CallExpr, sub) -> tuple:
     arg = node.args[0]
     shape = shapes[0]
     info = lookup(name)
+    if info.accepts == "broadcast":
+        if shapes[0] and shapes[1]:
+            try:
+                _unify_shapes(st, shapes[0], shapes[1])
+            except _Conflict:
+                raise _shape_error(st, f"{name}(a, b)", node, node.args[0], shapes[0],
+                                   node.args[1], shapes[1], "a and b must have one shape, "
+                                   "or one of them be a scalar") from None
+        return shapes[1] if not shapes[0] else shapes[0]
     if info.accepts == "square" and len(shape) > 0:
         if len(shape) == 1:
             hint = "; Diag(x) makes a diagonal matrix from a vector" if name == "diag" else ""
@@ -573,6 +583,9 @@ def _infer_call(st: _State, node: CallExpr, sub) -> tuple:
                              f"{_describe(st, shape)}", node.span, st.source) from None
     if info.accepts == "vector" and len(shape) == 2:
         hint = "; diag(X) takes the diagonal of a matrix" if name == "Diag" else ""
+        if name in ALONG:
+            hint = (f": give the dimension, {name}(X, 1) down each column or {name}(X, 2) "
+                    "along each row")
         raise ShapeError(f"{name} needs a vector, but {_operand_text(st, arg)} is "
                          f"{_describe(st, shape)}{hint}", node.span, st.source)
     return info.shape(_SymbolicDims(st), *shapes)
@@ -822,6 +835,9 @@ class _Builder:
         args = tuple(b(a) for a in node.args)
         if name in ENTRYWISE:
             return ir.Func(name, args[0], span=span)
+        entry = lookup(name)
+        if entry.along is not None:
+            return _along.build(*entry.along, args[0])
         return ir.Call(name, args, span=span)
 
     def build_binary(self, node: Binary, b) -> ir.Node:

@@ -15,7 +15,7 @@ import numpy as np
 
 from ..app.api import Derivation, output_arrays
 from .evaluator import compile_plan, evaluate, run_plan
-from ..ops import ENTRYWISE
+from ..ops import ENTRYWISE, lookup
 from ..ir import Call, Func, walk
 
 TOLERANCE = 1e-4
@@ -137,6 +137,8 @@ def kink_warnings(derivation: Derivation, arrays: dict) -> list[str]:
             watched[f"{node.name}"] = watched.get(node.name, []) + [node.operand]
         elif isinstance(node, Call) and node.name in ("norm1", "norm"):
             watched[node.name] = watched.get(node.name, []) + [node.args[0]]
+        elif isinstance(node, Call) and lookup(node.name).kink is not None:
+            watched[node.name] = watched.get(node.name, []) + [lookup(node.name).kink(node)]
     warnings = []
     for name, arguments in watched.items():
         values = evaluate({f"a{i}": a for i, a in enumerate(arguments)}, arrays)
@@ -145,6 +147,11 @@ def kink_warnings(derivation: Derivation, arrays: dict) -> list[str]:
                 on_kink = not np.any(value)
             else:
                 on_kink = bool(np.any(value == 0))
+            if on_kink and name in ("max", "min"):
+                warnings.append(f"warning: the two arguments of {name} are equal in some "
+                                "entries at this point: the derivative does not exist there "
+                                "(it is taken to go to the first argument)")
+                break
             if on_kink:
                 label = {"norm1": "||·||_1", "norm": "a norm"}.get(name, name)
                 what = "is zero" if name == "norm" else "has zero entries"

@@ -13,11 +13,15 @@ The rules are simple and read off the expression tree (f and the claim together)
 * conditioned — a square matrix variable inside the argument of ``inv``, ``det``,
   ``logdet`` or a negative matrix power gets n·I added (n its size): the random part is
   at most 1 in magnitude per entry, so the matrix is far from singular.
+* small — a variable inside the argument of ``arcsin``/``arccos`` (domain −1 < t < 1) or
+  ``log1p`` (t > −1) gets entries uniform in [−0.5, 0.5] (every other retry [−0.2, 0.2]),
+  of magnitude at least 0.05 when it is also nonzero, within [0.1, 0.5] when also positive.
 * anything else: standard normal entries.
 
 A drawn point is then *admissible* only when every such argument, evaluated as a whole
 (``P'P - I``, ``1 + x'x``), has no entry within 1e-3 of zero (kinks, denominators), is
-positive beyond 1e-3 (log, sqrt, fractional powers) or, for the matrices under
+positive beyond 1e-3 (log, sqrt, fractional powers), inside (−1, 1) or above −1 by more than
+1e-3 (arcsin, arccos; log1p) or, for the matrices under
 inv/det/logdet, has a condition number below 1e8. ``fill_points`` retries up to MAX_ATTEMPTS times.
 
 ``size_sets`` gives the sets of concrete sizes ``matgrad check`` tries for the open
@@ -37,6 +41,8 @@ from ..ir import Call, Div, Fill, Func, MatPow, Node, Num, Pow, free_vars, walk
 POSITIVE_RANGE = (0.5, 2.0)
 POSITIVE_RANGE_ALT = (0.1, 0.9)
 NONZERO_RANGE = (0.2, 1.0)
+SMALL_RANGE = (-0.5, 0.5)
+SMALL_RANGE_ALT = (-0.2, 0.2)
 KINK_MARGIN = 1e-3  # no kinked argument, denominator or log argument this close to zero
 MAX_CONDITION = 1e8  # matrices under inv/det/logdet
 
@@ -63,14 +69,16 @@ class Domains:
     positive: set = field(default_factory=set)
     nonzero: set = field(default_factory=set)
     conditioned: set = field(default_factory=set)
-    checks: list = field(default_factory=list)  # (kind, node): 'positive'|'nonzero'|'invertible'
+    small: set = field(default_factory=set)
+    # (kind, node): 'positive' | 'nonzero' | 'invertible' | 'unit' | 'above_minus_one'
+    checks: list = field(default_factory=list)
 
     def add(self, kind: str, node: Node, variables: set | None = None) -> None:
         if (kind, node) not in self.checks:
             self.checks.append((kind, node))
         names = free_vars(node) if variables is None else variables
-        {"positive": self.positive, "nonzero": self.nonzero,
-         "invertible": self.conditioned}[kind].update(names)
+        {"positive": self.positive, "nonzero": self.nonzero, "invertible": self.conditioned,
+         "unit": self.small, "above_minus_one": self.small}[kind].update(names)
 
 
 def _integer_literal(node: Node) -> int | None:
@@ -86,10 +94,12 @@ def analyse(roots: list[Node]) -> Domains:
         for node in walk(root):
             if isinstance(node, Func):
                 entry = lookup(node.name)
-                if entry.domain == "positive":
-                    domains.add("positive", node.operand)
+                if entry.domain != "real":
+                    domains.add(entry.domain, node.operand)
                 if entry.kink:
                     domains.add("nonzero", node.operand)
+            elif isinstance(node, Call) and lookup(node.name).kink is not None:
+                domains.add("nonzero", lookup(node.name).kink(node))
             elif isinstance(node, Call) and lookup(node.name).domain != "real":
                 domains.add(lookup(node.name).domain, node.args[0])
             elif isinstance(node, MatPow) and node.k < 0:
@@ -112,7 +122,15 @@ def draw(shapes: dict, domains: Domains, rng: np.random.Generator, attempt: int 
     point = {}
     for name, shape in shapes.items():
         shape = tuple(shape)
-        if name in domains.positive:
+        if name in domains.small:
+            lo, hi = SMALL_RANGE if attempt % 2 == 0 else SMALL_RANGE_ALT
+            if name in domains.positive:
+                value = rng.uniform(0.1, hi, shape)
+            elif name in domains.nonzero:
+                value = rng.uniform(0.05, hi, shape) * rng.choice([-1.0, 1.0], shape)
+            else:
+                value = rng.uniform(lo, hi, shape)
+        elif name in domains.positive:
             lo, hi = POSITIVE_RANGE if attempt < 4 or attempt % 2 == 0 else POSITIVE_RANGE_ALT
             value = rng.uniform(lo, hi, shape)
         elif name in domains.nonzero or (name in domains.conditioned and shape == ()):
@@ -140,6 +158,10 @@ def inadmissible(point: dict, domains: Domains) -> str | None:
             return "an argument is not finite"
         if kind == "positive" and np.min(value, initial=np.inf) <= KINK_MARGIN:
             return "an argument of log/sqrt/a power is not positive"
+        if kind == "unit" and np.max(np.abs(value), initial=0.0) >= 1 - KINK_MARGIN:
+            return "an argument of arcsin/arccos is not inside (−1, 1)"
+        if kind == "above_minus_one" and np.min(value, initial=np.inf) <= -1 + KINK_MARGIN:
+            return "an argument of log1p is not above −1"
         if kind == "nonzero" and np.min(np.abs(value), initial=np.inf) <= KINK_MARGIN:
             return "an argument is at (or near) a kink or a zero denominator"
         if kind == "invertible":

@@ -10,10 +10,14 @@ from __future__ import annotations
 
 from .. import ir as _ir
 from ..errors import MatgradError
+from .along import ALONG
+from .along import ENTRIES as _ALONG_ENTRIES
 from .base import DimAlgebra, Entrywise, Structural
 from .entrywise import ENTRIES as _ENTRYWISE_ENTRIES
 from .operators import OPERATORS, Operator
 from .structural import ENTRIES as _STRUCTURAL_ENTRIES
+
+_STRUCTURAL_ENTRIES = _STRUCTURAL_ENTRIES + _ALONG_ENTRIES
 
 
 class UnknownOperation(MatgradError):
@@ -46,10 +50,10 @@ FUNCTION_NAMES = frozenset(n for n, e in REGISTRY.items()
 # "unknown function" error with a hint, not a silent product.
 NOT_FUNCTIONS = {
     "trace": "tr", "transpose": "X'", "inverse": "inv", "determinant": "det",
-    "logistic": "sigmoid", "log10": None, "log2": None, "max": None, "min": None,
-    "mean": None, "prod": None, "diagm": "Diag", "identity": "eye", "norm2": "norm",
-    "dot": "x'*y", "outer": "x*y'", "cosh": None, "sinh": None, "atan": None,
-    "arctan": None, "erf": None, "gelu": None, "elu": None, "swish": None, "square": "x.^2",
+    "logistic": "sigmoid", "log10": None, "log2": None, "maximum": "max", "minimum": "min",
+    "prod": None, "diagm": "Diag", "identity": "eye", "norm2": "norm",
+    "dot": "x'*y", "outer": "x*y'", "asin": "arcsin", "acos": "arccos", "atan": "arctan",
+    "gelu": None, "elu": None, "swish": None, "square": "x.^2",
 }
 assert not set(NOT_FUNCTIONS) & FUNCTION_NAMES, "a hint names a function of the language"
 
@@ -128,7 +132,7 @@ def call_shape(name: str, arg_shapes: list) -> tuple:
 _ir.CALL_SHAPE[:] = [call_shape]
 
 
-__all__ = ["DimAlgebra", "ENTRYWISE", "Entrywise", "FUNCTION_NAMES", "NOT_FUNCTIONS",
+__all__ = ["ALONG", "DimAlgebra", "ENTRYWISE", "Entrywise", "FUNCTION_NAMES", "NOT_FUNCTIONS",
            "NUMPY_SOURCE", "OPERATORS", "REGISTRY", "SIZED", "STRUCTURAL", "Structural",
            "UnknownOperation", "call_shape", "differential", "identity", "lookup",
            "operator_of", "rule_key"]

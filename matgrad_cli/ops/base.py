@@ -82,7 +82,9 @@ class Entrywise:
     text: str  # Unicode name in printed formulas
     latex: str
     condition: str | None = None  # where the derivative fails to exist
-    domain: str = "real"  # "real" or "positive": where check samples the argument
+    # where check samples the argument: "real", "positive", "unit" (−1 < t < 1, arcsin)
+    # or "above_minus_one" (t > −1, log1p)
+    domain: str = "real"
     kink: bool = False  # the derivative jumps at 0 (eval warns there; check avoids it)
     fresh: bool = True  # the NumPy result is a new array
     arity: int = 1
@@ -109,9 +111,17 @@ class Structural:
     jacobian: Callable
     identity: str
     differential: str = ""  # the forward rule --steps shows: d tr(A) = tr(dA)
-    accepts: str = "any"  # what the argument must be: any | square | vector
+    # what the argument must be: any | square | vector | broadcast (two operands of one
+    # shape, or a scalar and anything, as for '+')
+    accepts: str = "any"
     condition: str | None = None
     domain: str = "real"  # "real" | "nonzero" (a kink at 0) | "invertible" (check samples)
     fresh: bool = False  # the NumPy result is a new array nobody else holds
     callable_by_name: bool = True  # False for internal forms such as ‖X‖₁
+    # (name in the language, k) of an entry along one dimension (sum_2 is sum(X, 2)):
+    # printed as that call, k its second argument
+    along: tuple | None = None
+    # the node whose zero entries are the kinks (max(a, b): a − b): eval warns on them,
+    # check samples away from them
+    kink: Callable | None = None
     kind: str = "structural"

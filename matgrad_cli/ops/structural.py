@@ -118,6 +118,18 @@ def _kron_shape(d, a, b):
     return normalize(d, d.mul(ar, br), d.mul(ac, bc))
 
 
+def _broadcast_shape(d, a, b):
+    """max(a, b), min(a, b): equal shapes, or a scalar operand broadcast to the other."""
+    if len(a) == 0:
+        return b
+    if len(b) == 0:
+        return a
+    (ar, ac), (br, bc) = as_matrix(d, a), as_matrix(d, b)
+    d.same(ar, br)  # shape inference checks the operands first (accepts="broadcast")
+    d.same(ac, bc)
+    return a
+
+
 # ---------------------------------------------------------------- derivative rules
 
 def _sum_vjp(node, G):
@@ -291,6 +303,48 @@ def _norm1_jacobian(node, js):
         alg.scale(alg.func("sign", x), js[0])
 
 
+def _filled(x, shape):
+    return alg.fill(x, shape) if x.shape == () else x
+
+
+def _extremum_masks(node, larger: bool):
+    """[a ≥ b] and [a < b] for max (for min [a ≤ b] and [a > b]) as 1 − step(·) and
+    step(·): at a tie, step(0) = 0 sends the whole derivative to the first argument."""
+    a, b = (_filled(x, node.shape) for x in node.args)
+    other_wins = alg.func("step", alg.sub(b, a) if larger else alg.sub(a, b))
+    return alg.sub(alg.ones(node.shape), other_wins), other_wins
+
+
+def _to_shape_of(adjoint, arg):
+    """The adjoint of an operand that was broadcast: summed back to a scalar."""
+    return alg.call("sum", adjoint) if arg.shape == () and adjoint.shape != () else adjoint
+
+
+def _extremum_rules(larger: bool):
+    def vjp(node, G):
+        masks = _extremum_masks(node, larger)
+        return tuple(_to_shape_of(alg.had(G, m), arg) for m, arg in zip(masks, node.args))
+
+    def jacobian(node, js):
+        masks = _extremum_masks(node, larger)
+        terms = []
+        for m, arg, j in zip(masks, node.args, js):
+            if arg.shape == () and node.shape != ():  # d of a broadcast scalar: vec(mask) dc
+                terms.append(alg.matmul(vec(m), j))
+            else:
+                terms.append(alg.matmul(diag_of(m), j))
+        return alg.add(*terms)
+
+    return vjp, jacobian
+
+
+def _kink_of_extremum(node):
+    a, b = (_filled(x, node.shape) for x in node.args)
+    return alg.sub(a, b)
+
+
+_MAX_RULES, _MIN_RULES = _extremum_rules(True), _extremum_rules(False)
+
 ENTRIES = [
     Structural("sum", 1, to_scalar, lambda x: _np().sum(x), "np.sum({0})", "sum",
                r"\operatorname{sum}", _sum_vjp, _sum_jacobian, "G d sum(X) = G 𝟏 : dX",
@@ -345,6 +399,18 @@ ENTRIES = [
                r"\operatorname{logsumexp}", _logsumexp_vjp, _logsumexp_jacobian,
                "G d logsumexp(x) = G softmax(x) : dx", accepts="vector",
                differential="d logsumexp(x) = softmax(x) : dx"),
+    Structural("max", 2, _broadcast_shape, lambda a, b: _np().maximum(a, b),
+               "np.maximum({0}, {1})", "max", r"\max", _MAX_RULES[0], _MAX_RULES[1],
+               "G : d max(A, B) = G ⊙ [A ≥ B] : dA + G ⊙ [A < B] : dB",
+               differential="d max(A, B) = [A ≥ B] ⊙ dA + [A < B] ⊙ dB",
+               condition="where {arg} ≠ {arg2} entrywise", accepts="broadcast",
+               fresh=True, kink=_kink_of_extremum),
+    Structural("min", 2, _broadcast_shape, lambda a, b: _np().minimum(a, b),
+               "np.minimum({0}, {1})", "min", r"\min", _MIN_RULES[0], _MIN_RULES[1],
+               "G : d min(A, B) = G ⊙ [A ≤ B] : dA + G ⊙ [A > B] : dB",
+               differential="d min(A, B) = [A ≤ B] ⊙ dA + [A > B] ⊙ dB",
+               condition="where {arg} ≠ {arg2} entrywise", accepts="broadcast",
+               fresh=True, kink=_kink_of_extremum),
     Structural("norm", 1, to_scalar, lambda x: _np().linalg.norm(x), "np.linalg.norm({0})",
                "norm", r"\|", _norm_vjp, _norm_jacobian, "G d‖X‖ = G X / ‖X‖ : dX",
                condition="where {arg} ≠ 0",

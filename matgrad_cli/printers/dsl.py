@@ -13,6 +13,7 @@ from __future__ import annotations
 from fractions import Fraction
 
 from ..ir import Commutation, Eye, Ones, Var, Zeros
+from ..ops import STRUCTURAL
 from . import precedence as P
 from .base import Context, Printed, Printer, decimal_text
 from .naming import name_subexpressions, render_definitions
@@ -86,6 +87,9 @@ class DslPrinter(Printer):
         return self.call(node.name, self.print(node.operand).text)
 
     def call_generic(self, node) -> Printed:
+        along = STRUCTURAL[node.name].along
+        if along is not None:  # the entry sum_2 is spelled sum(X, 2)
+            return self.call(along[0], self.print(node.args[0]).text, str(along[1]))
         return self.call(node.name, *(self.print(a).text for a in node.args))
 
     def _call_norm1(self, node, ctx):

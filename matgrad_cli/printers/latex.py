@@ -60,6 +60,7 @@ class LatexPrinter(TextPrinter):
     ediv_sep = r" \oslash "
     kron_sep = r" \otimes "
     ones_symbol = r"\mathbf{1}"
+    pi_symbol = r"\pi"
     norm_open, norm_close = r"\left\|", r"\right\|"
     norm1_mark = "_{1}"
     logdet_open, logdet_close = r"\log\left|\det", r"\right|"

@@ -10,12 +10,12 @@ from __future__ import annotations
 import re
 
 from ..ops import FUNCTION_NAMES
-from ..ir import LEAVES, Call, Fill, Func, Node, Num, Scale, T, Var, walk
+from ..ir import LEAVES, Call, Fill, Func, MatMul, Node, Num, Ones, Scale, T, Var, walk
 
 # Preferred base names by what the sub-expression is; then by its shape.
 FUNC_NAMES = {"sigmoid": "s", "relu": "r", "tanh": "t", "exp": "e", "softplus": "sp",
               "log": "l"}
-CALL_NAMES = {"softmax": "p", "Diag": "D"}
+CALL_NAMES = {"softmax": "p", "Diag": "D", "softmax_1": "S", "softmax_2": "S"}
 SHAPE_NAMES = {
     0: ("c", "a", "b", "d", "k"),  # scalar
     1: ("u", "v", "w", "y", "z"),  # vector
@@ -42,8 +42,25 @@ def _is_trivial(node: Node) -> bool:
 
 
 
+def _slice_sums(node: Node) -> str | None:
+    """'rows' for A 𝟏 (the row sums of a compound matrix A), 'columns' for 𝟏ᵀ A: named
+    even where they occur once, as a textbook names them (S ⊙ (G − r 𝟏ᵀ), r = (G ⊙ S) 𝟏)."""
+    if not isinstance(node, MatMul):
+        return None
+    if isinstance(node.right, Ones) and len(node.right.shape) == 1 and \
+            len(node.left.shape) == 2 and not _is_trivial(node.left):
+        return "rows"
+    if isinstance(node.left, Ones) and node.left.shape[:1] == (1,) and \
+            len(node.right.shape) == 2 and not _is_trivial(node.right):
+        return "columns"
+    return None
+
+
 def _candidates(node: Node) -> tuple[str, ...]:
     matrix = len(node.shape) == 2
+    sums = _slice_sums(node)
+    if sums is not None:
+        return ("r", "r1") if sums == "rows" else ("q", "q1")
     if isinstance(node, Func) and node.name in FUNC_NAMES:
         base = FUNC_NAMES[node.name]
         return (base.upper() if matrix else base,)
@@ -89,7 +106,8 @@ def name_subexpressions(roots: list[Node], taken: set[str],
         count[root] += 1
     chosen: set[Node] = set()
     for node in reversed(order):  # parents before children: a node's count is final here
-        named = node in preferred or (count[node] >= 2 and not _is_trivial(node))
+        named = node in preferred or (count[node] >= 2 and not _is_trivial(node)) or \
+            _slice_sums(node) is not None
         if named:
             chosen.add(node)
         weight = 1 if named else count[node]

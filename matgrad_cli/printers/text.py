@@ -10,7 +10,7 @@ from __future__ import annotations
 from fractions import Fraction
 
 from ..ops import ENTRYWISE, STRUCTURAL
-from ..ir import Call, Num
+from ..ir import Call, Num, Ones
 from . import precedence as P
 from .base import Context, Printed, Printer, decimal_text
 
@@ -39,6 +39,7 @@ class TextPrinter(Printer):
     frob_sep = " : "
     kron_sep = " ⊗ "
     ones_symbol = "𝟏"
+    pi_symbol = "π"
     norm_open, norm_close = "‖", "‖"
     norm1_mark = "₁"
     logdet_open, logdet_close = "log|det", "|"
@@ -92,6 +93,9 @@ class TextPrinter(Printer):
         return Printed("I" if sized else "I" + self.subscript(self.dim(n)), P.ATOM)
 
     def ones(self, dims) -> Printed:
+        if len(dims) == 2 and dims[0] == 1:  # a row of ones: 𝟏ᵀ
+            return Printed(self.attach_sup(self.ones_symbol, False, self.transpose_sup()),
+                           P.TRANSPOSE, "sup")
         return Printed(self.ones_symbol, P.ATOM)
 
     def zeros(self, dims) -> Printed:
@@ -132,6 +136,8 @@ class TextPrinter(Printer):
     # ------------------------------------------------------------ functions
 
     def _print_Func(self, node, ctx):
+        if node.name == "arccos" and isinstance(node.operand, Num) and node.operand.value == -1:
+            return Printed(self.pi_symbol, P.ATOM)  # π, as erf′ = 2/√π e^{−t²} is built
         arg = self.print(node.operand)
         if node.name == "sqrt":
             return self.sqrt(arg)
@@ -148,7 +154,22 @@ class TextPrinter(Printer):
         return Printed("√" + inner, P.POWER, "")
 
     def call_generic(self, node) -> Printed:
-        return self.call(self.structural_name(node.name), *(self.print(a).text for a in node.args))
+        args = [self.print(a).text for a in node.args]
+        along = STRUCTURAL[node.name].along
+        if along is not None:  # sum(X, 2): the dimension is the second argument
+            args.append(str(along[1]))
+        return self.call(self.structural_name(node.name), *args)
+
+    def _call_sum(self, node, ctx):
+        arg = node.args[0]
+        if isinstance(arg, Ones) and arg not in self.names:  # a count of entries: m n
+            return self.size_product(arg.dims)
+        return self.call_generic(node)
+
+    def size_product(self, dims) -> Printed:
+        parts = [self.dim(d) for d in dims]
+        return Printed(self.mul_sep.join(parts), P.ATOM if len(parts) == 1 else P.PRODUCT,
+                       "" if len(parts) == 1 else "mul")
 
     def _call_norm(self, node, ctx):
         arg = self.print(node.args[0])
