@@ -82,6 +82,22 @@ def sample_08(rng):
     return {"W": rounded(rng, 3, 4, scale=0.5), "x": rounded(rng, 4), "y": y}
 
 
+def sample_09(rng):
+    # Attention fitted by least squares: Q 4x3 (4 queries), K 5x3 and V 5x2 (5 keys and
+    # values), target Y 4x2, temperature c = sqrt(3) = 1.73 (the key width), rounded.
+    return {"Q": rounded(rng, 4, 3), "K": rounded(rng, 5, 3), "V": rounded(rng, 5, 2),
+            "Y": rounded(rng, 4, 2), "c": np.round(np.sqrt(3.0), 2)}
+
+
+def sample_10(rng):
+    # N x C cross-entropy: 6 examples (rows) of 4 features, 3 classes; one-hot labels Y,
+    # logits Z = X W.
+    X = rounded(rng, 6, 4)
+    W = rounded(rng, 4, 3, scale=0.5)
+    Y = np.eye(3)[rng.integers(0, 3, size=6)]
+    return {"X": X, "W": W, "Y": Y, "Z": np.round(X @ W, 2)}
+
+
 SAMPLES = {
     "01-sigmoid-norm": (sample_01, 1),
     "02-relu-network": (sample_02, 2),
@@ -91,6 +107,8 @@ SAMPLES = {
     "06-deep-linear-claim": (sample_06, 6),
     "07-logistic-regression": (sample_07, 7),
     "08-softmax-cross-entropy": (sample_08, 8),
+    "09-attention": (sample_09, 9),
+    "10-nxc-cross-entropy": (sample_10, 10),
 }
 
 

@@ -412,6 +412,20 @@ HESSIANS = [
     case("hess-exp-sum", "sum(exp(X))", "X", sh("X:2x3"), X="small"),
     case("hess-softmax-linear", "a'*softmax(x)", "x", sh("a:3 x:3")),
     case("hess-variable-exponent", "sum(x.^beta)", ["x", "beta"], sh("x:3 beta:s"), x="pos"),
+    case("hess-cross-entropy-rows", "sum(logsumexp(Z, 2)) - sum(Y .* Z)", "Z",
+         sh("Z:3x2 Y:3x2"), sh("Z:2x3 Y:2x3")),
+    case("hess-logsumexp-columns", "logsumexp(X, 1)*a", "X", sh("X:3x2 a:2"), sh("X:2x3 a:3")),
+    case("hess-softmax-rows", "Y : softmax(X, 2)", "X", sh("X:2x3 Y:2x3"), sh("X:3x2 Y:3x2")),
+    case("hess-softmax-columns", "Y : softmax(X, 1)", "X", sh("X:2x3 Y:2x3")),
+    case("hess-attention", "||softmax(Q*K', 2)*V - Y||_F^2", ["Q", "V"],
+         sh("Q:2x2 K:3x2 V:3x2 Y:2x2")),
+    case("hess-mean-rows", "a'*mean(X .* X, 2) + mean(X .* X)", "X", sh("X:2x3 a:2")),
+    case("hess-max-times", "sum(max(X, Y) .* X)", "X", sh("X:2x3 Y:2x3")),
+    case("hess-erf", "sum(erf(x))", "x", sh("x:3")),
+    case("hess-arcsin", "sum(arcsin(x) + log1p(x))", "x", sh("x:3"), x="unit"),
+    case("hess-arctan-sinh-cosh", "sum(arctan(x) + sinh(x) .* cosh(x) + expm1(x))", "x",
+         sh("x:3"), x="small"),
+    case("hess-softsign", "sum(softsign(x))", "x", sh("x:3"), x="away"),
 ]
 
 

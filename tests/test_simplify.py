@@ -25,6 +25,15 @@ TEXTBOOK = [
     ("det(X)^2", "X", 1, {}, "2 det(X)² X⁻ᵀ"),
     ("0.5*||W3*W2*W1*X - Y||_F^2 + lambda*(||W1||_F^2 + ||W2||_F^2 + ||W3||_F^2)", "W2", 1,
      {}, "W3ᵀ (W3 W2 W1 X − Y) Xᵀ W1ᵀ + 2 λ W2"),
+    ("sum(logsumexp(Z, 2)) - sum(Y .* Z)", "Z", 1, {}, "softmax(Z, 2) − Y"),
+    ("mean(logsumexp(Z, 2) - sum(Y .* Z, 2))", "Z", 1, {}, "(1 / m) (softmax(Z, 2) − Y)"),
+    ("Z = X*W; sum(logsumexp(Z, 2)) - sum(Y .* Z)", "W", 1, {}, "Xᵀ (softmax(X W, 2) − Y)"),
+    ("sum(logsumexp(Z, 1)) - sum(Y .* Z)", "Z", 1, {}, "softmax(Z, 1) − Y"),
+    ("Y : softmax(Z, 2)", "Z", 1, {},
+     "softmax(Z, 2) ⊙ (Y − (Y ⊙ softmax(Z, 2)) 𝟏 𝟏ᵀ)"),
+    ("sum(erf(x))", "x", 1, {}, "(2 / √π) exp(−x.^2)"),
+    ("sum(max(x, y))", "x", 1, {}, "1 − step(y − x)"),
+    ("sum(min(x, y))", "y", 1, {}, "step(x − y)"),
 ]
 
 
@@ -55,6 +64,7 @@ RULE_WORKOUT = [
     ("tr(inv(X))", "X", 1), ("x.*(1./x)", "x", 1), ("X*X'", "X", 1), ("kron(A, B)", "A", 1),
     ("x'*(A + B)'*y", "x", 1), ("z'*Diag(y)'*x", "x", 1), ("x'*kron(A,B)'*y", "A", 1),
     ("A*X + B*X", "X", 1), ("x'*(X')'*y", "X", 1), ("sum(diag(Diag(x)) .* y)", "x", 1),
+    ("mean(logsumexp(Z, 2) - sum(Y .* Z, 2))", "Z", 1),
 ]
 
 
