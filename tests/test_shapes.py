@@ -303,7 +303,8 @@ CONFLICTS = [
      "Diag needs a vector, but A is m×n; diag(X) takes the diagonal of a matrix (column 1)\n"
      "  Diag(A)\n  ^^^^^^^"),
     ("softmax(A)", {"A": [2, 3]},
-     "softmax needs a vector, but A is 2×3 (column 1)\n  softmax(A)\n  ^^^^^^^^^^"),
+     "softmax needs a vector, but A is 2×3: give the dimension, softmax(X, 1) down each "
+     "column or softmax(X, 2) along each row (column 1)\n  softmax(A)\n  ^^^^^^^^^^"),
 ]
 
 

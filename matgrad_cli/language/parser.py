@@ -135,6 +135,10 @@ def unknown_function_message(name: str) -> str:
         hint = NOT_FUNCTIONS[name]
         return f"unknown function '{name}'" + (f" — did you mean {hint}?" if hint else "")
     close = difflib.get_close_matches(name, sorted(FUNCTION_NAMES), n=3, cutoff=0.6)
+    # a name inside a much closer suggestion adds nothing ('sofmax': softmax, not max)
+    ratio = {c: difflib.SequenceMatcher(None, name, c).ratio() for c in close}
+    close = [c for i, c in enumerate(close)
+             if not any(c in b and ratio[b] - ratio[c] > 0.1 for b in close[:i])]
     if not close:
         return f"unknown function '{name}'"
     return f"unknown function '{name}' — did you mean {' or '.join(close)}?"
