@@ -44,10 +44,8 @@ def build(base: str, k: int, x):
 # ---------------------------------------------------------------- NumPy implementations
 
 def _reduce(x, k: int, reduce):
-    """reduce(x, axis) along k for a matrix, keeping a 1×n row for k = 1."""
-    np = _np()
-    if np.ndim(x) < 2:  # see build(): only a matrix reaches here from an input
-        return x if (k == 2) == (np.ndim(x) == 1) or np.ndim(x) == 0 else reduce(x, None)
+    """reduce(x, axis) along k of a matrix (build() sends nothing else), keeping the 1×n
+    row of k = 1."""
     return reduce(x, 0)[None, :] if k == 1 else reduce(x, 1)
 
 
@@ -55,15 +53,11 @@ def _lse(x, axis):
     """log Σ exp with the maximum shifted out, so no exp overflows."""
     np = _np()
     m = np.max(x, axis=axis, keepdims=True)
-    out = m + np.log(np.sum(np.exp(x - m), axis=axis, keepdims=True))
-    return out.reshape(()) if axis is None else np.squeeze(out, axis=axis)
+    return np.squeeze(m + np.log(np.sum(np.exp(x - m), axis=axis, keepdims=True)), axis=axis)
 
 
 def _softmax_along(x, k: int):
     np = _np()
-    if np.ndim(x) < 2:
-        return np.ones_like(x, dtype=float) if (k == 2) == (np.ndim(x) == 1) else \
-            np.exp(x - _lse(x, None))
     axis = k - 1
     z = np.exp(x - np.max(x, axis=axis, keepdims=True))
     z /= np.sum(z, axis=axis, keepdims=True)
@@ -105,9 +99,8 @@ def count(shape):
 
 def _spread(G, x, k: int):
     """The adjoint of the sums along k: 𝟏 G (k = 1) or G 𝟏ᵀ (k = 2), shaped like x."""
-    if isinstance(G, (Ones, Fill)) or G.shape == ():  # the same weight for every slice
-        return alg.fill(G.value if isinstance(G, Fill) else G if G.shape == () else alg.ONE,
-                        x.shape)
+    if isinstance(G, (Ones, Fill)):  # one weight for every slice (sum(logsumexp(Z, 2)))
+        return alg.fill(G.value if isinstance(G, Fill) else alg.ONE, x.shape)
     m, n = as_matrix(x.shape)
     return alg.matmul(alg.ones((m,)), G) if k == 1 else alg.matmul(G, _ones_row(n))
 
