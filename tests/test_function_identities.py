@@ -169,9 +169,10 @@ def _derive(*args) -> str:
 def test_attention_prints_the_row_sums_named():
     out = _derive("||softmax(Q*K'/c, 2)*V - Y||_F^2", "--shape", "c=scalar", "--wrt", "Q",
                   "--wrt", "K", "--wrt", "V")
-    assert "∂f/∂Q = ((S ⊙ (M − r 𝟏ᵀ)) / c) K    (m×n)" in out
-    assert "∂f/∂K = ((S ⊙ (M − r 𝟏ᵀ)) / c)ᵀ Q    (k×n)" in out
-    assert "∂f/∂V = Sᵀ (2 S V − 2 Y)    (k×p)" in out
+    assert "∂f/∂Q = (2 (S ⊙ (M − r 𝟏ᵀ)) / c) K    (m×n)" in out
+    assert "∂f/∂K = (2 (S ⊙ (M − r 𝟏ᵀ)) / c)ᵀ Q    (k×n)" in out
+    assert "∂f/∂V = 2 Sᵀ (S V − Y)    (k×p)" in out
+    assert "        M = (S V − Y) Vᵀ\n" in out
     assert "  where S = softmax(Q Kᵀ / c, 2)\n" in out
     assert "        r = (M ⊙ S) 𝟏\n" in out
 
