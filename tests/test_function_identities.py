@@ -255,3 +255,18 @@ def test_eval_warns_at_a_tie_of_max(tmp_path):
     result = invoke(["eval", "sum(max(x, y))", "--wrt", "x",
                      *input_args({"x": arrays["x"], "y": arrays["y"] + 0.5}, tmp_path)])
     assert "max" not in result.stderr
+
+
+def test_check_samples_inside_the_domains_and_ignores_constants():
+    """arcsin's argument is drawn inside (−1, 1); the π = arccos(−1) of erf′ is a constant
+    on the edge of arccos's domain, which no draw can move, so it is not checked."""
+    from matgrad_cli.app import api
+    from matgrad_cli.numeric import sampling
+
+    program = api.parse("(2 / sqrt(arccos(-1)))*exp(-x.^2) + arcsin(x) + log1p(y)")
+    domains = sampling.analyse([program.expr])
+    assert [kind for kind, _ in domains.checks] == ["unit", "above_minus_one"]
+    assert domains.small == {"x", "y"}
+    point = sampling.draw({"x": (50,), "y": (50,)}, domains, np.random.default_rng(0))
+    assert sampling.inadmissible(point, domains) is None
+    assert np.max(np.abs(point["x"])) <= 0.5

@@ -74,6 +74,8 @@ class Domains:
     checks: list = field(default_factory=list)
 
     def add(self, kind: str, node: Node, variables: set | None = None) -> None:
+        if variables is None and not free_vars(node):
+            return  # a constant (the π = arccos(−1) of erf′): no draw can move it
         if (kind, node) not in self.checks:
             self.checks.append((kind, node))
         names = free_vars(node) if variables is None else variables
