@@ -236,7 +236,7 @@ def _term_derivatives(program: Program, wrt: str) -> list[tuple[_Term, Node]]:
         if not depends_on(term.node, wrt):
             continue
         sub = Program(program.source, term.node, program.definitions, program.variables,
-                      program.dims)
+                      program.dims, program.structures)
         out.append((term, api.derive(sub, [wrt]).derivatives[wrt]))
     return out
 
