@@ -148,9 +148,11 @@ def convention(derivation: Derivation, name, order: int = 1) -> str | None:
 
 def plain_text(derivation: Derivation, name: str, printer=to_text) -> str | None:
     """The plain gradient G of f as written, when it differs from sym(G)."""
+    from ..simplify.rules import is_symmetric
+
     plain = derivation.plain.get(name)
-    if plain is None or plain == derivation.derivatives[name]:
-        return None
+    if plain is None or plain == derivation.derivatives[name] or is_symmetric(plain):
+        return None  # G is already symmetric: sym(G) = G
     return _formula(derivation, plain, printer)
 
 

@@ -5,6 +5,7 @@ None when it does not apply. The driver (driver.py) runs them to a fixed point.
 """
 from __future__ import annotations
 
+import math
 from fractions import Fraction
 
 from .. import algebra as alg
@@ -50,7 +51,7 @@ def transposed(node: Node) -> Node:
         return alg.scale(node.factor, transposed(node.operand))
     if isinstance(node, (Func, Had, Div, Pow)) and is_symmetric(node):
         return node
-    if _is_call(node, "Diag"):
+    if _is_call(node, "Diag") or _is_symmetric_function(node):
         return node
     return alg.transpose(node)
 
@@ -101,13 +102,17 @@ def _product(factors: list[Node]) -> Node:
 
 
 def _common_coefficient(node: Node) -> Fraction | None:
-    """c when every term of the sum node is ±c times something (c ≠ 1)."""
+    """c when every term of the sum node is ±c times something, or the integer terms'
+    greatest common divisor (c ≠ 1)."""
     if not isinstance(node, Add):
         return None
-    magnitudes = {abs(alg.split_coefficient(t)[0]) for t in node.terms}
-    if len(magnitudes) != 1:
+    coefficients = [abs(alg.split_coefficient(t)[0]) for t in node.terms]
+    if len(set(coefficients)) == 1:
+        c = coefficients[0]
+    elif all(k.denominator == 1 for k in coefficients):
+        c = Fraction(math.gcd(*(k.numerator for k in coefficients)))
+    else:
         return None
-    c = magnitudes.pop()
     return None if c in (0, 1) else c
 
 
@@ -142,8 +147,11 @@ def factor_inverse_sandwich(node: Node):
                 used.add(j)
         if not inner:
             continue
-        middle = alg.add(rest.args[0], *inner)
-        sandwich = alg.scale(Num(c), alg.matmul(alg.matmul(rest, middle), rest))
+        # the textbook pulls out the data term's coefficient: ½ Σ⁻¹ (N Σ − R Rᵀ) Σ⁻¹
+        d = abs(alg.split_coefficient(inner[0])[0]) * abs(c)
+        middle = alg.add(alg.scale(Num(c / d), rest.args[0]),
+                         *[alg.scale(Num(c / d), t) for t in inner])
+        sandwich = alg.scale(Num(d), alg.matmul(alg.matmul(rest, middle), rest))
         others = [t for j, t in enumerate(node.terms) if j not in used]
         return alg.add(sandwich, *others)
     return None
