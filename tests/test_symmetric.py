@@ -407,3 +407,37 @@ def test_check_samples_symmetric_positive_definite_inputs():
     assert not general.correct and general.kind == "symmetric"
     assert "right only when S is symmetric" in general.diagnosis
     assert "declare it (a shape n,n,sym)" in general.diagnosis
+
+
+def test_steps_end_with_the_symmetrisation():
+    result = invoke(["derive", "tr(A*S)", "--wrt", "S", "--shape", "S=n,n,sym", "--steps"])
+    assert ("    ⇒ ∂f/∂S = 0.5 (Aᵀ + A)    [dS symmetric: G : dS = sym(G) : dS ⇒ "
+            "∂f/∂S = sym(G)]") in result.stdout.splitlines()
+
+
+def test_eval_json_and_text_name_the_convention(tmp_path):
+    args = ["eval", "logdet(S)", "--wrt", "S", "--shape", "S=n,n,spd", "--order", "2",
+            *input_args({"S": _spd()}, tmp_path)]
+    payload = json.loads(invoke(args + ["--format", "json"]).stdout)
+    assert "sym(G)" in payload["conventions"]["grad_S"]
+    assert "P H P" in payload["conventions"]["hess_S"]
+    text = invoke(args + ["--check"])
+    assert text.exit_code == 0, text.output
+    assert "∂f/∂S =    (sym(G): the gradient on symmetric matrices)" in text.stdout
+    inv = np.linalg.inv(_spd())
+    with np.load(_saved(args, tmp_path)) as saved:
+        # hess_S = P (−S⁻¹ ⊗ S⁻¹) P, shaped S.shape + S.shape
+        K = np.zeros((9, 9))
+        for i in range(3):
+            for j in range(3):
+                K[i * 3 + j, j * 3 + i] = 1.0
+        P = (np.eye(9) + K) / 2
+        expected = P @ (-np.kron(inv, inv)) @ P
+        np.testing.assert_allclose(saved["hess_S"].reshape(9, 9, order="F"), expected,
+                                   atol=1e-12)
+
+
+def _saved(args, tmp_path):
+    out = tmp_path / "out.npz"
+    assert invoke(args + ["-o", out]).exit_code == 0
+    return out
