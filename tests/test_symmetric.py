@@ -441,3 +441,14 @@ def _saved(args, tmp_path):
     out = tmp_path / "out.npz"
     assert invoke(args + ["-o", out]).exit_code == 0
     return out
+
+
+def test_the_readme_worked_example_is_what_derive_prints():
+    from pathlib import Path
+
+    readme = (Path(__file__).resolve().parent.parent / "README.md").read_text(encoding="utf-8")
+    section = readme[readme.index("## Symmetric matrices: two conventions"):]
+    command = '$ matgrad derive "logdet(S)" --wrt S --shape S=n,n,spd\n'
+    shown = section[section.index(command) + len(command):].split("```")[0]
+    result = invoke(["derive", "logdet(S)", "--wrt", "S", "--shape", "S=n,n,spd"])
+    assert result.stdout == shown

@@ -10,9 +10,10 @@ from dataclasses import dataclass, field
 from .. import diff
 from ..diff import symmetric
 from ..errors import UsageError
-from ..ir import Node, Program, Var
+from ..ir import Node, Program, Var, walk
 from ..language.shapes import parse_program
 from ..simplify import simplify
+from ..simplify.rules import is_symmetric
 
 
 # The direction of a Hessian-vector product: a variable no input of the language can name
@@ -114,7 +115,13 @@ def derive(program: Program, wrt: list[str], order: int = 1, mixed: bool = False
         for name in wrt:
             if name in structures:
                 result.plain[name] = simplify(grads[name])
-                result.derivatives[name] = simplify(symmetric.sym(grads[name]))
+                # two routes to sym(G), the same matrix: (G + Gᵀ)/2 of the sweep's G lets
+                # the simplifier merge across terms (½ S⁻¹ (2S − Cᵀ − C) S⁻¹), term by term
+                # keeps symmetric terms whole ((Aᵀ + A)/2 + S⁻¹); print the shorter
+                result.derivatives[name] = min(
+                    (simplify(symmetric.sym(grads[name])),
+                     simplify(symmetric.sym_terms(result.plain[name], is_symmetric))),
+                    key=_tree_size)
                 # printed as 2 G − I ⊙ G of the gradient shown, so not simplified further
                 result.cookbook[name] = symmetric.cookbook(result.derivatives[name])
             else:
@@ -153,6 +160,14 @@ def derive(program: Program, wrt: list[str], order: int = 1, mixed: bool = False
     result.conditions = {name: _known_conditions(program, diff.conditions(f, name))
                          for name in wrt}
     return result
+
+
+def _tree_size(node: Node) -> int:
+    """Nodes in the tree, shared sub-trees counted each time (what a reader reads)."""
+    sizes: dict = {}
+    for n in walk(node):
+        sizes[n] = 1 + sum(sizes[c] for c in n.children)
+    return sizes[node]
 
 
 def _known_conditions(program: Program, found: list) -> list:

@@ -129,18 +129,18 @@ def convention(derivation: Derivation, name, order: int = 1) -> str | None:
         if name[1] not in structures:
             return None
         y = display_name(name[1])
-        return (f"{y} is {_STRUCTURE_WORDS[structures[name[1]]]}: the block is taken along "
+        return (f"{y} {_STRUCTURE_WORDS[structures[name[1]]]}: the block is taken along "
                 f"symmetric {y}, J P with P = (I + K)/2 the projector onto symmetric "
                 "matrices in vec form")
     if name not in structures:
         return None
     shown, word = display_name(name), _STRUCTURE_WORDS[structures[name]]
     if order == 2:
-        return (f"{shown} is {word}: the Hessian on symmetric matrices, P H P with "
+        return (f"{shown} {word}: the Hessian on symmetric matrices, P H P with "
                 "P = (I + K)/2 (zero on antisymmetric directions; "
                 f"vec(V)ᵀ H vec(V) = d²f[V, V] for symmetric V)")
     if derivation.kind(name) != "gradient":
-        return (f"{shown} is {word}: the derivative along symmetric {shown}, J P with "
+        return (f"{shown} {word}: the derivative along symmetric {shown}, J P with "
                 "P = (I + K)/2 the projector onto symmetric matrices in vec form")
     return (f"{shown} {word}: the gradient on symmetric matrices, sym(G) = (G + Gᵀ)/2 of the "
             "plain gradient G (the same for every way of writing f)")

@@ -20,7 +20,7 @@ from __future__ import annotations
 from fractions import Fraction
 
 from .. import algebra as alg
-from ..ir import Commutation, Node
+from ..ir import Add, Commutation, Node
 
 HALF = alg.num(Fraction(1, 2))
 
@@ -28,6 +28,13 @@ HALF = alg.num(Fraction(1, 2))
 def sym(node: Node) -> Node:
     """(G + Gᵀ)/2"""
     return alg.scale(HALF, alg.add(node, alg.transpose(node)))
+
+
+def sym_terms(node: Node, is_symmetric) -> Node:
+    """sym(G) term by term: a symmetric term of G stays as it is (sym(Aᵀ + S⁻¹) reads
+    (Aᵀ + A)/2 + S⁻¹, not (Aᵀ + 2 S⁻¹ + A)/2)."""
+    terms = node.terms if isinstance(node, Add) else (node,)
+    return alg.add(*[t if is_symmetric(t) else sym(t) for t in terms])
 
 
 def cookbook(gradient: Node) -> Node:
