@@ -105,12 +105,25 @@ def _latex_label(derivation: Derivation, name, order: int = 1) -> str:
     return rf"\frac{{\partial f}}{{\partial {name}}}"
 
 
+def _condition_text(condition, printer) -> str:
+    """The condition with its argument filled in: after a function name (det, cos) a
+    compound argument takes parentheses — det(X + A) ≠ 0, not det X + A ≠ 0."""
+    text = printer(condition.argument)
+    template = condition.template
+    for name in ("det", "cos"):
+        applied = f"{name} {{arg}}"
+        if applied in template and condition.argument.children:
+            wrapped = f"({text})" if printer is to_text else rf"\left({text}\right)"
+            return template.replace(applied, name + wrapped)
+    return template.replace("{arg}", text)
+
+
 def conditions_text(derivation: Derivation, name, printer=to_text) -> list[str]:
     """Where the derivative w.r.t. ``name`` (or, for a mixed block, a pair) holds."""
     found = []
     for variable in (name if isinstance(name, tuple) else (name,)):
         for c in derivation.conditions.get(variable, []):
-            text = c.template.replace("{arg}", printer(c.argument))
+            text = _condition_text(c, printer)
             if text not in found:
                 found.append(text)
     return found

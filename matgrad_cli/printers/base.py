@@ -76,6 +76,19 @@ def decimal_text(value: Fraction, max_places: int = 12) -> str | None:
     return digits[:-places] + "." + digits[-places:]
 
 
+def readable_number(value: Fraction) -> str | tuple[int, int]:
+    """How to write a non-negative number: a decimal when it terminates (``0.5``,
+    ``3.141592653589793``, as the user wrote it), a fraction of small terms (``1/3``), and
+    otherwise the nearest double, as Python writes it: a constant raised to a power is
+    exact as a fraction of 40 digits, but no reader wants those."""
+    decimal = decimal_text(value, max_places=17)
+    if decimal is not None and len(decimal) <= 20:
+        return decimal
+    if value.numerator < 10_000 and value.denominator < 10_000:
+        return value.numerator, value.denominator
+    return repr(float(value))
+
+
 class Printer:
     """Base printer. Subclasses set the spellings below and the format-specific methods."""
 

@@ -12,7 +12,7 @@ from fractions import Fraction
 from ..ops import ENTRYWISE, STRUCTURAL
 from ..ir import Call, Num
 from . import precedence as P
-from .base import Context, Printed, Printer, decimal_text
+from .base import Context, Printed, Printer, readable_number
 
 _SUPERSCRIPTS = str.maketrans("0123456789-", "⁰¹²³⁴⁵⁶⁷⁸⁹⁻")
 
@@ -51,9 +51,9 @@ class TextPrinter(Printer):
         return GREEK_LETTERS.get(name, name)
 
     def magnitude(self, value: Fraction) -> Printed:
-        decimal = decimal_text(value)
-        if decimal is not None:
-            return Printed(decimal, P.ATOM)
+        written = readable_number(value)
+        if isinstance(written, str):
+            return Printed(written, P.ATOM)
         return Printed(f"{value.numerator}/{value.denominator}", P.PRODUCT, "div")
 
     def operator_name(self, name: str) -> str:
@@ -92,6 +92,9 @@ class TextPrinter(Printer):
         return Printed("I" if sized else "I" + self.subscript(self.dim(n)), P.ATOM)
 
     def ones(self, dims) -> Printed:
+        if len(dims) == 2 and dims[0] == 1:  # a row of ones is the column transposed
+            one = Printed(self.ones_symbol, P.ATOM)
+            return Printed(self.sup(one, P.POSTFIX, self.transpose_sup()), P.TRANSPOSE, "sup")
         return Printed(self.ones_symbol, P.ATOM)
 
     def zeros(self, dims) -> Printed:

@@ -5,7 +5,10 @@ from __future__ import annotations
 from .. import algebra as alg
 from ..ir import (Add, Call, Div, Fill, Frob, Func, Had, MatMul, MatPow, Node, Pow, Reshape,
                   Scale, T)
-from .rules import RULES
+from .identities import IDENTITIES
+from .rules import RULES as CORE_RULES
+
+RULES = CORE_RULES + IDENTITIES
 
 # A rule set that loops is a bug; this bound turns such a bug into an error, not a hang.
 _MAX_REWRITES_PER_NODE = 200
@@ -55,9 +58,11 @@ def simplify(node: Node, applied: list | None = None) -> Node:
         if n in memo:
             return memo[n]
         current = _rebuild(n, tuple(go(c) for c in n.children)) if n.children else n
-        if current.children and any(memo.get(c) is not c for c in current.children):
-            # a smart constructor made new children (the transpose of a scaled product is
-            # c (A B)ᵀ): simplify those too
+        # a smart constructor may build new children (transpose(c X) = c Xᵀ): those are
+        # simplified too, so no rule misses a node that only the rebuild made
+        for _ in range(_MAX_REWRITES_PER_NODE):
+            if not any(memo.get(c) != c for c in current.children):
+                break
             current = _rebuild(current, tuple(go(c) for c in current.children))
         rewritten = []
         for _ in range(_MAX_REWRITES_PER_NODE):

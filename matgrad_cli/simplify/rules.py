@@ -5,7 +5,6 @@ None when it does not apply. The driver (driver.py) runs them to a fixed point.
 """
 from __future__ import annotations
 
-import math
 from fractions import Fraction
 
 from .. import algebra as alg
@@ -99,35 +98,6 @@ def _product(factors: list[Node]) -> Node:
     for f in factors[1:]:
         out = alg.matmul(out, f)
     return out
-
-
-def _common_coefficient(node: Node) -> Fraction | None:
-    """c when every term of the sum node is ±c times something, or the integer terms'
-    greatest common divisor (c ≠ 1)."""
-    if not isinstance(node, Add):
-        return None
-    coefficients = [abs(alg.split_coefficient(t)[0]) for t in node.terms]
-    if len(set(coefficients)) == 1:
-        c = coefficients[0]
-    elif all(k.denominator == 1 for k in coefficients):
-        c = Fraction(math.gcd(*(k.numerator for k in coefficients)))
-    else:
-        return None
-    return None if c in (0, 1) else c
-
-
-def numeric_factor_out_of_product(node: Node):
-    """A (c X + c Y) B = c A (X + Y) B (a number common to a sum inside a product)"""
-    if not isinstance(node, MatMul):
-        return None
-    for side in ("left", "right"):
-        operand = getattr(node, side)
-        c = _common_coefficient(operand)
-        if c is not None:
-            reduced = alg.add(*[alg.scale(Num(1 / c), t) for t in operand.terms])
-            left, right = (reduced, node.right) if side == "left" else (node.left, reduced)
-            return alg.scale(Num(c), alg.matmul(left, right))
-    return None
 
 
 def factor_inverse_sandwich(node: Node):
@@ -591,5 +561,4 @@ RULES = [
     diag_of_Diag,
     unvec_of_sum,
     factor_inverse_sandwich,
-    numeric_factor_out_of_product,
 ]
