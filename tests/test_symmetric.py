@@ -452,3 +452,33 @@ def test_the_readme_worked_example_is_what_derive_prints():
     shown = section[section.index(command) + len(command):].split("```")[0]
     result = invoke(["derive", "logdet(S)", "--wrt", "S", "--shape", "S=n,n,spd"])
     assert result.stdout == shown
+
+
+@pytest.mark.parametrize("source, wrt, order", [
+    ("S*x", "S", 1),  # a vector f: the vec-form Jacobian J P
+    ("inv(S)", "S", 1),  # a matrix f
+    ("x'*S*x + logdet(S)", ("x", "S"), 2),  # the mixed block ∂²f/∂x∂vec(S)ᵀ
+])
+def test_derivatives_along_S_are_J_P(source, wrt, order):
+    rng = np.random.default_rng(5)
+    b = rng.standard_normal((N, N))
+    point = {"S": b @ b.T / N + np.eye(N), "x": rng.standard_normal(N)}
+    program = api.parse(source, {"S": [N, N, "spd"]},
+                        array_shapes={k: np.shape(v) for k, v in point.items()})
+    wrt = list(wrt) if isinstance(wrt, tuple) else [wrt]
+    derivation = api.derive(program, wrt, order, mixed=order == 2)
+    if order == 2:
+        J = _evaluate(derivation.mixed[("x", "S")], point)
+        moving = compile_plan({"v": derivation.derivatives["x"]})
+    else:
+        J = _evaluate(derivation.derivatives["S"], point)
+        moving = compile_plan({"v": program.expr})
+    for _ in range(3):
+        v = _random_symmetric(rng)
+        h = 1e-5
+        fd = (np.ravel(run_plan(moving, {**point, "S": point["S"] + h * v})["v"], order="F") -
+              np.ravel(run_plan(moving, {**point, "S": point["S"] - h * v})["v"], order="F")
+              ) / (2 * h)
+        np.testing.assert_allclose(J @ np.ravel(v, order="F"), fd, rtol=1e-5, atol=1e-7)
+        w = rng.standard_normal((N, N))
+        np.testing.assert_allclose(J @ np.ravel(w - w.T, order="F"), 0, atol=1e-10)
