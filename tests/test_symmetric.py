@@ -210,7 +210,7 @@ def test_hessian_on_the_symmetric_space(row):
     ("logdet(S)", "S", {"S": ["n", "n", "sym"]}, "S⁻¹"),
     ("tr(inv(S))", "S", {"S": ["n", "n", "spd"]}, "−S⁻¹ S⁻¹"),
     ("1/2*logdet(Σ) + 1/2*(x - m)'*inv(Σ)*(x - m)", "Σ", {"Σ": ["n", "n", "spd"]},
-     "0.5 Σ⁻¹ (Σ − (x − m) (xᵀ − mᵀ)) Σ⁻¹"),
+     "0.5 Σ⁻¹ (Σ − (x − m) (x − m)ᵀ) Σ⁻¹"),
 ])
 def test_simplifier_uses_that_S_is_symmetric(source, wrt, shapes, expected):
     from matgrad_cli.printers import to_text
@@ -482,3 +482,26 @@ def test_derivatives_along_S_are_J_P(source, wrt, order):
         np.testing.assert_allclose(J @ np.ravel(v, order="F"), fd, rtol=1e-5, atol=1e-7)
         w = rng.standard_normal((N, N))
         np.testing.assert_allclose(J @ np.ravel(w - w.T, order="F"), 0, atol=1e-10)
+
+
+@pytest.mark.parametrize("source, text", [
+    ("tr((X - m*ones(5)')'*A*(X - m*ones(5)'))", "(X − m 𝟏ᵀ) (X − m 𝟏ᵀ)ᵀ"),
+    ("(x - m)'*A*(x - m)", "(x − m) (x − m)ᵀ"),
+    ("(x - m)'*(x - m)*(y - z)'*A*(y - z)", "(xᵀ − mᵀ) (x − m) (y − z) (y − z)ᵀ"),
+])
+def test_an_outer_product_of_a_sum_prints_as_u_u_transposed(source, text, tmp_path):
+    """The printer shows u uᵀ for a sum u; the dsl line reads back to the same numbers."""
+    from matgrad_cli.printers import to_dsl, to_text
+
+    program = api.parse(source, {"X": [N, 5]} if "X" in source else {}, {"n": N, "k": N})
+    gradient = api.derive(program, ["A"]).derivatives["A"]
+    assert to_text(gradient) == text
+    rng = np.random.default_rng(6)
+    point = {name: rng.standard_normal(tuple(int(d) if isinstance(d, int) else N
+                                             for d in shape))
+             for name, shape in program.variables.items()}
+    line = to_dsl(gradient)
+    back = api.parse(line, array_shapes={k: np.shape(v) for k, v in point.items()})
+    np.testing.assert_allclose(
+        run_plan(compile_plan({"v": back.expr}), {k: point[k] for k in back.variables})["v"],
+        _evaluate(gradient, point), rtol=1e-12)
