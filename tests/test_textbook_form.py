@@ -26,6 +26,15 @@ ROWS = [  # id, expression, wrt, the printed derivative, conditions printed, sou
      "[MC] (57)"),
     ("ones-row", "sum(X*ones(n)*ones(n)')", "X", "𝟏 𝟏 𝟏ᵀ", [], "[MC] (69)"),
     ("sqrt-of-positive", "sum(sqrt(x.^2 + 1))", "x", "x ./ √(x.^2 + 1)", [], "chain rule"),
+    ("logistic-log-likelihood", "sum(y.*log(sigmoid(X*w)) + (1-y).*log(1-sigmoid(X*w)))", "w",
+     "Xᵀ (y − σ(X w))", [], "[B] (4.91)"),
+    ("mean-log-softmax", "sum(log(softmax(X*w)))", "w", "Xᵀ (1 − m softmax(X w))", [],
+     "Σᵢ ∂ log pᵢ = Xᵀ(𝟏 − m p)"),
+    ("ridge", "lambda*||w||^2 + ||X*w - y||^2", "w", "2 (λ w + Xᵀ (X w − y))", [],
+     "[B] (3.28)"),
+    ("logsumexp", "logsumexp(x)", "x", "softmax(x)", [], "—"),
+    ("trace-of-inverse-product", "tr(inv(X)*A)", "X", "−M Aᵀ M", ["where det X ≠ 0"],
+     "[MC] (63) X⁻ᵀ Aᵀ X⁻ᵀ, M = X⁻ᵀ named"),
     ("log-needs-positive", "sum(log(x))", "x", "1 ./ x", ["where x > 0 entrywise"], "—"),
 ]
 
@@ -54,7 +63,9 @@ def test_printed_form_has_the_right_value(expr, wrt):
     n = 3
     arrays = {"x": rng.uniform(0.5, 1.5, n), "A": rng.standard_normal((n, n)),
               "X": np.eye(n) + 0.2 * rng.standard_normal((n, n)),
-              "U": rng.standard_normal((n, 2)), "V": rng.standard_normal((n, 2))}
+              "U": rng.standard_normal((n, 2)), "V": rng.standard_normal((n, 2)),
+              "w": rng.standard_normal(n), "y": rng.uniform(0.1, 0.9, n),
+              "lambda": np.array(0.7)}
     dims = {"n": n} if "ones(n)" in expr else {}
     used = {k: v for k, v in arrays.items() if k in _names(expr)}
     f = value_function(expr, used, dims)

@@ -97,6 +97,15 @@ def _sign_known(node: Node, strict: bool) -> bool:
         return not strict and node.name in _NONNEGATIVE_FUNCTIONS
     if isinstance(node, Call) and node.name == "softmax":
         return True
+    if isinstance(node, Add) and len(node.terms) == 2:  # 1 − σ(t) > 0
+        one, other = node.terms
+        if isinstance(one, (Ones, Fill, Num)) and _sign_known(one, True) and \
+                isinstance(other, Scale) and isinstance(other.factor, Num) and \
+                other.factor.value == -1 and isinstance(other.operand, Func) and \
+                other.operand.name == "sigmoid" and (
+                    not isinstance(one, (Fill, Num)) or
+                    (one.value if isinstance(one, Num) else one.value.value) == 1):
+            return True
     if isinstance(node, Add):  # all terms ≥ 0 and, for > 0, one of them > 0
         return all(_sign_known(t, False) for t in node.terms) and (
             not strict or any(_sign_known(t, True) for t in node.terms))

@@ -10,7 +10,7 @@ from __future__ import annotations
 from fractions import Fraction
 
 from ..ops import ENTRYWISE, STRUCTURAL
-from ..ir import Call, Num
+from ..ir import Call, Num, Ones
 from . import precedence as P
 from .base import Context, Printed, Printer, readable_number
 
@@ -152,6 +152,14 @@ class TextPrinter(Printer):
 
     def call_generic(self, node) -> Printed:
         return self.call(self.structural_name(node.name), *(self.print(a).text for a in node.args))
+
+    def _call_sum(self, node, ctx):
+        """sum(𝟏) is the number of entries: printed as the size (m, or m·n)."""
+        if len(node.args) == 1 and isinstance(node.args[0], Ones) and node.args[0].dims:
+            sizes = [self.dim(d) for d in node.args[0].dims]
+            text = ("" if all(len(p) == 1 for p in sizes) else "·").join(sizes)
+            return Printed(text, P.ATOM)
+        return self.call_generic(node)
 
     def _call_norm(self, node, ctx):
         arg = self.print(node.args[0])

@@ -145,6 +145,110 @@ def division_by_number(node: Node):
     return None
 
 
+# ---------------------------------------------------------------- entrywise polynomials
+
+def _had_factors(node: Node) -> list[Node]:
+    from ..ir import Had
+
+    if isinstance(node, Had):
+        return _had_factors(node.left) + _had_factors(node.right)
+    return [node]
+
+
+def _had_of(factors: list[Node], shape) -> Node:
+    out = alg.ones(shape)
+    for f in factors:
+        out = alg.had(out, f)
+    return out
+
+
+def hadamard_cancels_quotients(node: Node):
+    """a ⊙ c ⊙ (b ./ c − d ./ a) = a ⊙ b − c ⊙ d (each quotient meets its denominator:
+    the derivative of a log-likelihood, s ⊙ (1 − s) ⊙ (y ./ s − (1 − y) ./ (1 − s)))"""
+    from ..ir import Div, Had
+
+    if not isinstance(node, Had):
+        return None
+    factors = _had_factors(node)
+    for i, candidate in enumerate(factors):
+        if not isinstance(candidate, Add):
+            continue
+        others = factors[:i] + factors[i + 1:]
+        terms = []
+        for term in candidate.terms:
+            coef, rest = alg.split_coefficient(term)
+            if not isinstance(rest, Div) or rest.right not in others:
+                break
+            kept = list(others)
+            kept.remove(rest.right)
+            terms.append(alg.scale(Num(coef), alg.had(_had_of(kept, node.shape), rest.left)))
+        else:
+            return alg.add(*terms)
+    return None
+
+
+_MAX_MONOMIALS = 16
+
+
+def _monomials(node: Node) -> list[tuple[Fraction, tuple]] | None:
+    """node as a sum of c·(entrywise product of factors); None when it grows too big."""
+    from ..ir import Had
+
+    if isinstance(node, Ones):
+        return [(Fraction(1), ())]
+    if isinstance(node, Fill) and isinstance(node.value, Num):
+        return [(Fraction(node.value.value), ())]
+    if isinstance(node, Scale) and isinstance(node.factor, Num):
+        inner = _monomials(node.operand)
+        return None if inner is None else [(node.factor.value * c, f) for c, f in inner]
+    if isinstance(node, Add):
+        out = []
+        for t in node.terms:
+            part = _monomials(t)
+            if part is None:
+                return None
+            out += part
+        return out if len(out) <= _MAX_MONOMIALS else None
+    if isinstance(node, Had):
+        left, right = _monomials(node.left), _monomials(node.right)
+        if left is None or right is None or len(left) * len(right) > _MAX_MONOMIALS:
+            return None
+        return [(a * b, tuple(sorted(fa + fb, key=repr))) for a, fa in left for b, fb in right]
+    return [(Fraction(1), (node,))]
+
+
+def _size(node: Node) -> int:
+    from ..ir import walk
+
+    return sum(1 for _ in walk(node))
+
+
+def expand_entrywise_if_shorter(node: Node):
+    """(1 − s) ⊙ y − s ⊙ (1 − y) = y − s: multiply out entrywise products of sums and
+    collect, kept only when the result is shorter"""
+    from ..ir import Had
+
+    if not isinstance(node, Add) or node.shape == () or not any(
+            isinstance(f, Add) for t in node.terms
+            for f in _had_factors(alg.split_coefficient(t)[1] or t)
+            if isinstance(alg.split_coefficient(t)[1], Had)):
+        return None
+    monomials = _monomials(node)
+    if monomials is None:
+        return None
+    collected: dict[tuple, Fraction] = {}
+    for c, factors in monomials:
+        collected[factors] = collected.get(factors, Fraction(0)) + c
+    terms = []
+    for factors, c in collected.items():
+        if c == 0:
+            continue
+        base = _had_of(list(factors), node.shape)
+        terms.append(alg.scale(Num(c), base))
+    expanded = alg.add(*terms) if terms else alg.zeros(node.shape)
+    return expanded if _size(expanded) < _size(node) else None
+
+
 # ---------------------------------------------------------------- normalised functions
 
 def softmax_sums_to_one(node: Node):
@@ -182,6 +286,8 @@ IDENTITIES = [
     logistic_from_exponentials,
     logistic_times_exponential,
     division_by_number,
+    hadamard_cancels_quotients,
+    expand_entrywise_if_shorter,
     softmax_sums_to_one,
     sum_of_ones,
 ]
