@@ -14,6 +14,7 @@ from math import gcd
 
 from .. import algebra as alg
 from ..ir import Add, Call, Fill, Func, MatMul, Node, Num, Ones, Scale, T
+from .rules import transposed
 
 
 def _is_call(node: Node, name: str) -> bool:
@@ -77,6 +78,8 @@ def negation_into_difference(node: Node):
     if _mixed_sum(inner):
         return alg.scale(Num(factor), _negated(inner))
     if isinstance(inner, MatMul):
+        if inner.right == transposed(inner.left):
+            return None  # u uᵀ stays whole: −(x − m)(x − m)ᵀ, not (m − x)(x − m)ᵀ
         if _mixed_sum(inner.left):
             return alg.scale(Num(factor), alg.matmul(_negated(inner.left), inner.right))
         if _mixed_sum(inner.right):
