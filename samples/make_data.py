@@ -82,14 +82,31 @@ def sample_08(rng):
     return {"W": rounded(rng, 3, 4, scale=0.5), "x": rounded(rng, 4), "y": y}
 
 
+def _spd(rng, n: int) -> np.ndarray:
+    """A well-conditioned SPD matrix with two-decimal entries, exactly symmetric."""
+    b = rng.standard_normal((n, n))
+    upper = np.triu(np.round(b @ b.T / n + np.eye(n), 2))
+    return upper + np.triu(upper, 1).T
+
+
 def sample_09(rng):
+    # Gaussian log-likelihood of 5 samples (the columns of X, 3 features) with mean m, in
+    # the covariance Sigma and in the precision Lambda (both SPD 3x3). m is the sample mean
+    # exactly: the last column of X is chosen so.
+    X = rounded(rng, 3, 5)
+    m = np.round(X.mean(axis=1), 2)
+    X[:, -1] = np.round(5 * m - X[:, :-1].sum(axis=1), 2)
+    return {"X": X, "m": m, "Sigma": _spd(rng, 3), "Lambda": _spd(rng, 3)}
+
+
+def sample_10(rng):
     # Attention fitted by least squares: Q 4x3 (4 queries), K 5x3 and V 5x2 (5 keys and
     # values), target Y 4x2, temperature c = sqrt(3) = 1.73 (the key width), rounded.
     return {"Q": rounded(rng, 4, 3), "K": rounded(rng, 5, 3), "V": rounded(rng, 5, 2),
             "Y": rounded(rng, 4, 2), "c": np.round(np.sqrt(3.0), 2)}
 
 
-def sample_10(rng):
+def sample_11(rng):
     # N x C cross-entropy: 6 examples (rows) of 4 features, 3 classes; one-hot labels Y,
     # logits Z = X W.
     X = rounded(rng, 6, 4)
@@ -107,8 +124,9 @@ SAMPLES = {
     "06-deep-linear-claim": (sample_06, 6),
     "07-logistic-regression": (sample_07, 7),
     "08-softmax-cross-entropy": (sample_08, 8),
-    "09-attention": (sample_09, 9),
-    "10-nxc-cross-entropy": (sample_10, 10),
+    "09-gaussian-covariance": (sample_09, 9),
+    "10-attention": (sample_10, 10),
+    "11-nxc-cross-entropy": (sample_11, 11),
 }
 
 

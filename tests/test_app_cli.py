@@ -95,8 +95,9 @@ def test_save_outputs_refuses_an_input_path_and_writes_another(tmp_path):
 def test_the_named_diagnoses_are_a_table_in_order():
     from matgrad_cli.app.diagnoses import DIAGNOSES
 
-    assert [kind for kind, _ in DIAGNOSES] == ["undefined", "transpose", "factor", "term",
-                                              "variable", "symmetric", "sizes"]
+    assert [kind for kind, _ in DIAGNOSES] == ["undefined", "cookbook", "plain", "transpose",
+                                              "factor", "term", "variable", "symmetric",
+                                              "sizes"]
 
 
 # ---------------------------------------------------------------- EXPR starting with '-'

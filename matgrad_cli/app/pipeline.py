@@ -77,6 +77,12 @@ def load_problem(source: str, inputs: list[str], shapes: dict | None = None,
         raise MissingInputs(missing, warnings)
     arrays = {name: as_variable(arrays[name], shape)
               for name, shape in program.variables.items()}
+    if program.structures:
+        from ..numeric.structure import symmetrised
+
+        for name, structure in program.structures.items():
+            arrays[name], found = symmetrised(name, arrays[name], structure)
+            warnings += found
     return Problem(program, arrays, warnings)
 
 

@@ -64,6 +64,7 @@ def simplify(node: Node, applied: list | None = None) -> Node:
             if not any(memo.get(c) != c for c in current.children):
                 break
             current = _rebuild(current, tuple(go(c) for c in current.children))
+        rewritten = []
         for _ in range(_MAX_REWRITES_PER_NODE):
             for rule in RULES:
                 new = rule(current)
@@ -71,12 +72,17 @@ def simplify(node: Node, applied: list | None = None) -> Node:
                     if applied is not None:
                         applied.append((rule.__name__, current, new))
                     memo[current] = new  # guards re-entry while new is simplified
+                    rewritten.append(current)
                     current = go(new)
                     break
             else:
                 break
         else:
             raise RuntimeError(f"simplifier did not reach a fixed point on {n!r}")
+        # every intermediate form now maps to the final one (not to its guard value, which
+        # a later occurrence would otherwise get back half-simplified)
+        for old in rewritten:
+            memo[old] = current
         memo[n] = current
         memo[current] = current
         return current

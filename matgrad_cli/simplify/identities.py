@@ -14,6 +14,7 @@ from math import gcd
 
 from .. import algebra as alg
 from ..ir import Add, Call, Fill, Func, MatMul, Node, Num, Ones, Scale, T
+from .rules import transposed
 
 
 def _is_call(node: Node, name: str) -> bool:
@@ -77,6 +78,8 @@ def negation_into_difference(node: Node):
     if _mixed_sum(inner):
         return alg.scale(Num(factor), _negated(inner))
     if isinstance(inner, MatMul):
+        if inner.right == transposed(inner.left):
+            return None  # u uᵀ stays whole: −(x − m)(x − m)ᵀ, not (m − x)(x − m)ᵀ
         if _mixed_sum(inner.left):
             return alg.scale(Num(factor), alg.matmul(_negated(inner.left), inner.right))
         if _mixed_sum(inner.right):
@@ -277,6 +280,139 @@ def sum_of_ones(node: Node):
     return None
 
 
+# ---------------------------------------------------------------- powers and quotients
+
+def _divisor(node: Node) -> Node | None:
+    """c when node is a scalar c or c filled to an array."""
+    if isinstance(node, Fill):
+        return node.value
+    return node if node.shape == () else None
+
+
+def repeated_division(node: Node):
+    """(a / c) / c = a / c²"""
+    from ..ir import Div
+
+    if isinstance(node, Div) and isinstance(node.left, Div):
+        c, inner = _divisor(node.right), _divisor(node.left.right)
+        if c is not None and c == inner and not isinstance(c, Num):
+            return alg.div(node.left.left, alg.power(c, Num(2)))
+    return None
+
+
+def quotient_of_powers(node: Node):
+    """cᵖ / c = cᵖ⁻¹ (scalars)"""
+    from ..ir import Div, Pow
+
+    if isinstance(node, Div) and node.shape == ():
+        top, bottom = node.left, node.right
+        coef = Fraction(1)
+        if isinstance(top, Scale) and isinstance(top.factor, Num):
+            coef, top = top.factor.value, top.operand
+        if isinstance(top, Pow) and isinstance(top.exponent, Num) and top.base == bottom:
+            return alg.scale(Num(coef), alg.power(bottom, Num(top.exponent.value - 1)))
+    return None
+
+
+def _power_parts(node: Node) -> tuple[Node, int, bool] | None:
+    """(X, k, transposed) for X, Xᵀ, Xᵏ, (Xᵏ)ᵀ with X a variable (or its inverse)."""
+    from ..ir import MatPow, Var
+
+    transposed = isinstance(node, T)
+    inner = node.operand if transposed else node
+    k = 1
+    if isinstance(inner, MatPow):
+        inner, k = inner.base, inner.k
+    elif _is_call(inner, "inv"):
+        inner, k = inner.args[0], -1
+    if isinstance(inner, Var) and len(inner.shape) == 2 and inner.shape[0] == inner.shape[1]:
+        return inner, k, transposed
+    return None
+
+
+def product_of_powers(node: Node):
+    """X X = X²;  Xᵀ Xᵀ = (X²)ᵀ;  X⁻¹ X⁻¹ = X⁻² (also at the end of a longer chain)"""
+    if not isinstance(node, MatMul):
+        return None
+    left = node.left.right if isinstance(node.left, MatMul) else node.left
+    a, b = _power_parts(left), _power_parts(node.right)
+    if a is None or b is None or a[0] != b[0] or a[2] != b[2] or (a[1] > 0) != (b[1] > 0):
+        return None
+    power = alg.matpow(a[0], a[1] + b[1])
+    merged = alg.transpose(power) if a[2] else power
+    return alg.matmul(node.left.left, merged) if isinstance(node.left, MatMul) else merged
+
+
+def diagonal_times_ones_in_chain(node: Node):
+    """Diag(v) (𝟏 R) = v R;  (L Diag(v)) 𝟏 = L v"""
+    if isinstance(node, MatMul) and _is_call(node.left, "Diag") and \
+            isinstance(node.right, MatMul) and isinstance(node.right.left, Ones) and \
+            len(node.right.left.shape) == 1:
+        return alg.matmul(node.left.args[0], node.right.right)
+    if isinstance(node, MatMul) and isinstance(node.right, Ones) and \
+            len(node.right.shape) == 1 and isinstance(node.left, MatMul) and \
+            _is_call(node.left.right, "Diag"):
+        return alg.matmul(node.left.left, node.left.right.args[0])
+    return None
+
+
+def common_scalar_factor(node: Node):
+    """c A + c B = c (A + B) for a scalar expression c (c = 1 / (xᵀ A x) …)"""
+    if not isinstance(node, Add) or len(node.terms) < 2:
+        return None
+    split = [alg.split_coefficient(t) for t in node.terms]
+    rests = [rest for _, rest in split]
+    if any(not isinstance(r, Scale) or isinstance(r.factor, Num) for r in rests):
+        return None
+    factor = rests[0].factor
+    if any(r.factor != factor for r in rests[1:]):
+        return None
+    return alg.scale(factor, alg.add(*[alg.scale(Num(c), r.operand) for (c, _), r in
+                                       zip(split, rests)]))
+
+
+def _scalar_factors(node: Node) -> list[Node]:
+    if isinstance(node, Scale) and node.shape == () and node.factor.shape == ():
+        return _scalar_factors(node.factor) + _scalar_factors(node.operand)
+    return [node]
+
+
+def logistic_times_exponential_scalar(node: Node):
+    """exp(−t) σ(t) = σ(−t) among the scalar factors of a product"""
+    if not isinstance(node, Scale) or node.factor.shape != ():
+        return None
+    factors = _scalar_factors(node.factor)
+    for e in factors:
+        t = _exp_argument(e)
+        if t is None:
+            continue
+        for sg in factors:
+            if isinstance(sg, Func) and sg.name == "sigmoid" and \
+                    alg.scale(Num(-1), sg.operand) == t:
+                rest = list(factors)
+                rest.remove(e)
+                rest.remove(sg)
+                out = alg.func("sigmoid", t)
+                for r in rest:
+                    out = alg.scale(r, out)
+                return alg.scale(out, node.operand)
+    return None
+
+
+def transpose_of_symmetric_inverse(node: Node):
+    """(S⁻¹)ᵀ = S⁻¹ and (Sᵏ)ᵀ = Sᵏ for symmetric S (Xᵀ X, A + Aᵀ …)"""
+    from ..ir import MatPow
+    from .rules import is_symmetric
+
+    if isinstance(node, T):
+        inner = node.operand
+        base = inner.args[0] if _is_call(inner, "inv") else (
+            inner.base if isinstance(inner, MatPow) else None)
+        if base is not None and is_symmetric(base):
+            return inner
+    return None
+
+
 IDENTITIES = [
     common_numeric_factor,
     negation_into_difference,
@@ -287,6 +423,13 @@ IDENTITIES = [
     expand_entrywise_if_shorter,
     softmax_sums_to_one,
     sum_of_ones,
+    repeated_division,
+    quotient_of_powers,
+    product_of_powers,
+    diagonal_times_ones_in_chain,
+    common_scalar_factor,
+    logistic_times_exponential_scalar,
+    transpose_of_symmetric_inverse,
 ]
 
 
