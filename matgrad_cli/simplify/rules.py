@@ -243,19 +243,6 @@ def factor_common_matrix_factor(node: Node):
     return None
 
 
-def factor_common_scalar_factor(node: Node):
-    """c A + c B = c (A + B) for a scalar c that is not a number (the 1/m of a mean)"""
-    if not isinstance(node, Add) or len(node.terms) < 2 or node.shape == ():
-        return None
-    split = [alg.split_coefficient(t) for t in node.terms]
-    if any(not isinstance(rest, Scale) for _, rest in split):
-        return None
-    common = split[0][1].factor
-    if isinstance(common, Num) or any(rest.factor != common for _, rest in split[1:]):
-        return None
-    return alg.scale(common, alg.add(*[alg.scale(Num(c), rest.operand) for c, rest in split]))
-
-
 def factor_common_kron_factor(node: Node):
     """P ⊗ A + P ⊗ B = P ⊗ (A + B);  A ⊗ P + B ⊗ P = (A + B) ⊗ P"""
     if not isinstance(node, Add) or len(node.terms) < 2:
@@ -561,7 +548,6 @@ RULES = [
     repeated_scalar_factor,
     cancel_scalar_reciprocal,
     factor_common_matrix_factor,
-    factor_common_scalar_factor,
     factor_common_kron_factor,
     sum_of_diagonals,
     kron_vec_product,
