@@ -65,9 +65,10 @@ def reporting_errors(command):
     @functools.wraps(command)
     def wrapper(*args, **kwargs):
         from .app.pipeline import MissingInputs
+        from .deepstack import run_deep
 
         try:
-            return command(*args, **kwargs)
+            return run_deep(command, *args, **kwargs)
         except MissingInputs as exc:
             for w in exc.warnings:
                 warn(f"warning: {w}")
