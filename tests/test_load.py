@@ -80,3 +80,89 @@ def test_deep_inputs_eval_within_the_time_goal_and_match_differences(case, tmp_p
     assert done.returncode == 0, done.stdout + done.stderr
     assert "error" not in done.stderr
     assert seconds < 6.0, f"{case}: eval took {seconds:.2f} s (goal 2 s)"
+
+
+# ---------------------------------------------------------------- item 4: the memory budget
+
+def test_a_hessian_over_the_budget_is_refused_fast_with_its_size(tmp_path):
+    np.save(tmp_path / "X.npy", np.random.default_rng(0).standard_normal((200, 200)))
+    done, seconds = _matgrad(["eval", "||X||_F^2", "--wrt", "X", "--order", "2",
+                              "-i", "X=X.npy"], tmp_path)
+    assert done.returncode == 1
+    assert done.stdout == ""
+    assert done.stderr == (
+        "matgrad: error: this needs about 12.8 GB of memory (the largest array: 40000×40000 "
+        "float64 entries), over the memory budget of 4 GiB (--max-memory SIZE sets another "
+        "budget)\n")
+    assert seconds < 3.0, f"the refusal took {seconds:.2f} s (goal: well under 1 s)"
+
+
+def test_the_budget_decides_by_the_estimate(tmp_path):
+    # ||x||² of a length-20000 x: the Hessian 2I is 3.2 GB, under the default 4 GiB but
+    # over a budget of 2G; the refusal comes before anything is allocated
+    np.save(tmp_path / "x.npy", np.ones(20000))
+    args = ["eval", "||x||^2", "--wrt", "x", "--order", "2", "-i", "x=x.npy"]
+    done, seconds = _matgrad(args + ["--max-memory", "2G"], tmp_path)
+    assert done.returncode == 1
+    assert "3.2 GB of memory" in done.stderr and "budget of 2 GiB" in done.stderr
+    assert seconds < 3.0
+
+
+def test_the_default_budget_admits_work_that_fits():
+    from matgrad_cli.app import api
+    from matgrad_cli.errors import BudgetError
+    from matgrad_cli.numeric import budget
+    from matgrad_cli.numeric.evaluator import compile_plan, run_plan
+
+    program = api.parse("||x||^2", array_shapes={"x": (20000,)})
+    plan = compile_plan(api.output_arrays(api.derive(program, ["x"], 2)))
+    with budget.limited(1):  # the estimate is known before the plan allocates anything
+        with pytest.raises(BudgetError, match="3.2 GB"):
+            run_plan(plan, {"x": np.ones(20000)})
+    peak = plan.memory[0]
+    assert 3.2e9 <= peak < budget.DEFAULT_BYTES  # the 2I Hessian, written in place
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("8G", 8 * 1024 ** 3), ("512M", 512 * 1024 ** 2), ("2.5GiB", int(2.5 * 1024 ** 3)),
+    ("1gb", 1024 ** 3), ("1000", 1000), ("64K", 65536)])
+def test_max_memory_sizes(text, expected):
+    from matgrad_cli.numeric.budget import parse_size
+
+    assert parse_size(text) == expected
+
+
+def test_a_bad_max_memory_is_a_usage_error(tmp_path):
+    done, _ = _matgrad(["eval", "x'x", "-i", "x=1", "--max-memory", "8Q"], tmp_path)
+    assert done.returncode == 2
+    assert done.stderr == ("matgrad: error: --max-memory '8Q': expected a size such as 8G, "
+                           "512M or 2.5GiB\n")
+
+
+def test_sum_and_trace_of_kronecker_products_never_form_them(tmp_path):
+    # sum(X⊗X⊗X⊗X) of a 30×30 X would be a 810000×810000 matrix; it is sum(X)⁴
+    x = np.random.default_rng(1).uniform(0.0, 1.0, (30, 30))
+    np.save(tmp_path / "X.npy", x)
+    done, seconds = _matgrad(["eval", "sum(kron(kron(kron(X,X),X),X))", "--wrt", "X",
+                              "--format", "json", "-i", "X=X.npy", "-o", "out.npz"], tmp_path)
+    assert done.returncode == 0, done.stderr
+    out = np.load(tmp_path / "out.npz")
+    np.testing.assert_allclose(out["value"], x.sum() ** 4)
+    np.testing.assert_allclose(out["grad_X"], np.full((30, 30), 4 * x.sum() ** 3))
+    assert seconds < 6.0
+    a, b = np.random.default_rng(2).standard_normal((2, 3, 3))
+    np.save(tmp_path / "A.npy", a)
+    np.save(tmp_path / "B.npy", b)
+    done, _ = _matgrad(["eval", "tr(kron(kron(A,B),A))", "--wrt", "A", "-i", "A=A.npy",
+                        "-i", "B=B.npy", "--check", "-o", "t.npz"], tmp_path)
+    assert done.returncode == 0, done.stdout + done.stderr
+    np.testing.assert_allclose(np.load(tmp_path / "t.npz")["value"],
+                               np.trace(np.kron(np.kron(a, b), a)))
+
+
+def test_an_output_over_the_budget_is_refused(tmp_path):
+    np.save(tmp_path / "X.npy", np.ones((30, 30)))
+    done, seconds = _matgrad(["eval", "kron(kron(X,X),X)", "-i", "X=X.npy"], tmp_path)
+    assert done.returncode == 1
+    assert "5.8 GB of memory" in done.stderr and "27000×27000" in done.stderr
+    assert seconds < 3.0

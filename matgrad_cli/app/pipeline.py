@@ -108,11 +108,19 @@ def load_direction(spec: str, program, wrt: list[str]):
 
 def run_eval(source: str, wrt: list[str], inputs: list[str], shapes: dict | None = None,
              dims: dict | None = None, order: int = 1, check: bool = False,
-             mixed: bool = False, hvp: str | None = None) -> EvalResult:
+             mixed: bool = False, hvp: str | None = None,
+             max_memory: int | None = None) -> EvalResult:
     """f and its symbolic derivatives with respect to ``wrt`` at the inputs; with
     ``check``, also compared with central finite differences. ``mixed``: the mixed
     second-derivative blocks too; ``hvp`` (``X=FILE``): H·v for that direction instead of
-    the Hessian."""
+    the Hessian. ``max_memory``: the memory budget in bytes (None: the default, SPEC §5)."""
+    from ..numeric.budget import limited
+
+    with limited(max_memory):
+        return _run_eval(source, wrt, inputs, shapes, dims, order, check, mixed, hvp)
+
+
+def _run_eval(source, wrt, inputs, shapes, dims, order, check, mixed, hvp) -> EvalResult:
     import numpy as np
 
     from . import api

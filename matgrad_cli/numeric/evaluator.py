@@ -10,12 +10,15 @@ and the source template the ``numpy`` printer emits, so both always agree.
 from __future__ import annotations
 
 import functools
+import math
 from dataclasses import dataclass, field
 from typing import Callable
 
 import numpy as np
 
+from ..algebra import kron_reduced
 from ..errors import EvaluationError
+from . import budget
 from ..ops import ENTRYWISE, STRUCTURAL
 from ..ir import (Add, Call, Commutation, Div, Eye, Fill, Frob, Func, Had, MatMul, MatPow, Node,
                  Num, Ones, Pow, Reshape, Scale, T, Var, Zeros, as_matrix, walk)
@@ -226,6 +229,8 @@ class Plan:
     outputs: dict  # output name -> slot
     free_after: dict = field(default_factory=dict)  # step index -> slots whose last use it is
     program: tuple | None = None  # the runnable form (inputs, constants, steps), built once
+    # (bytes at the peak, the largest array's shape, its output name or None): see _peak
+    memory: tuple | None = None
 
 
 def _concrete(shape) -> tuple:
@@ -449,6 +454,9 @@ class _Compiler:
             return self.emit("reshape", (self.slot(node.operand),), (self.sizes(node.shape),),
                              node)
         if isinstance(node, Call):
+            reduced = kron_reduced(node)  # sum(A ⊗ B) = sum(A) sum(B): never form A ⊗ B
+            if reduced is not node:
+                return self.slot(reduced)
             return self.emit("c_" + node.name, tuple(self.slot(a) for a in node.args), (), node)
         raise NotImplementedError(type(node).__name__)
 
@@ -657,6 +665,7 @@ def _executable(plan: Plan) -> list:
               all(isinstance(d, int) for d in step.node.shape) else None
               for step in plan.steps]
     inputs, constants, program = [], [], []
+    in_place = set()
     for i, step in enumerate(plan.steps):
         free = tuple(plan.free_after.get(i, ()))
         if step.op == "input":
@@ -666,6 +675,8 @@ def _executable(plan: Plan) -> list:
             constants.append((i, step.params[0]))
             continue
         j = _in_place_target(step, i, plan, owned, shapes)
+        if j is not None:
+            in_place.add(i)
         if j is not None:
             fn = _in_place_kernel(step.op, j, step.params)
         elif step.op == "add" and len(step.args) == 2:
@@ -679,12 +690,47 @@ def _executable(plan: Plan) -> list:
         program.append((i, fn, step.args, free))
     program = (inputs, constants, program)
     plan.program = program
+    plan.memory = _peak(plan, shapes, in_place)
     return program
+
+
+# Steps whose result is a view of their operand: they allocate nothing.
+_VIEWS = {"transpose", "reshape", "c_vec", "const"}
+
+
+def _peak(plan: Plan, shapes: list, in_place: set) -> tuple:
+    """The most bytes the plan holds at once (inputs included), replaying which arrays are
+    alive after each step; a step written into a dying operand allocates nothing. Also the
+    shape of the largest array and, when it is an output, its name."""
+    names = {slot: name for name, slot in plan.outputs.items()}
+    live: dict[int, int] = {}
+    total = peak = 0
+    largest = (0, (), None)
+    for i, step in enumerate(plan.steps):
+        shape = shapes[i] or ()
+        size = 0 if (step.op in _VIEWS or i in in_place) else 8 * math.prod(shape)
+        live[i] = size
+        total += size
+        peak = max(peak, total)
+        if size > largest[0]:
+            largest = (size, shape, names.get(i))
+        for slot in plan.free_after.get(i, ()):
+            total -= live.pop(slot, 0)
+    return peak, largest[1], largest[2]
+
+
+def _require_memory(plan: Plan) -> None:
+    peak, shape, name = plan.memory
+    if not budget.allows(peak):
+        what = "×".join(map(str, shape))
+        budget.require(peak, f"the largest array: {name + ', ' if name else ''}{what} "
+                             "float64 entries")
 
 
 def run_plan(plan: Plan, arrays: dict) -> dict:
     values: list = [None] * len(plan.steps)
     inputs, constants, program = _executable(plan)
+    _require_memory(plan)  # before any step allocates
     for slot, name in inputs:
         values[slot] = arrays[name]
     for slot, value in constants:

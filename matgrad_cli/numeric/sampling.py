@@ -29,7 +29,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from ..errors import MatgradError
+from ..errors import BudgetError, MatgradError
 from .evaluator import evaluate
 from ..ops import lookup
 from ..ir import Call, Div, Fill, Func, MatPow, Node, Num, Pow, free_vars, walk
@@ -132,6 +132,8 @@ def inadmissible(point: dict, domains: Domains) -> str | None:
     outputs = {f"a{i}": node for i, (_, node) in enumerate(domains.checks)}
     try:
         values = evaluate(outputs, point)
+    except BudgetError:
+        raise
     except MatgradError as exc:
         return exc.message
     for i, (kind, _) in enumerate(domains.checks):
