@@ -87,15 +87,11 @@ def reporting_errors(command):
         except ShapeMismatch as exc:
             # sizes that only evaluation could compare (products of symbolic sizes)
             _fail(f"the sizes do not fit: {exc}", 2)
-        except (NotImplementedError, ArithmeticError, ValueError) as exc:
-            # A case the engine does not cover: say so in one line (exit 1, not a crash).
-            # (ValueError and ArithmeticError stay here until the engine raises
-            # MatgradError for the user-facing ones: "needs a square matrix", x./0.)
-            _fail(f"cannot do this: {exc}", 1)
         except (click.exceptions.Exit, click.ClickException, SystemExit, KeyboardInterrupt):
             raise
         except Exception as exc:  # a bug: one line, never a traceback
-            _fail(f"internal error: {type(exc).__name__}: {exc}; please report this at "
+            first = str(exc).split("\n")[0]
+            _fail(f"internal error: {type(exc).__name__}: {first}; please report this at "
                   "the matgrad issue tracker", 1)
 
     return wrapper
