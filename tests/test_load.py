@@ -166,3 +166,24 @@ def test_an_output_over_the_budget_is_refused(tmp_path):
     assert done.returncode == 1
     assert "5.8 GB of memory" in done.stderr and "27000×27000" in done.stderr
     assert seconds < 3.0
+
+
+def test_input_deeper_than_the_limit_is_refused_cleanly(tmp_path):
+    (tmp_path / "f.txt").write_text("sum(" + "sigmoid(" * 30000 + "x" + ")" * 30000 + ")")
+    done, _ = _matgrad(["derive", "@f.txt", "--wrt", "x"], tmp_path)
+    assert done.returncode == 2
+    assert done.stderr == "matgrad: error: the expression is nested too deeply\n"
+
+
+def test_the_deep_stack_leaves_the_callers_recursion_limit_alone():
+    from matgrad_cli.deepstack import run_deep
+
+    before = sys.getrecursionlimit()
+
+    def depth(n):
+        return 0 if n == 0 else 1 + depth(n - 1)
+
+    assert run_deep(depth, 20000) == 20000
+    with pytest.raises(KeyError):
+        run_deep(lambda: {}["missing"])
+    assert sys.getrecursionlimit() == before

@@ -27,7 +27,9 @@ def _norm_squared_as_frobenius(node: Node) -> Node:
     def go(n: Node) -> Node:
         if n in memo:
             return memo[n]
-        new = n.with_children(tuple(go(c) for c in n.children)) if n.children else n
+        children = tuple(go(c) for c in n.children)
+        unchanged = all(a is b for a, b in zip(children, n.children))
+        new = n if unchanged else n.with_children(children)
         if (isinstance(new, Pow) and isinstance(new.base, Call) and new.base.name == "norm"
                 and isinstance(new.exponent, alg.Num) and new.exponent.value == 2):
             u = new.base.args[0]

@@ -144,6 +144,19 @@ def _weighted_gram(m, d, shape):
     return _fit(m.T @ (d[:, None] * m), shape)
 
 
+def _adjugate(a, transposed):
+    """adj(A) = det(A) A⁻¹ (transposed: its transpose, the gradient of det A), also where A
+    is singular and A⁻¹ is not: adj(UΣVᵀ) = det(U) det(V) V Diag(∏_{j≠i} σ_j) Uᵀ."""
+    a = np.asarray(a, dtype=float)
+    try:
+        out = np.linalg.det(a) * np.linalg.inv(a)
+    except np.linalg.LinAlgError:
+        u, s, vt = np.linalg.svd(a)
+        others = np.array([np.prod(np.delete(s, i)) for i in range(len(s))])
+        out = np.linalg.det(u) * np.linalg.det(vt) * ((vt.T * others) @ u.T)
+    return out.T if transposed else out
+
+
 def _scaled_gram(m, d, shape):
     """Diag(d) Mᵀ M Diag(d) as Bᵀ B with B = M Diag(d) (a symmetric rank-k update)."""
     b = m * np.asarray(d)[None, :]
@@ -190,6 +203,7 @@ OPS: dict[str, Op] = {
                         "_weighted_gram({0}, {1}, {p0!r})"),
     "scaled_gram": Op(lambda m, d, *, p0: _scaled_gram(m, d, p0),
                       "_scaled_gram({0}, {1}, {p0!r})"),
+    "adjugate": Op(lambda a, *, p0: _adjugate(a, p0), "_adjugate({0}, {p0})"),
     "add_diag": Op(lambda m, v, *, p0: _add_diagonal(m, v, p0), "_add_diagonal({0}, {1}, {p0})"),
     "had": Op(lambda a, b: a * b, "{0} * {1}"),
     "div": Op(lambda a, b: a / b, "{0} / {1}"),
@@ -423,6 +437,10 @@ class _Compiler:
                 terms.append(t.operand if negated else t)
             return self.emit("add", tuple(self.operand(node, t) for t in terms),
                              (tuple(signs),), node)
+        if isinstance(node, Scale) and node.shape != ():
+            fused = self.lower_det_times_inverse(node)
+            if fused is not None:
+                return fused
         if isinstance(node, Scale):
             # c₁ (c₂ X): multiply the scalars first, then one pass over X
             factor, operand = node.factor, node.operand
@@ -460,6 +478,28 @@ class _Compiler:
             return self.emit("c_" + node.name, tuple(self.slot(a) for a in node.args), (), node)
         raise NotImplementedError(type(node).__name__)
 
+    def lower_det_times_inverse(self, node: Scale) -> int | None:
+        """c det(X) X⁻¹ (or X⁻ᵀ), the derivative of det, as c adj(X): it exists where X is
+        singular too (then X⁻¹ does not). None when ``node`` is not of that form."""
+        factors, operand = [], node
+        while isinstance(operand, Scale) and operand.shape != ():
+            factors += _scalar_factors(operand.factor)
+            operand = operand.operand
+        inverse = operand.operand if isinstance(operand, T) else operand
+        if not (isinstance(inverse, Call) and inverse.name == "inv" and
+                len(inverse.shape) == 2):
+            return None
+        det = Call("det", inverse.args)
+        if det not in factors:
+            return None
+        factors.remove(det)
+        adjugate = self.emit("adjugate", (self.slot(inverse.args[0]),),
+                             (isinstance(operand, T),), operand)
+        if not factors:
+            return adjugate
+        rest = functools.reduce(Scale, factors)
+        return self.emit("scale", (self.slot(rest), adjugate), (), node)
+
     def lower_add_diagonal(self, node: Add) -> int | None:
         """M + Diag(v): add v to M's diagonal instead of building Diag(v)."""
         for i, term in enumerate(node.terms):
@@ -493,6 +533,13 @@ class _Compiler:
 
 
 _TYPICAL_SIZE = 100
+
+
+def _scalar_factors(node: Node) -> list[Node]:
+    """The factors of a product of scalars (Scale nodes of scalars)."""
+    if isinstance(node, Scale) and node.shape == ():
+        return _scalar_factors(node.factor) + _scalar_factors(node.operand)
+    return [node]
 
 
 def _typical(shape) -> tuple:
