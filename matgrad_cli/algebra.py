@@ -11,7 +11,7 @@ from fractions import Fraction
 
 from .ir import (
     Add, Call, Div, Eye, Fill, Frob, Func, Had, MatMul, MatPow, Node, Num, Ones, Pow,
-    Reshape, Scale, T, Zeros, as_matrix, dim_mul, size_of, transpose_shape,
+    Reshape, Scale, T, Var, Zeros, as_matrix, dim_mul, size_of, transpose_shape,
 )
 
 ZERO = Num(Fraction(0))
@@ -197,6 +197,8 @@ def transpose(node: Node) -> Node:
         return node
     if isinstance(node, T):
         return node.operand
+    if isinstance(node, Var) and node.symmetric:  # Sᵀ = S for a declared symmetric S
+        return node
     if isinstance(node, (Eye,)):
         return node
     if isinstance(node, Zeros):

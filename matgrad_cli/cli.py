@@ -214,7 +214,7 @@ def _eval_text(result):
 def _eval_json(result):
     from .app.report_values import values_json
 
-    click.echo(values_json(result.values, result.checks))
+    click.echo(values_json(result.values, result.checks, result.derivation))
 
 
 EVAL_FORMATS = {"text": _eval_text, "json": _eval_json}

@@ -190,11 +190,23 @@ class Num(Node):
             object.__setattr__(self, "value", Fraction(self.value))
 
 
+# A matrix variable's declared structure (SPEC §1): symmetric, or symmetric positive definite.
+STRUCTURES = ("sym", "spd")
+
+
 @_node
 class Var(Node):
+    """A variable; ``structure`` is "sym" or "spd" for a declared symmetric (positive
+    definite) matrix, whose transpose is itself (algebra.transpose uses Sᵀ = S)."""
+
     name: str
     shape: Shape = ()
     span: Span | None = field(default=None, compare=False)
+    structure: str = ""
+
+    @property
+    def symmetric(self) -> bool:
+        return bool(self.structure)
 
 
 @_node
@@ -463,6 +475,7 @@ class Program:
     definitions: dict  # name -> Node (inlined value), in order
     variables: dict  # name -> shape
     dims: dict  # symbolic dimension name -> int, for those that are bound
+    structures: dict = field(default_factory=dict)  # name -> "sym" | "spd" (declared)
 
 
 @_node

@@ -82,6 +82,23 @@ def sample_08(rng):
     return {"W": rounded(rng, 3, 4, scale=0.5), "x": rounded(rng, 4), "y": y}
 
 
+def _spd(rng, n: int) -> np.ndarray:
+    """A well-conditioned SPD matrix with two-decimal entries, exactly symmetric."""
+    b = rng.standard_normal((n, n))
+    upper = np.triu(np.round(b @ b.T / n + np.eye(n), 2))
+    return upper + np.triu(upper, 1).T
+
+
+def sample_09(rng):
+    # Gaussian log-likelihood of 5 samples (the columns of X, 3 features) with mean m, in
+    # the covariance Sigma and in the precision Lambda (both SPD 3x3). m is the sample mean
+    # exactly: the last column of X is chosen so.
+    X = rounded(rng, 3, 5)
+    m = np.round(X.mean(axis=1), 2)
+    X[:, -1] = np.round(5 * m - X[:, :-1].sum(axis=1), 2)
+    return {"X": X, "m": m, "Sigma": _spd(rng, 3), "Lambda": _spd(rng, 3)}
+
+
 SAMPLES = {
     "01-sigmoid-norm": (sample_01, 1),
     "02-relu-network": (sample_02, 2),
@@ -91,6 +108,7 @@ SAMPLES = {
     "06-deep-linear-claim": (sample_06, 6),
     "07-logistic-regression": (sample_07, 7),
     "08-softmax-cross-entropy": (sample_08, 8),
+    "09-gaussian-covariance": (sample_09, 9),
 }
 
 

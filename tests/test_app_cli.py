@@ -95,8 +95,9 @@ def test_save_outputs_refuses_an_input_path_and_writes_another(tmp_path):
 def test_the_named_diagnoses_are_a_table_in_order():
     from matgrad_cli.app.diagnoses import DIAGNOSES
 
-    assert [kind for kind, _ in DIAGNOSES] == ["undefined", "transpose", "factor", "term",
-                                              "variable", "symmetric", "sizes"]
+    assert [kind for kind, _ in DIAGNOSES] == ["undefined", "cookbook", "plain", "transpose",
+                                              "factor", "term", "variable", "symmetric",
+                                              "sizes"]
 
 
 # ---------------------------------------------------------------- EXPR starting with '-'
@@ -104,19 +105,19 @@ def test_the_named_diagnoses_are_a_table_in_order():
 def test_derive_an_expression_starting_with_minus():
     result = invoke(["derive", "-x'*A*x", "--wrt", "x", "--format", "dsl"])
     assert result.exit_code == 0, result.output
-    assert result.stdout == "-A*x - (x'*A)'\n"
+    assert result.stdout == "-(A + A')*x\n"
 
 
 def test_expression_starting_with_minus_after_the_options():
     result = invoke(["derive", "--wrt", "x", "--format", "dsl", "-x'*A*x"])
     assert result.exit_code == 0, result.output
-    assert result.stdout == "-A*x - (x'*A)'\n"
+    assert result.stdout == "-(A + A')*x\n"
 
 
 def test_double_dash_ends_the_options():
     result = invoke(["derive", "--wrt", "x", "--format", "dsl", "--", "-x'*A*x"])
     assert result.exit_code == 0, result.output
-    assert result.stdout == "-A*x - (x'*A)'\n"
+    assert result.stdout == "-(A + A')*x\n"
 
 
 def test_eval_an_expression_starting_with_minus(tmp_path):

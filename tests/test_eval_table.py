@@ -309,3 +309,12 @@ def test_number_literal_input(cli, tmp_path):
     import json
 
     assert np.allclose(json.loads(result.stdout)["value"], 0.5 * V["x"])
+
+
+def test_a_number_minus_ones_keeps_the_shape_of_the_ones():
+    """c − ones(3, 2) is a 3×2 array: the scaled ones carry the shape, not a scalar."""
+    from helpers import evaluate_line
+
+    got = evaluate_line("1 / (2 + beta^2) - ones(3, 2)", {"beta": np.array(0.5)})
+    assert got.shape == (3, 2)
+    assert np.allclose(got, 1 / 2.25 - 1)

@@ -4,7 +4,7 @@ import pytest
 
 from matgrad_cli import algebra as alg
 from matgrad_cli.app import api
-from matgrad_cli.diff import all_gradients, derivative
+from matgrad_cli.diff import all_gradients, derivative, symmetric
 from matgrad_cli.diff.jacobian import jacobian
 from matgrad_cli.ir import Var
 from matgrad_cli.printers import to_text
@@ -56,6 +56,11 @@ RULE_WORKOUT = [
     ("x'*(A + B)'*y", "x", 1), ("z'*Diag(y)'*x", "x", 1), ("x'*kron(A,B)'*y", "A", 1),
     ("A*X + B*X", "X", 1), ("x'*(X')'*y", "X", 1), ("sum(diag(Diag(x)) .* y)", "x", 1),
 ]
+# derivatives w.r.t. a symmetric variable: the gradient sym(G) = (G + Gᵀ)/2, as derive forms it
+SYMMETRIC_WORKOUT = [
+    ("logdet(S)", "S"), ("1/2*logdet(S) + 1/2*(x - m)'*inv(S)*(x - m)", "S"),
+    ("logdet(S) + tr(inv(S)*C)", "S"),
+]
 
 
 def test_every_rule_is_used_by_some_derivative():
@@ -73,6 +78,10 @@ def test_every_rule_is_used_by_some_derivative():
             simplify(jacobian(first, wrt, shape), applied)
         differential = jacobian(f, wrt, shape, seed=alg.vec(Var("d" + wrt, shape)))
         simplify(alg.unvec(differential, f.shape), applied)
+    for source, wrt in SYMMETRIC_WORKOUT:
+        program = api.parse(source, {wrt: ["n", "n", "spd"]})
+        grad = all_gradients(program.expr, {wrt: program.variables[wrt]})[wrt]
+        simplify(symmetric.sym(grad), applied)
     used = {name for name, _, _ in applied}
     unused = [rule.__name__ for rule in RULES if rule.__name__ not in used]
     assert unused == []

@@ -8,10 +8,12 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from .. import diff
+from ..diff import symmetric
 from ..errors import UsageError
-from ..ir import Node, Program, Var
+from ..ir import Node, Program, Var, walk
 from ..language.shapes import parse_program
 from ..simplify import simplify
+from ..simplify.rules import is_symmetric
 
 
 # The direction of a Hessian-vector product: a variable no input of the language can name
@@ -46,6 +48,14 @@ class Derivation:
     mixed: dict = field(default_factory=dict)  # (x, y) -> ∂²f/∂x∂yᵀ, x before y in wrt
     hvps: dict = field(default_factory=dict)  # name -> H·v (shaped like X), v a direction
     conditions: dict = field(default_factory=dict)  # name -> [diff.Condition]
+    # for a symmetric variable S (scalar f): the plain gradient G of f as written, and the
+    # Matrix Cookbook's independent-entries form 2 sym(G) − I ⊙ sym(G); derivatives[S]
+    # is sym(G) (see diff/symmetric.py)
+    plain: dict = field(default_factory=dict)
+    cookbook: dict = field(default_factory=dict)
+
+    def symmetric(self, name: str) -> bool:
+        return name in self.program.structures
 
     def kind(self, name: str) -> str:
         """'gradient', 'derivative' (w.r.t. a scalar, shaped like f), 'jacobian' (2 axes)
@@ -99,32 +109,73 @@ def derive(program: Program, wrt: list[str], order: int = 1, mixed: bool = False
         why = "needs a scalar f (the Hessian of a non-scalar f has more than two axes)"
         raise OptionError(f"order 2 {why}", f"--order 2 {why}")
     result = Derivation(program, list(wrt), order)
+    structures = program.structures
     if f.shape == ():
         grads = diff.all_gradients(f, {name: program.variables[name] for name in wrt})
         for name in wrt:
-            result.derivatives[name] = simplify(grads[name])
+            if name in structures:
+                result.plain[name] = simplify(grads[name])
+                # two routes to sym(G), the same matrix: (G + Gᵀ)/2 of the sweep's G lets
+                # the simplifier merge across terms (½ S⁻¹ (2S − Cᵀ − C) S⁻¹), term by term
+                # keeps symmetric terms whole ((Aᵀ + A)/2 + S⁻¹); print the shorter
+                result.derivatives[name] = min(
+                    (simplify(symmetric.sym(grads[name])),
+                     simplify(symmetric.sym_terms(result.plain[name], is_symmetric))),
+                    key=_tree_size)
+                # printed as 2 G − I ⊙ G of the gradient shown, so not simplified further
+                result.cookbook[name] = symmetric.cookbook(result.derivatives[name])
+            else:
+                result.derivatives[name] = simplify(grads[name])
     else:
         for name in wrt:
-            result.derivatives[name] = simplify(
-                diff.derivative(f, name, program.variables[name]))
+            shape = program.variables[name]
+            j = diff.derivative(f, name, shape)
+            if name in structures:
+                j = symmetric.along_symmetric(j, shape)
+            result.derivatives[name] = simplify(j)
+
+    def along(j: Node, name: str) -> Node:
+        if name in structures:
+            return symmetric.along_symmetric(j, program.variables[name])
+        return j
+
     if order == 2 and hvp:
         name = wrt[0]
         shape = program.variables[name]
         direction = Var(HVP_DIRECTION, shape)
+        if name in structures:
+            direction = symmetric.direction(direction)
         result.hvps[name] = simplify(diff.hessian_vector_product(
             result.derivatives[name], name, shape, direction))
     elif order == 2:
         for name in wrt:
             shape = program.variables[name]
-            result.hessians[name] = simplify(diff.jacobian(result.derivatives[name], name,
-                                                           shape))
+            result.hessians[name] = simplify(along(diff.jacobian(
+                result.derivatives[name], name, shape), name))
         if mixed:
             for i, x in enumerate(wrt):
                 for y in wrt[i + 1:]:
-                    result.mixed[(x, y)] = simplify(diff.jacobian(
-                        result.derivatives[x], y, program.variables[y]))
-    result.conditions = {name: diff.conditions(f, name) for name in wrt}
+                    result.mixed[(x, y)] = simplify(along(diff.jacobian(
+                        result.derivatives[x], y, program.variables[y]), y))
+    result.conditions = {name: _known_conditions(program, diff.conditions(f, name))
+                         for name in wrt}
     return result
+
+
+def _tree_size(node: Node) -> int:
+    """Nodes in the tree, shared sub-trees counted each time (what a reader reads)."""
+    sizes: dict = {}
+    for n in walk(node):
+        sizes[n] = 1 + sum(sizes[c] for c in n.children)
+    return sizes[node]
+
+
+def _known_conditions(program: Program, found: list) -> list:
+    """With ``spd``, det S ≠ 0 (and log|det S| defined) is known to hold: not printed."""
+    spd = {name for name, s in program.structures.items() if s == "spd"}
+    return [c for c in found
+            if not (isinstance(c.argument, Var) and c.argument.name in spd
+                    and "det" in c.template)]
 
 
 def output_arrays(derivation: Derivation) -> dict[str, Node]:

@@ -236,7 +236,7 @@ def _term_derivatives(program: Program, wrt: str) -> list[tuple[_Term, Node]]:
         if not depends_on(term.node, wrt):
             continue
         sub = Program(program.source, term.node, program.definitions, program.variables,
-                      program.dims)
+                      program.dims, program.structures)
         out.append((term, api.derive(sub, [wrt]).derivatives[wrt]))
     return out
 
@@ -310,15 +310,21 @@ class _Checker:
 
     # -- parsing
     def _parse_claim_symbolic(self):
-        shapes = {name: list(shape) for name, shape in self.program.variables.items()
+        shapes = {name: self._declared(name, shape)
+                  for name, shape in self.program.variables.items()
                   if not any(isinstance(d, str) and "*" in d for d in shape)}
         try:
             return api.parse(self.claim_text, shapes, {**self.dims, **self.program.dims}), None
         except ShapeError as exc:
             return None, exc
 
+    def _declared(self, name: str, sizes) -> list:
+        """A variable's sizes, with its structure (sym / spd) when it has one."""
+        structure = self.program.structures.get(name)
+        return list(sizes) + ([structure] if structure else [])
+
     def build_case(self, sizes: dict) -> _Case:
-        var_shapes = {name: [_size(d, sizes) for d in shape]
+        var_shapes = {name: self._declared(name, [_size(d, sizes) for d in shape])
                       for name, shape in self.program.variables.items()}
         dims = {**self.bound, **sizes}
         if sizes:
@@ -342,7 +348,7 @@ class _Checker:
         shapes = {name: _numeric_shape(shape) for name, shape in case.program.variables.items()}
         reason = fill_points(shapes, [case.program.expr], [case.program.expr, case.claim.expr],
                              self.rng, lambda point: self.evaluate_point(case, point),
-                             lambda: len(case.points) >= count)
+                             lambda: len(case.points) >= count, case.program.structures)
         return None if case.points else reason
 
     def evaluate_point(self, case: _Case, point: dict) -> str | None:
@@ -450,7 +456,7 @@ def _check_claim(expr_source, wrt, claim_source, shapes, dims, inputs, seed) -> 
 
 def _base_verdict(checker: _Checker, cases: list[_Case]) -> Verdict:
     from ..printers import to_text
-    from .render import derivative_label, dsl_line, named
+    from .render import convention, derivative_label, dsl_line, named
 
     derivation, wrt = checker.derivation, checker.wrt
     node = derivation.derivatives[wrt]
@@ -474,4 +480,5 @@ def _base_verdict(checker: _Checker, cases: list[_Case]) -> Verdict:
         points=sum(len(c.points) for c in cases),
         inputs_given=checker.arrays is not None,
         warnings=checker.warnings,
+        convention=convention(derivation, wrt),
     )

@@ -1,6 +1,7 @@
 """Why a claim is wrong: a table of named diagnoses (``DIAGNOSES``), each a small
-function registered with its name — undefined, transpose, factor, term, variable,
-symmetric, sizes — tried in order by ``diagnose``; and the shape diagnosis for a claim
+function registered with its name — undefined, cookbook, plain (a symmetric variable's two
+other conventions), transpose, factor, term, variable, symmetric, sizes — tried in order
+by ``diagnose``; and the shape diagnosis for a claim
 of another shape (``shape_diagnosis``). A diagnosis is a courtesy: building one never
 fails the check.
 """
@@ -153,6 +154,52 @@ def claim_cannot_be_evaluated(ev: Evidence) -> str | None:
         return (f"the claim is not finite (NaN or ±Inf) at inputs where "
                 f"{ev.verdict.label} is finite")
     return None
+
+
+def _symmetric_gradient(ev: Evidence) -> bool:
+    """Is the derivative the gradient w.r.t. a declared symmetric variable?"""
+    checker = ev.checker
+    return (checker.wrt in checker.program.structures
+            and checker.derivation.kind(checker.wrt) == "gradient")
+
+
+def _answer(ev: Evidence) -> str:
+    where = "".join(f" (where {w})" for w in ev.verdict.derivative_where[:1])
+    return f"{ev.verdict.label} = sym(G) = {ev.verdict.derivative_text}{where}"
+
+
+@diagnosis("cookbook")
+def cookbook_form(ev: Evidence) -> str | None:
+    """2 G − I ⊙ G: the Matrix Cookbook's partial derivatives w.r.t. the independent
+    entries S_ij, i ≥ j (an off-diagonal one moves S_ij and S_ji, so it counts twice)."""
+    if not _symmetric_gradient(ev):
+        return None
+    for _, cl, t, _ in ev.pairs:
+        t = np.asarray(t, dtype=float)
+        if _relative_error(cl, 2 * t - np.diag(np.diag(t))) > TOLERANCE:
+            return None
+    wrt = ev.checker.wrt
+    return (f"this is the Matrix Cookbook's independent-entries form 2G − I ⊙ G (the "
+            f"partial derivatives w.r.t. {wrt}_ij, i ≥ j, off-diagonal entries counted "
+            f"twice); as a gradient on symmetric matrices the answer is {_answer(ev)}, "
+            "i.e. (claim + I ⊙ claim)/2")
+
+
+@diagnosis("plain")
+def plain_gradient(ev: Evidence) -> str | None:
+    """G with sym(G) right: the plain gradient of one way of writing f (tr(A S) has
+    G = Aᵀ, tr(Sᵀ A) has G = A; both have sym(G) = (A + Aᵀ)/2)."""
+    if not _symmetric_gradient(ev):
+        return None
+    for _, cl, t, _ in ev.pairs:
+        cl = np.asarray(cl, dtype=float)
+        if _relative_error((cl + cl.T) / 2, t) > TOLERANCE:
+            return None
+    wrt = ev.checker.wrt
+    return (f"this is a plain (unsymmetrised) gradient G of one way of writing f, as "
+            f"jax.grad or matrixcalculus.org give it for a general {wrt}; on symmetric "
+            f"matrices it is not unique, and the gradient is {_answer(ev)}, "
+            "i.e. (claim + claimᵀ)/2")
 
 
 @diagnosis("transpose")
@@ -371,7 +418,8 @@ def _variable_diagnosis(checker, cases, pairs, scales, truth_shape) -> str | Non
 def _symmetric_diagnosis(checker: _Checker, cases: list[_Case]) -> str | None:
     """Is the claim right when some square matrix variables are symmetric?"""
     case = cases[0]
-    square = [n for n, s in case.program.variables.items() if len(s) == 2 and s[0] == s[1]]
+    square = [n for n, s in case.program.variables.items() if len(s) == 2 and s[0] == s[1]
+              and n not in case.program.structures]  # a declared one is drawn symmetric
     groups = [[n] for n in square] + ([square] if len(square) > 1 else [])
     for group in groups:
         if all(_matches_symmetrised(case, point, group) for point in case.points):
@@ -379,7 +427,8 @@ def _symmetric_diagnosis(checker: _Checker, cases: list[_Case]) -> str | None:
             verb = "is" if len(group) == 1 else "are"
             return (f"the claim is right only when {names} {verb} symmetric; matgrad does not "
                     "assume symmetry (its gradient is the plain, unsymmetrised one), and for a "
-                    f"general {names} the claim is wrong")
+                    f"general {names} the claim is wrong; if {names} {verb} symmetric in your "
+                    "problem, declare it (a shape n,n,sym)")
     return None
 
 

@@ -43,7 +43,10 @@ def kept_shape(name: str, ir_shape: tuple, declared, given: tuple) -> tuple | No
     from ..language.shapes import convention_kind
 
     if declared is not None:
-        rank = len(declared)
+        from ..ir import STRUCTURES
+
+        sizes = list(declared)
+        rank = len(sizes) - (1 if sizes and sizes[-1] in STRUCTURES else 0)
     else:
         rank = {"scalar": 0, "vector": 1, "matrix": 2}[convention_kind(name)]
         if rank == 2 and len(given) < 2:
@@ -105,6 +108,12 @@ def load_problem(source: str, inputs: list[str], shapes: dict | None = None,
             kept[name] = keep
     arrays = {name: as_variable(arrays[name], shape)
               for name, shape in program.variables.items()}
+    if program.structures:
+        from ..numeric.structure import symmetrised
+
+        for name, structure in program.structures.items():
+            arrays[name], found = symmetrised(name, arrays[name], structure)
+            warnings += found
     return Problem(program, arrays, warnings, kept)
 
 

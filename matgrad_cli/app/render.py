@@ -105,15 +105,101 @@ def _latex_label(derivation: Derivation, name, order: int = 1) -> str:
     return rf"\frac{{\partial f}}{{\partial {name}}}"
 
 
+def _condition_text(condition, printer) -> str:
+    """The condition with its argument filled in: after a function name (det, cos) a
+    compound argument takes parentheses — det(X + A) ≠ 0, not det X + A ≠ 0."""
+    text = printer(condition.argument)
+    template = condition.template
+    for name in ("det", "cos"):
+        applied = f"{name} {{arg}}"
+        if applied in template and condition.argument.children:
+            wrapped = f"({text})" if printer is to_text else rf"\left({text}\right)"
+            return template.replace(applied, name + wrapped)
+    return template.replace("{arg}", text)
+
+
 def conditions_text(derivation: Derivation, name, printer=to_text) -> list[str]:
     """Where the derivative w.r.t. ``name`` (or, for a mixed block, a pair) holds."""
     found = []
     for variable in (name if isinstance(name, tuple) else (name,)):
         for c in derivation.conditions.get(variable, []):
-            text = c.template.replace("{arg}", printer(c.argument))
+            text = _condition_text(c, printer)
             if text not in found:
                 found.append(text)
     return found
+
+
+# ---------------------------------------------------------------- symmetric variables
+
+_STRUCTURE_WORDS = {"sym": "symmetric", "spd": "symmetric positive definite"}
+
+
+def convention(derivation: Derivation, name, order: int = 1) -> str | None:
+    """The convention of a derivative taken along a symmetric variable, in one sentence
+    (None for an unstructured variable): SPEC §4, diff/symmetric.py."""
+    structures = derivation.program.structures
+    if isinstance(name, tuple):
+        if name[1] not in structures:
+            return None
+        y = display_name(name[1])
+        return (f"{y} {_STRUCTURE_WORDS[structures[name[1]]]}: the block is taken along "
+                f"symmetric {y}, J P with P = (I + K)/2 the projector onto symmetric "
+                "matrices in vec form")
+    if name not in structures:
+        return None
+    shown, word = display_name(name), _STRUCTURE_WORDS[structures[name]]
+    if order == 2:
+        return (f"{shown} {word}: the Hessian on symmetric matrices, P H P with "
+                "P = (I + K)/2 (zero on antisymmetric directions; "
+                f"vec(V)ᵀ H vec(V) = d²f[V, V] for symmetric V)")
+    if derivation.kind(name) != "gradient":
+        return (f"{shown} {word}: the derivative along symmetric {shown}, J P with "
+                "P = (I + K)/2 the projector onto symmetric matrices in vec form")
+    return (f"{shown} {word}: the gradient on symmetric matrices, sym(G) = (G + Gᵀ)/2 of the "
+            "plain gradient G (the same for every way of writing f)")
+
+
+def plain_text(derivation: Derivation, name: str, printer=to_text) -> str | None:
+    """The plain gradient G of f as written, when it differs from sym(G)."""
+    from ..simplify.rules import is_symmetric
+
+    plain = derivation.plain.get(name)
+    if plain is None or plain == derivation.derivatives[name] or is_symmetric(plain):
+        return None  # G is already symmetric: sym(G) = G
+    return _formula(derivation, plain, printer)
+
+
+def cookbook_text(derivation: Derivation, name: str, printer=to_text) -> str | None:
+    """The Matrix Cookbook's independent-entries form 2 sym(G) − I ⊙ sym(G)."""
+    node = derivation.cookbook.get(name)
+    return None if node is None else _formula(derivation, node, printer)
+
+
+def _formula(derivation: Derivation, node: Node, printer) -> str:
+    if len(to_text(node)) <= 60:  # short: in full, no names
+        return printer(node)
+    defs, names = named(derivation.program, [node])
+    main, def_lines = _with_definitions(defs, names, node, printer)
+    return main + (f"  (where {'; '.join(def_lines)})" if def_lines else "")
+
+
+def convention_lines(derivation: Derivation, name, order: int) -> list[str]:
+    """The note under a derivative along a symmetric variable (text format)."""
+    note = convention(derivation, name, order)
+    if note is None:
+        return []
+    lines = [f"  {note}"]
+    if order == 1 and not isinstance(name, tuple):
+        plain = plain_text(derivation, name)
+        if plain is not None:
+            lines.append(f"  plain gradient of f as written (jax.grad, matrixcalculus.org): "
+                         f"G = {plain}")
+        cookbook = cookbook_text(derivation, name)
+        if cookbook is not None:
+            shown = display_name(name)
+            lines.append(f"  Matrix Cookbook form 2 sym(G) − I ⊙ sym(G) (∂f/∂{shown}_ij for "
+                         f"the independent entries i ≥ j): {cookbook}")
+    return lines
 
 
 def _items(derivation: Derivation):
@@ -135,7 +221,9 @@ def header_text(program: Program) -> list[str]:
     main, def_lines = _with_definitions(defs, names, program.expr, to_text)
     lines = [f"f = {main}    ({shape_text(program.expr.shape)})"]
     lines += _where_lines(def_lines)
-    shapes = ", ".join(f"{display_name(name)}: {shape_text(shape)}"
+    shapes = ", ".join(f"{display_name(name)}: {shape_text(shape)}" +
+                       (f" {_STRUCTURE_WORDS[program.structures[name]]}"
+                        if name in program.structures else "")
                        for name, shape in program.variables.items())
     if shapes:
         lines.append(f"  {shapes}")
@@ -156,6 +244,7 @@ def derive_text(derivation: Derivation, steps: list[str] | None = None) -> str:
         lines += _where_lines(def_lines)
         if conditions:
             lines.append(f"  valid {'; '.join(conditions)}")
+        lines += convention_lines(derivation, name, order)
     return "\n".join(lines)
 
 
@@ -177,7 +266,22 @@ def derive_latex(derivation: Derivation, steps: list[str] | None = None) -> str:
             line += r" \quad \text{(valid " + "; ".join(
                 conditions_text(derivation, name)) + ")}"
         lines.append(line)
+        lines += _latex_convention(derivation, name, order)
     return "\n".join(lines)
+
+
+def _latex_convention(derivation: Derivation, name, order: int) -> list[str]:
+    if convention(derivation, name, order) is None:
+        return []
+    if order == 2 or isinstance(name, tuple) or derivation.kind(name) != "gradient":
+        return [r"\text{(along symmetric matrices: } J P,\ P = \tfrac12 (I + K)\text{)}"]
+    structure = _STRUCTURE_WORDS[derivation.program.structures[name]]
+    lines = [r"\text{(" + name + " " + structure + r": the gradient on symmetric matrices, }"
+             r"\operatorname{sym}(G) = \tfrac12 (G + G^\top)\text{)}"]
+    lines.append(r"\text{Matrix Cookbook form } 2\operatorname{sym}(G) - I \odot "
+                 r"\operatorname{sym}(G) \text{ (independent entries } " + name + "_{ij}" +
+                 r",\ i \ge j\text{): } " + cookbook_text(derivation, name, to_latex))
+    return lines
 
 
 def dsl_line(derivation: Derivation, node: Node) -> str:
@@ -195,6 +299,23 @@ def _json_shape(shape) -> list:
     return [d if isinstance(d, int) else str(d) for d in shape]
 
 
+def _json_convention(derivation: Derivation, name, order: int, entry: dict) -> None:
+    """For a symmetric variable: which convention, and the other forms (plain G, Cookbook)."""
+    note = convention(derivation, name, order)
+    if note is None:
+        return
+    structure = derivation.program.structures[name[1] if isinstance(name, tuple) else name]
+    entry["convention"] = {"structure": structure, "note": note,
+                           "form": "P H P" if order == 2 else
+                           ("sym(G)" if derivation.kind(name) == "gradient" else "J P")}
+    if order == 1 and not isinstance(name, tuple) and name in derivation.cookbook:
+        for key, node in (("plain", derivation.plain[name]),
+                          ("cookbook", derivation.cookbook[name])):
+            entry["convention"][key] = {"dsl": dsl_line(derivation, node),
+                                        "text": _formula(derivation, node, to_text),
+                                        "latex": _formula(derivation, node, to_latex)}
+
+
 def derive_json(derivation: Derivation) -> str:
     program = derivation.program
     payload = {
@@ -202,6 +323,7 @@ def derive_json(derivation: Derivation) -> str:
         "f": {"text": "\n".join(header_text(program)), "dsl": to_dsl(program.expr),
               "latex": to_latex(program.expr), "shape": _json_shape(program.expr.shape)},
         "variables": {name: _json_shape(shape) for name, shape in program.variables.items()},
+        "structures": dict(program.structures),
         "order": derivation.order,
         "derivatives": {},
     }
@@ -226,4 +348,5 @@ def derive_json(derivation: Derivation) -> str:
             "shape": _json_shape(node.shape),
             "conditions": conditions,
         })
+        _json_convention(derivation, name, order, entry)
     return json.dumps(payload, ensure_ascii=False, indent=2)

@@ -38,6 +38,9 @@ def values_text(program, derivation, values: dict, checks) -> str:
                 matrix = np.reshape(grad, (np.size(values["value"]), -1), order="F")
                 lines += _labelled(derivative_label(derivation, name), matrix,
                                    f"-o writes it with shape {tuple(np.shape(grad))}")
+            elif derivation.symmetric(name):
+                lines += _labelled(derivative_label(derivation, name), grad,
+                                   "sym(G): the gradient on symmetric matrices")
             else:
                 lines += _labelled(derivative_label(derivation, name), grad)
             if f"hess_{name}" in values:
@@ -66,9 +69,20 @@ def values_text(program, derivation, values: dict, checks) -> str:
     return "\n".join(lines)
 
 
-def values_json(values: dict, checks) -> str:
+def values_json(values: dict, checks, derivation=None) -> str:
     payload = {name: np.asarray(v).tolist() for name, v in values.items()}
     payload["shapes"] = {name: list(np.shape(v)) for name, v in values.items()}
+    if derivation is not None and derivation.program.structures:
+        # which derivative a symmetric variable's grad_/hess_ arrays are (SPEC §4)
+        from .render import convention
+
+        payload["conventions"] = {
+            key: note for key, note in (
+                [(f"grad_{n}", convention(derivation, n)) for n in derivation.derivatives] +
+                [(f"hess_{n}", convention(derivation, n, 2)) for n in derivation.hessians] +
+                [(f"hess_{x}_{y}", convention(derivation, (x, y), 2))
+                 for x, y in derivation.mixed])
+            if note}
     if checks is not None:
         payload["check"] = {c.output: {"error": c.error, "ok": c.ok, "checked": c.checked}
                             for c in checks}

@@ -148,8 +148,11 @@ def build_steps(derivation: Derivation, name: str) -> list[Step]:
                                 for (v, g), label in zip(terms, labels)])
             steps.append(Step("chain", "df", display, identities, None, None, terms))
         result = derivation.derivatives[name]
-        steps.append(Step("result", f"∂f/∂{name}", _renamed(result, names),
-                          "df = G : dX ⇒ ∂f/∂X = G", None, simplify(grads[name])))
+        rule = "df = G : dX ⇒ ∂f/∂X = G"
+        if derivation.symmetric(name):  # G : dS = sym(G) : dS for every symmetric dS
+            rule = f"d{name} symmetric: G : d{name} = sym(G) : d{name} ⇒ ∂f/∂{name} = sym(G)"
+        steps.append(Step("result", f"∂f/∂{name}", _renamed(result, names), rule, None,
+                          simplify(grads[name])))
     else:
         result = derivation.derivatives[name]
         steps.append(Step("result", "J", _renamed(result, names),

@@ -32,6 +32,7 @@ class Verdict:
     worst_sizes: dict | None = None
     warnings: list = field(default_factory=list)
     tolerance: float = TOLERANCE
+    convention: str | None = None  # for a symmetric variable: which gradient (sym(G))
 
     @property
     def verdict(self) -> str:
@@ -59,6 +60,8 @@ class Verdict:
         for line in self.derivative_where:
             lines.append(f"              where {line}")
         lines.append(f"            as input: {self.derivative_dsl}")
+        if self.convention:
+            lines.append(f"            ({self.convention})")
         if self.error is not None:
             lines.append(f"  largest relative error: {_error_text(self.error)} "
                          f"(tolerance {self.tolerance:g})")
@@ -84,7 +87,7 @@ class Verdict:
             "claim": {"source": self.claim, "shape": self.claim_shape},
             "derivative": {"label": self.label, "dsl": self.derivative_dsl,
                            "text": self.derivative_text, "where": self.derivative_where,
-                           "shape": self.derivative_shape},
+                           "shape": self.derivative_shape, "convention": self.convention},
             "sizes": self.sizes,
             "points": self.points,
             "inputs_given": self.inputs_given,

@@ -42,7 +42,11 @@ def _norm_squared_as_frobenius(node: Node) -> Node:
 
 
 def prepare(f: Node) -> Node:
-    return _norm_squared_as_frobenius(f)
+    """f in the form that is differentiated: ‖u‖² as u : u, and the identities that make f
+    shorter (logdet(X⁻¹) = −logdet X, tr(A ⊗ B) = tr A tr B …) applied first."""
+    from ..simplify.identities import rewrite_function
+
+    return _norm_squared_as_frobenius(rewrite_function(f))
 
 
 def derivative(f: Node, name: str, shape: tuple) -> Node:
@@ -76,6 +80,57 @@ def hessian_vector_product(gradient: Node, name: str, shape: tuple, direction: N
     return alg.unvec(vec_hv, shape) if shape else vec_hv
 
 
+_POSITIVE_FUNCTIONS = {"exp", "sigmoid", "softplus", "cosh"}
+_NONNEGATIVE_FUNCTIONS = {"abs", "relu", "step", "sqrt"}
+
+
+def _sign_known(node: Node, strict: bool) -> bool:
+    """Provably > 0 (strict) or ≥ 0 in every entry, whatever the variables: 1 + exp(x),
+    σ(x), softmax(z), x ⊙ x + 1 … — a condition on such an argument always holds."""
+    from ..ir import Add, Div, Fill, Had, Num, Ones, Scale
+
+    if isinstance(node, Fill):
+        return _sign_known(node.value, strict)
+    if isinstance(node, Num):
+        return node.value > 0 or (not strict and node.value == 0)
+    if isinstance(node, Ones):
+        return True
+    if isinstance(node, Func):
+        if node.name in _POSITIVE_FUNCTIONS:
+            return True
+        return not strict and node.name in _NONNEGATIVE_FUNCTIONS
+    if isinstance(node, Call) and node.name == "softmax":
+        return True
+    if isinstance(node, Add) and len(node.terms) == 2:  # 1 − σ(t) > 0
+        one, other = node.terms
+        if isinstance(one, (Ones, Fill, Num)) and _sign_known(one, True) and \
+                isinstance(other, Scale) and isinstance(other.factor, Num) and \
+                other.factor.value == -1 and isinstance(other.operand, Func) and \
+                other.operand.name == "sigmoid" and (
+                    not isinstance(one, (Fill, Num)) or
+                    (one.value if isinstance(one, Num) else one.value.value) == 1):
+            return True
+    if isinstance(node, Add):  # all terms ≥ 0 and, for > 0, one of them > 0
+        return all(_sign_known(t, False) for t in node.terms) and (
+            not strict or any(_sign_known(t, True) for t in node.terms))
+    if isinstance(node, (Had, Div)):
+        return _sign_known(node.left, strict) and _sign_known(node.right, strict)
+    if isinstance(node, Scale):
+        return _sign_known(node.factor, strict) and _sign_known(node.operand, strict)
+    if isinstance(node, Pow) and isinstance(node.exponent, alg.Num):
+        e = node.exponent.value
+        if e.denominator == 1 and e.numerator % 2 == 0:
+            return not strict  # an even power is ≥ 0
+        return _sign_known(node.base, strict)
+    return False
+
+
+def _always_holds(template: str, arg: Node) -> bool:
+    if "> 0" in template or "no zero entries" in template or "≠ 0" in template:
+        return "det" not in template and "cos" not in template and _sign_known(arg, True)
+    return False
+
+
 def conditions(f: Node, name: str) -> list[Condition]:
     """Where ∂f/∂X may not exist: kinks, log/sqrt domains, singular matrices, zero norms —
     only for the operations the derivative w.r.t. X differentiates through (an operation
@@ -97,6 +152,8 @@ def conditions(f: Node, name: str) -> list[Condition]:
             template, arg = "where {arg} > 0 entrywise", node.base
             if node.exponent not in dep and node.base not in dep:
                 template = None
+        if template and arg is not None and _always_holds(template, arg):
+            template = None
         if template and arg is not None and (arg in dep or isinstance(node, Pow)):
             if arg.shape == ():  # a scalar has no entries
                 template = template.replace(" entrywise", "").replace(

@@ -97,8 +97,18 @@ def _is_one(d: DimVar) -> bool:
 # ---------------------------------------------------------------- public entry
 
 def parse_shape_spec(text: str) -> list[int | str]:
-    """``3x4``, ``m,n``, ``n``, ``5``, ``scalar``, ``1,l`` → a list of sizes."""
+    """``3x4``, ``m,n``, ``n``, ``5``, ``scalar``, ``1,l`` → a list of sizes; a symmetric
+    (positive definite) matrix, ``n,n,sym`` / ``4x4,spd``, adds its structure last."""
     spec = text.strip()
+    head, comma, last = spec.rpartition(",")
+    if comma and last.strip().lower() in ir.STRUCTURES:
+        structure = last.strip().lower()
+        sizes = parse_shape_spec(head)
+        if len(sizes) != 2 or sizes[0] != sizes[1]:
+            raise UsageError(f"bad shape '{text}': a {_STRUCTURE_WORDS[structure]} matrix "
+                             "is square: use forms like n,n," + structure + " or 4x4," +
+                             structure)
+        return sizes + [structure]
     if spec.lower() in ("scalar", "()", ""):
         return []
     # ',' separates when present, so names may contain an x (nx,ny); otherwise x/×/*
@@ -119,6 +129,23 @@ def parse_shape_spec(text: str) -> list[int | str]:
     return sizes
 
 
+_STRUCTURE_WORDS = {"sym": "symmetric", "spd": "symmetric positive definite"}
+
+
+def split_structures(shapes: dict) -> tuple[dict, dict]:
+    """{name: sizes [+ "sym"|"spd"]} → ({name: sizes}, {name: structure})."""
+    sizes, structures = {}, {}
+    for name, spec in shapes.items():
+        spec = list(spec)
+        if spec and isinstance(spec[-1], str) and spec[-1] in ir.STRUCTURES:
+            structures[name] = spec.pop()
+            if len(spec) != 2 or spec[0] != spec[1]:
+                raise UsageError(f"--shape {name}: a {_STRUCTURE_WORDS[structures[name]]} "
+                                 "matrix is square (n,n,sym)")
+        sizes[name] = spec
+    return sizes, structures
+
+
 def parse_program(source: str, shapes: dict | None = None, dims: dict | None = None,
                   array_shapes: dict | None = None) -> ir.Program:
     """Parse and shape-check ``source``.
@@ -132,6 +159,7 @@ def parse_program(source: str, shapes: dict | None = None, dims: dict | None = N
 
 
 def infer(syntax: ProgramSyntax, shapes: dict, dims: dict, array_shapes: dict) -> ir.Program:
+    shapes, structures = split_structures(shapes)
     st = _State(syntax.source, declared=dict(shapes), arrays=dict(array_shapes))
     # --dim binds a size name the input uses (eye(n), --shape A=m,n) now; any other name
     # is matched after inference against the names matgrad gives open dimensions (the
@@ -171,7 +199,8 @@ def infer(syntax: ProgramSyntax, shapes: dict, dims: dict, array_shapes: dict) -
                 elif _known(root) != int(value):
                     raise UsageError(f"--dim {name}={value} conflicts with the inputs' shapes "
                                      f"({name} = {_known(root)})")
-    builder = _Builder(st, names, defined_syntax={d.name: d.value for d in syntax.definitions})
+    builder = _Builder(st, names, defined_syntax={d.name: d.value for d in syntax.definitions},
+                       structures=structures)
     definitions = {}
     for definition in syntax.definitions:
         definitions[definition.name] = builder.build(definition.value, definitions)
@@ -179,7 +208,9 @@ def infer(syntax: ProgramSyntax, shapes: dict, dims: dict, array_shapes: dict) -
     variables = {name: builder.resolve_shape(shape) for name, shape in st.shapes_of_vars.items()}
     bound = {name: _known(d) for name, d in st.dim_names.items() if _known(d) is not None}
     del result
-    return ir.Program(syntax.source, expr, definitions, variables, bound)
+    return ir.Program(syntax.source, expr, definitions, variables, bound,
+                      {name: s for name, s in structures.items()
+                       if len(variables.get(name, ())) == 2})
 
 
 def _user_dim(st: _State, name: str) -> DimVar:
@@ -750,7 +781,8 @@ def _resolve_names(st: _State, syntax: ProgramSyntax, defined: dict) -> dict:
 # ---------------------------------------------------------------- building the IR
 
 class _Builder:
-    def __init__(self, st: _State, names: dict, defined_syntax: dict):
+    def __init__(self, st: _State, names: dict, defined_syntax: dict, structures: dict):
+        self.structures = structures
         self.st = st
         self.names = names
         self.defined_syntax = defined_syntax
@@ -785,7 +817,8 @@ class _Builder:
                 return ir.Eye(shape[0], spelled_I=True, span=span) if shape else ir.Num(1)
             if node.name in definitions:
                 return definitions[node.name]
-            return ir.Var(node.name, shape, span=span)
+            return ir.Var(node.name, shape, span=span,
+                          structure=self.structures.get(node.name, ""))
         if isinstance(node, Negate):
             return ir.Scale(ir.Num(-1), b(node.operand), span=span)
         if isinstance(node, Transpose):

@@ -179,7 +179,16 @@ def _add(*terms, p0):
     return total
 
 
+def _constant_fill(node: Node) -> bool:
+    """A Fill or ones, possibly scaled by a number: it may lower to a scalar, so it cannot
+    be the operand that carries a sum's full shape (c − 𝟏 is an array, not c − 1)."""
+    while isinstance(node, Scale) and isinstance(node.factor, Num):
+        node = node.operand
+    return isinstance(node, (Fill, Ones))
+
+
 @dataclass(frozen=True)
+
 class Op:
     run: Callable
     template: str  # Python source; {0}, {1}… are the arguments, {p0}… the parameters
@@ -296,7 +305,7 @@ class _Compiler:
         full-shaped operand of a sum, entrywise product or quotient is its scalar (NumPy
         broadcasts it); anywhere else it is the whole array."""
         if not (isinstance(child, (Fill, Ones)) and isinstance(parent, (Add, Had, Div))
-                and any(not isinstance(o, (Fill, Ones)) and o.shape == parent.shape
+                and any(not _constant_fill(o) and o.shape == parent.shape
                         for o in parent.children)):
             return self.slot(child)
         key = (child, "scalar")

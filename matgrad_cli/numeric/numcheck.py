@@ -35,8 +35,17 @@ class CheckResult:
         return bool(self.error <= TOLERANCE)
 
 
-def _directions(shape, rng):
+def _directions(shape, rng, symmetric: bool = False):
     size = int(np.prod(shape)) if shape else 1
+    if symmetric:  # a symmetric variable moves only in symmetric directions
+        from .structure import symmetric_directions
+
+        n = shape[0]
+        basis = n * (n + 1) // 2 <= _MAX_COORDINATES
+        kind = "symmetric coordinate" if basis else "symmetric direction"
+        for v in symmetric_directions(n, None if basis else _DIRECTIONS, rng):
+            yield v, kind
+        return
     if size <= _MAX_COORDINATES:
         for i in range(size):
             e = np.zeros(size)
@@ -68,6 +77,7 @@ def _check(derivation: Derivation, arrays: dict, values: dict, seed: int) -> lis
     f_value = np.asarray(values["value"])
     floor = 1e-6 * (1.0 + float(np.max(np.abs(f_value))) if f_value.size else 1.0)
     results = []
+    structures = derivation.program.structures
     for name in derivation.wrt:
         x_shape = np.shape(arrays[name])
         targets = [("grad_" + name, lambda a: run_plan(f_plan, a)["value"],
@@ -95,29 +105,40 @@ def _check(derivation: Derivation, arrays: dict, values: dict, seed: int) -> lis
                                 x_grad_shape))
         for output, fn, symbolic, out_shape in targets:
             if output.startswith("hvp_"):
-                results.append(_check_hvp(name, fn, arrays, values, floor))
+                results.append(_check_hvp(name, fn, arrays, values, floor, structures))
                 continue
             sym = np.reshape(symbolic, (int(np.prod(out_shape)), -1), order="F")
             worst, scale, kind = 0.0, 0.0, "coordinate"
             count = 0
-            for direction, kind in _directions(x_shape, rng):
+            for direction, kind in _directions(x_shape, rng, name in structures):
                 fd = np.ravel(_central(fn, arrays, name, direction), order="F")
                 predicted = sym @ np.ravel(direction, order="F")
                 worst = max(worst, float(np.max(np.abs(predicted - fd), initial=0.0)))
                 scale = max(scale, float(np.max(np.abs(fd), initial=0.0)))
                 count += 1
+            if output.startswith("grad_") and name in structures and \
+                    derivation.kind(name) == "gradient":
+                # sym(G) itself must be symmetric: the directions above see only its
+                # symmetric part
+                g = np.asarray(symbolic)
+                worst = max(worst, float(np.max(np.abs(g - g.T), initial=0.0)))
             error = worst / (scale + floor)
             what = (f"all {count} entries of {name}" if kind == "coordinate"
-                    else f"{count} random directions")
+                    else f"all {count} symmetric directions E_ii, (E_ij + E_ji)/√2"
+                    if kind == "symmetric coordinate"
+                    else f"{count} random {'symmetric ' if name in structures else ''}"
+                         "directions")
             results.append(CheckResult(output, error, what))
     return results
 
 
-def _check_hvp(name, gradient, arrays, values, floor) -> CheckResult:
+def _check_hvp(name, gradient, arrays, values, floor, structures) -> CheckResult:
     """H·v against the central difference of the gradient along v itself."""
     from ..app.api import HVP_DIRECTION
 
     v = arrays[HVP_DIRECTION]
+    if name in structures:  # H·v = H·sym(v) on the symmetric space
+        v = (v + v.T) / 2
     point = {k: a for k, a in arrays.items() if k != HVP_DIRECTION}
     fd = _central(gradient, point, name, v)
     got = values["hvp_" + name]

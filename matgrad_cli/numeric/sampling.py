@@ -14,6 +14,8 @@ The rules are simple and read off the expression tree (f and the claim together)
   ``logdet`` or a negative matrix power gets n·I added (n its size): the random part is
   at most 1 in magnitude per entry, so the matrix is far from singular.
 * anything else: standard normal entries.
+* a variable declared symmetric is then symmetrised, (V + Vᵀ)/2, and one declared SPD
+  also shifted along its diagonal to a smallest eigenvalue in [0.5, 1.5].
 
 A drawn point is then *admissible* only when every such argument, evaluated as a whole
 (``P'P - I``, ``1 + x'x``), has no entry within 1e-3 of zero (kinks, denominators), is
@@ -31,6 +33,7 @@ import numpy as np
 
 from ..errors import BudgetError, MatgradError
 from .evaluator import evaluate
+from .structure import draw_structured
 from ..ops import lookup
 from ..ir import Call, Div, Fill, Func, MatPow, Node, Num, Pow, free_vars, walk
 
@@ -107,9 +110,12 @@ def analyse(roots: list[Node]) -> Domains:
     return domains
 
 
-def draw(shapes: dict, domains: Domains, rng: np.random.Generator, attempt: int = 0) -> dict:
-    """One random point: name -> array of the given NumPy shape, following the rules above."""
+def draw(shapes: dict, domains: Domains, rng: np.random.Generator, attempt: int = 0,
+         structures: dict | None = None) -> dict:
+    """One random point: name -> array of the given NumPy shape, following the rules above;
+    a variable declared symmetric (positive definite) is drawn so (numeric/structure.py)."""
     point = {}
+    structures = structures or {}
     for name, shape in shapes.items():
         shape = tuple(shape)
         if name in domains.positive:
@@ -121,6 +127,8 @@ def draw(shapes: dict, domains: Domains, rng: np.random.Generator, attempt: int 
             value = rng.standard_normal(shape)
         if name in domains.conditioned and len(shape) == 2 and shape[0] == shape[1]:
             value = value + shape[0] * np.eye(shape[0])
+        if name in structures and len(shape) == 2:
+            value = draw_structured(value, structures[name], rng)
         point[name] = np.asarray(value, dtype=float)
     return point
 
@@ -161,7 +169,7 @@ def size_sets(open_dims: list[str]):
 
 
 def fill_points(shapes: dict, f_roots: list[Node], all_roots: list[Node], rng, accept,
-                enough) -> str | None:
+                enough, structures: dict | None = None) -> str | None:
     """Draw points until ``enough()``; ``accept(point)`` takes an admissible point and
     returns None or why it was refused. The domains of all_roots (f and the claim) are
     respected for the first half of the attempts, then only those of f_roots. Returns the
@@ -172,7 +180,7 @@ def fill_points(shapes: dict, f_roots: list[Node], all_roots: list[Node], rng, a
     for attempt in range(MAX_ATTEMPTS):
         if enough():
             break
-        point = draw(shapes, all_domains, rng, attempt)
+        point = draw(shapes, all_domains, rng, attempt, structures)
         domains = all_domains if attempt < MAX_ATTEMPTS // 2 else f_domains
         reason = inadmissible(point, domains)
         if reason is None:

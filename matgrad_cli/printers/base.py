@@ -19,7 +19,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from fractions import Fraction
 
-from ..ir import LEAVES, Add, Fill, MatMul, Node, Num, Ones, Scale, Var
+from ..ir import LEAVES, Add, Eye, Fill, MatMul, Node, Num, Ones, Scale, T, Var
 from . import precedence as P
 
 
@@ -74,6 +74,19 @@ def decimal_text(value: Fraction, max_places: int = 12) -> str | None:
         return str(scaled)
     digits = str(scaled).rjust(places + 1, "0")
     return digits[:-places] + "." + digits[-places:]
+
+
+def readable_number(value: Fraction) -> str | tuple[int, int]:
+    """How to write a non-negative number: a decimal when it terminates (``0.5``,
+    ``3.141592653589793``, as the user wrote it), a fraction of small terms (``1/3``), and
+    otherwise the nearest double, as Python writes it: a constant raised to a power is
+    exact as a fraction of 40 digits, but no reader wants those."""
+    decimal = decimal_text(value, max_places=17)
+    if decimal is not None and len(decimal) <= 20:
+        return decimal
+    if value.numerator < 10_000 and value.denominator < 10_000:
+        return value.numerator, value.denominator
+    return repr(float(value))
 
 
 class Printer:
@@ -225,6 +238,7 @@ class Printer:
         """A product: numeric coefficient first, then scalar factors, then the matrix
         factors in order. A negative coefficient prints as a leading minus sign."""
         coef, scalars, matrices = self.chain_factors(node)
+        matrices = _outer_products(matrices)
         if not scalars and not matrices:
             return self.number(coef)
         var_count = sum(self.has_var(m) for m in matrices)
@@ -338,3 +352,46 @@ class Printer:
 
     def commutation(self, m, n) -> Printed:
         raise NotImplementedError
+
+
+# ---------------------------------------------------------------- u uᵀ of a sum u
+
+def _mirror(node: Node) -> Node:
+    """Nᵀ with the transpose pushed to the leaves, as the simplifier leaves it."""
+    if isinstance(node, T):
+        return node.operand
+    if isinstance(node, Add):
+        return Add(tuple(_mirror(t) for t in node.terms))
+    if isinstance(node, Scale):
+        return Scale(node.factor, _mirror(node.operand))
+    if isinstance(node, MatMul):
+        return MatMul(_mirror(node.right), _mirror(node.left))
+    if isinstance(node, Ones) and len(node.dims) == 2 and node.dims[0] == 1:
+        return Ones((node.dims[1],))
+    if isinstance(node, Ones) and len(node.dims) == 1:
+        return Ones((1, node.dims[0]))
+    if node.shape == () or isinstance(node, Eye) or (isinstance(node, Var) and
+                                                     node.symmetric):
+        return node
+    return T(node)
+
+
+def _outer_products(matrices: list[Node]) -> list[Node]:
+    """(x − m)(xᵀ − mᵀ) reads (x − m)(x − m)ᵀ, as textbooks write an outer product of a
+    sum with itself (the simplifier pushed the second transpose to the leaves)."""
+    out = list(matrices)
+    for i in range(len(out) - 1):
+        u = out[i]
+        if isinstance(u, Add) and not isinstance(out[i + 1], T):
+            try:
+                # only where u reads with fewer transposes than uᵀ: (x − m)(x − m)ᵀ, but
+                # (xᵀ − mᵀ)(x − m) stays
+                if out[i + 1] == _mirror(u) and _transposes(u) < _transposes(out[i + 1]):
+                    out[i + 1] = T(u)
+            except AssertionError:  # a shape that does not mirror: leave it
+                pass
+    return out
+
+
+def _transposes(node: Node) -> int:
+    return int(isinstance(node, T)) + sum(_transposes(c) for c in node.children)

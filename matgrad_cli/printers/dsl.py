@@ -14,7 +14,7 @@ from fractions import Fraction
 
 from ..ir import Commutation, Eye, Ones, Var, Zeros
 from . import precedence as P
-from .base import Context, Printed, Printer, decimal_text
+from .base import Context, Printed, Printer, readable_number
 from .naming import name_subexpressions, render_definitions
 
 
@@ -39,9 +39,9 @@ class DslPrinter(Printer):
         return known
 
     def magnitude(self, value: Fraction) -> Printed:
-        decimal = decimal_text(value)
-        if decimal is not None:
-            return Printed(decimal, P.ATOM)
+        written = readable_number(value)
+        if isinstance(written, str):
+            return Printed(written, P.ATOM)
         return Printed(f"({value.numerator}/{value.denominator})", P.ATOM)
 
     def dim(self, d) -> str:

@@ -8,7 +8,7 @@ from fractions import Fraction
 
 from ..ops import ENTRYWISE, STRUCTURAL
 from . import precedence as P
-from .base import Printed, decimal_text
+from .base import Printed, readable_number
 from .text import TextPrinter
 
 GREEK = frozenset(
@@ -72,9 +72,9 @@ class LatexPrinter(TextPrinter):
         return rf"\left({text}\right)"
 
     def magnitude(self, value: Fraction) -> Printed:
-        decimal = decimal_text(value)
-        if decimal is not None:
-            return Printed(decimal, P.ATOM)
+        written = readable_number(value)
+        if isinstance(written, str):
+            return Printed(written, P.ATOM)
         return Printed(rf"\frac{{{value.numerator}}}{{{value.denominator}}}", P.ATOM)
 
     def operator_name(self, name: str) -> str:

@@ -10,9 +10,9 @@ from __future__ import annotations
 from fractions import Fraction
 
 from ..ops import ENTRYWISE, STRUCTURAL
-from ..ir import Call, Num
+from ..ir import Call, Num, Ones
 from . import precedence as P
-from .base import Context, Printed, Printer, decimal_text
+from .base import Context, Printed, Printer, readable_number
 
 _SUPERSCRIPTS = str.maketrans("0123456789-", "⁰¹²³⁴⁵⁶⁷⁸⁹⁻")
 
@@ -51,9 +51,9 @@ class TextPrinter(Printer):
         return GREEK_LETTERS.get(name, name)
 
     def magnitude(self, value: Fraction) -> Printed:
-        decimal = decimal_text(value)
-        if decimal is not None:
-            return Printed(decimal, P.ATOM)
+        written = readable_number(value)
+        if isinstance(written, str):
+            return Printed(written, P.ATOM)
         return Printed(f"{value.numerator}/{value.denominator}", P.PRODUCT, "div")
 
     def operator_name(self, name: str) -> str:
@@ -92,6 +92,9 @@ class TextPrinter(Printer):
         return Printed("I" if sized else "I" + self.subscript(self.dim(n)), P.ATOM)
 
     def ones(self, dims) -> Printed:
+        if len(dims) == 2 and dims[0] == 1:  # a row of ones is the column transposed
+            one = Printed(self.ones_symbol, P.ATOM)
+            return Printed(self.sup(one, P.POSTFIX, self.transpose_sup()), P.TRANSPOSE, "sup")
         return Printed(self.ones_symbol, P.ATOM)
 
     def zeros(self, dims) -> Printed:
@@ -149,6 +152,14 @@ class TextPrinter(Printer):
 
     def call_generic(self, node) -> Printed:
         return self.call(self.structural_name(node.name), *(self.print(a).text for a in node.args))
+
+    def _call_sum(self, node, ctx):
+        """sum(𝟏) is the number of entries: printed as the size (m, or m·n)."""
+        if len(node.args) == 1 and isinstance(node.args[0], Ones) and node.args[0].dims:
+            sizes = [self.dim(d) for d in node.args[0].dims]
+            text = ("" if all(len(p) == 1 for p in sizes) else "·").join(sizes)
+            return Printed(text, P.ATOM)
+        return self.call_generic(node)
 
     def _call_norm(self, node, ctx):
         arg = self.print(node.args[0])

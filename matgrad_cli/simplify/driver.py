@@ -5,7 +5,10 @@ from __future__ import annotations
 from .. import algebra as alg
 from ..ir import (Add, Call, Div, Fill, Frob, Func, Had, MatMul, MatPow, Node, Pow, Reshape,
                   Scale, T)
-from .rules import RULES
+from .identities import IDENTITIES
+from .rules import RULES as CORE_RULES
+
+RULES = CORE_RULES + IDENTITIES
 
 # A rule set that loops is a bug; this bound turns such a bug into an error, not a hang.
 _MAX_REWRITES_PER_NODE = 200
@@ -55,6 +58,13 @@ def simplify(node: Node, applied: list | None = None) -> Node:
         if n in memo:
             return memo[n]
         current = _rebuild(n, tuple(go(c) for c in n.children)) if n.children else n
+        # a smart constructor may build new children (transpose(c X) = c Xᵀ): those are
+        # simplified too, so no rule misses a node that only the rebuild made
+        for _ in range(_MAX_REWRITES_PER_NODE):
+            if not any(memo.get(c) != c for c in current.children):
+                break
+            current = _rebuild(current, tuple(go(c) for c in current.children))
+        rewritten = []
         for _ in range(_MAX_REWRITES_PER_NODE):
             for rule in RULES:
                 new = rule(current)
@@ -62,12 +72,17 @@ def simplify(node: Node, applied: list | None = None) -> Node:
                     if applied is not None:
                         applied.append((rule.__name__, current, new))
                     memo[current] = new  # guards re-entry while new is simplified
+                    rewritten.append(current)
                     current = go(new)
                     break
             else:
                 break
         else:
             raise RuntimeError(f"simplifier did not reach a fixed point on {n!r}")
+        # every intermediate form now maps to the final one (not to its guard value, which
+        # a later occurrence would otherwise get back half-simplified)
+        for old in rewritten:
+            memo[old] = current
         memo[n] = current
         memo[current] = current
         return current

@@ -8,8 +8,8 @@ from __future__ import annotations
 from fractions import Fraction
 
 from .. import algebra as alg
-from ..ir import (Add, Call, Commutation, Div, Eye, Fill, Frob, Func, Had, MatMul, Node, Num,
-                  Ones, Pow, Scale, T)
+from ..ir import (Add, Call, Commutation, Div, Eye, Fill, Frob, Func, Had, MatMul, MatPow,
+                  Node, Num, Ones, Pow, Scale, T)
 
 
 def _is_call(node: Node, name: str) -> bool:
@@ -50,7 +50,7 @@ def transposed(node: Node) -> Node:
         return alg.scale(node.factor, transposed(node.operand))
     if isinstance(node, (Func, Had, Div, Pow)) and is_symmetric(node):
         return node
-    if _is_call(node, "Diag"):
+    if _is_call(node, "Diag") or _is_symmetric_function(node):
         return node
     return alg.transpose(node)
 
@@ -67,7 +67,64 @@ def is_symmetric(node: Node) -> bool:
         return is_symmetric(node.base)
     if isinstance(node, (Eye, Ones)) or _is_call(node, "Diag"):
         return True
+    if _is_symmetric_function(node):
+        return True
     return transposed(node) == node
+
+
+def _is_symmetric_function(node: Node) -> bool:
+    """inv(S), pinv(S), S^k of a symmetric S (a declared symmetric variable included)."""
+    if (_is_call(node, "inv") or _is_call(node, "pinv")) and is_symmetric(node.args[0]):
+        return True
+    return isinstance(node, MatPow) and is_symmetric(node.base)
+
+
+def transpose_of_symmetric_function(node: Node):
+    """S⁻ᵀ = S⁻¹, (Sᵏ)ᵀ = Sᵏ for symmetric S (with S declared symmetric: ∂ logdet S = S⁻¹)"""
+    if isinstance(node, T) and _is_symmetric_function(node.operand):
+        return node.operand
+    return None
+
+
+def _chain(node: Node) -> list[Node]:
+    """The factors of a matrix product, left to right."""
+    if isinstance(node, MatMul):
+        return _chain(node.left) + _chain(node.right)
+    return [node]
+
+
+def _product(factors: list[Node]) -> Node:
+    out = factors[0]
+    for f in factors[1:]:
+        out = alg.matmul(out, f)
+    return out
+
+
+def factor_inverse_sandwich(node: Node):
+    """c A⁻¹ + d A⁻¹ M A⁻¹ = c A⁻¹ (A + (d/c) M) A⁻¹ for symmetric A (the textbook's
+    ½ Σ⁻¹ (Σ − r rᵀ) Σ⁻¹ for a Gaussian's negative log-likelihood)"""
+    if not isinstance(node, Add):
+        return None
+    split = [alg.split_coefficient(t) for t in node.terms]
+    for i, (c, rest) in enumerate(split):
+        if not (_is_call(rest, "inv") and is_symmetric(rest.args[0])):
+            continue
+        inner, used = [], {i}
+        for j, (d, other) in enumerate(split):
+            factors = _chain(other) if other is not None else []
+            if j != i and len(factors) >= 3 and factors[0] == rest and factors[-1] == rest:
+                inner.append(alg.scale(Num(d / c), _product(factors[1:-1])))
+                used.add(j)
+        if not inner:
+            continue
+        # the textbook pulls out the data term's coefficient: ½ Σ⁻¹ (N Σ − R Rᵀ) Σ⁻¹
+        d = abs(alg.split_coefficient(inner[0])[0]) * abs(c)
+        middle = alg.add(alg.scale(Num(c / d), rest.args[0]),
+                         *[alg.scale(Num(c / d), t) for t in inner])
+        sandwich = alg.scale(Num(d), alg.matmul(alg.matmul(rest, middle), rest))
+        others = [t for j, t in enumerate(node.terms) if j not in used]
+        return alg.add(sandwich, *others)
+    return None
 
 
 def transpose_of_symmetric_entrywise(node: Node):
@@ -102,9 +159,12 @@ def collect_like_terms(node: Node):
         return None
     order: list[Node | None] = []
     coefficients: dict = {}
+    representative: dict = {}
     for term in node.terms:
         coef, rest = alg.split_coefficient(term)
-        key = rest
+        # (A B) C and A (B C) are one term: compare products by their chain of factors
+        key = _associated(rest) if rest is not None else None
+        representative.setdefault(key, rest)
         if key not in coefficients:
             order.append(key)
             coefficients[key] = Fraction(0)
@@ -116,10 +176,21 @@ def collect_like_terms(node: Node):
         coef = coefficients[key]
         if coef == 0:
             continue
-        terms.append(Num(coef) if key is None else alg.scale(Num(coef), key))
+        rest = representative[key]
+        terms.append(Num(coef) if rest is None else alg.scale(Num(coef), rest))
     if not terms:
         return alg.zeros(node.shape)
     return alg.add(*terms)
+
+
+def _associated(node: Node) -> Node:
+    """node with every product chain nested one way (a key for like terms, never shown)."""
+    if isinstance(node, MatMul):
+        factors = [_associated(f) for f in _chain(node)]
+        return _product(factors)
+    if not node.children:
+        return node
+    return node.with_children(tuple(_associated(c) for c in node.children))
 
 
 def _had_factors(node: Node) -> list[Node]:
@@ -464,6 +535,7 @@ RULES = [
     transpose_of_sum,
     transpose_of_symmetric_entrywise,
     transpose_of_symmetric,
+    transpose_of_symmetric_function,
     collect_like_terms,
     factor_common_hadamard,
     cancel_reciprocal,
@@ -488,4 +560,5 @@ RULES = [
     frobenius_with_identity,
     diag_of_Diag,
     unvec_of_sum,
+    factor_inverse_sandwich,
 ]

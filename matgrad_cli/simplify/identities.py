@@ -1,0 +1,481 @@
+"""Textbook identities, each a rule named after what it applies, for the long tail of
+printed derivatives (softmax sums, the logistic function, signs, determinants of
+inverses, Kronecker traces). Like rules.py: a rule takes a node whose children are
+simplified and returns a new node or None.
+
+``rewrite_function`` applies the identities that change f itself before it is
+differentiated (logdet(X⁻¹) = −logdet X, tr(A ⊗ B) = tr A tr B …), so the derivative is
+taken of the shorter form.
+"""
+from __future__ import annotations
+
+from fractions import Fraction
+from math import gcd
+
+from .. import algebra as alg
+from ..ir import Add, Call, Fill, Func, MatMul, Node, Num, Ones, Scale, T
+from .rules import transposed
+
+
+def _is_call(node: Node, name: str) -> bool:
+    return isinstance(node, Call) and node.name == name
+
+
+def _is_one(node: Node) -> bool:
+    return (isinstance(node, Num) and node.value == 1) or isinstance(node, Ones) or (
+        isinstance(node, Fill) and isinstance(node.value, Num) and node.value.value == 1)
+
+
+# ---------------------------------------------------------------- signs and factors
+
+def _fraction_gcd(values: list[Fraction]) -> Fraction:
+    numerator = 0
+    denominator = 1
+    for v in values:
+        numerator = gcd(numerator, v.numerator)
+        denominator = denominator * v.denominator // gcd(denominator, v.denominator)
+    return Fraction(numerator, denominator)
+
+
+def common_numeric_factor(node: Node):
+    """2 a − 2 b = 2 (a − b);  −a − b = −(a + b) (the factor a textbook writes outside)"""
+    if not isinstance(node, Add) or len(node.terms) < 2:
+        return None
+    split = [alg.split_coefficient(t) for t in node.terms]
+    if any(rest is None for _, rest in split):
+        return None
+    coefficients = [Fraction(c) for c, _ in split]
+    factor = _fraction_gcd(coefficients)
+    if all(c < 0 for c in coefficients):
+        factor = -factor
+    if factor in (0, 1):
+        return None
+    # only where the sum gets simpler: equal magnitudes (½ a + ½ b), or a whole factor
+    # (2 a − 4 b); ½ a + b stays as it is rather than become ½ (a + 2 b)
+    if not (all(abs(c) == abs(factor) for c in coefficients) or
+            abs(factor).denominator == 1):
+        return None
+    inner = alg.add(*[alg.scale(Num(c / factor), rest) for c, rest in split])
+    return alg.scale(Num(factor), inner)
+
+
+def _mixed_sum(node: Node) -> bool:
+    if not isinstance(node, Add):
+        return False
+    signs = {alg.split_coefficient(t)[0] < 0 for t in node.terms}
+    return signs == {True, False}
+
+
+def _negated(node: Node) -> Node:
+    return alg.add(*[alg.scale(Num(-1), t) for t in node.terms])
+
+
+def negation_into_difference(node: Node):
+    """−(a − b) M = (b − a) M;  −M (a − b) = M (b − a) (no sign in front of a difference)"""
+    if not (isinstance(node, Scale) and isinstance(node.factor, Num) and node.factor.value < 0):
+        return None
+    factor, inner = -node.factor.value, node.operand
+    if _mixed_sum(inner):
+        return alg.scale(Num(factor), _negated(inner))
+    if isinstance(inner, MatMul):
+        if inner.right == transposed(inner.left):
+            return None  # u uᵀ stays whole: −(x − m)(x − m)ᵀ, not (m − x)(x − m)ᵀ
+        if _mixed_sum(inner.left):
+            return alg.scale(Num(factor), alg.matmul(_negated(inner.left), inner.right))
+        if _mixed_sum(inner.right):
+            return alg.scale(Num(factor), alg.matmul(inner.left, _negated(inner.right)))
+    return None
+
+
+# ---------------------------------------------------------------- the logistic function
+
+def _exp_argument(node: Node) -> Node | None:
+    return node.operand if isinstance(node, Func) and node.name == "exp" else None
+
+
+def _one_plus(node: Node) -> Node | None:
+    """t when node is 1 + t (the 1 a scalar or a filled array)."""
+    if isinstance(node, Add) and len(node.terms) == 2:
+        a, b = node.terms
+        if _is_one(a):
+            return b
+        if _is_one(b):
+            return a
+    return None
+
+
+def logistic_from_exponentials(node: Node):
+    """exp(t) ./ (1 + exp(t)) = σ(t);  1 ./ (1 + exp(−t)) = σ(t)"""
+    from ..ir import Div
+
+    if not isinstance(node, Div):
+        return None
+    rest = _one_plus(node.right)
+    if rest is None or _exp_argument(rest) is None:
+        return None
+    t = _exp_argument(rest)
+    if node.left == rest:
+        return alg.func("sigmoid", t)
+    if _is_one(node.left):
+        return alg.func("sigmoid", alg.scale(Num(-1), t))
+    return None
+
+
+def logistic_times_exponential(node: Node):
+    """exp(t) ⊙ σ(−t) = σ(t) (softplus′ = σ, reached through 1 ./ (1 + exp(t)))"""
+    from ..ir import Had
+
+    if not isinstance(node, Had):
+        return None
+    for a, b in ((node.left, node.right), (node.right, node.left)):
+        t = _exp_argument(a)
+        if t is not None and isinstance(b, Func) and b.name == "sigmoid" and \
+                b.operand == alg.scale(Num(-1), t):
+            return alg.func("sigmoid", t)
+    return None
+
+
+def division_by_number(node: Node):
+    """a / c = (1/c) a for a number c (so −2 (e / 2) is −e)"""
+    from ..ir import Div
+
+    if isinstance(node, Div) and isinstance(node.right, Num) and node.right.value != 0 \
+            and not isinstance(node.left, Num):
+        return alg.scale(Num(1 / node.right.value), node.left)
+    return None
+
+
+# ---------------------------------------------------------------- entrywise polynomials
+
+def _had_factors(node: Node) -> list[Node]:
+    from ..ir import Had
+
+    if isinstance(node, Had):
+        return _had_factors(node.left) + _had_factors(node.right)
+    return [node]
+
+
+def _had_of(factors: list[Node], shape) -> Node:
+    out = alg.ones(shape)
+    for f in factors:
+        out = alg.had(out, f)
+    return out
+
+
+def hadamard_cancels_quotients(node: Node):
+    """a ⊙ c ⊙ (b ./ c − d ./ a) = a ⊙ b − c ⊙ d (each quotient meets its denominator:
+    the derivative of a log-likelihood, s ⊙ (1 − s) ⊙ (y ./ s − (1 − y) ./ (1 − s)))"""
+    from ..ir import Div, Had
+
+    if not isinstance(node, Had):
+        return None
+    factors = _had_factors(node)
+    for i, candidate in enumerate(factors):
+        if not isinstance(candidate, Add):
+            continue
+        others = factors[:i] + factors[i + 1:]
+        terms = []
+        for term in candidate.terms:
+            coef, rest = alg.split_coefficient(term)
+            if not isinstance(rest, Div) or rest.right not in others:
+                break
+            kept = list(others)
+            kept.remove(rest.right)
+            terms.append(alg.scale(Num(coef), alg.had(_had_of(kept, node.shape), rest.left)))
+        else:
+            return alg.add(*terms)
+    return None
+
+
+_MAX_MONOMIALS = 16
+
+
+def _monomials(node: Node) -> list[tuple[Fraction, tuple]] | None:
+    """node as a sum of c·(entrywise product of factors); None when it grows too big."""
+    from ..ir import Had
+
+    if isinstance(node, Ones):
+        return [(Fraction(1), ())]
+    if isinstance(node, Fill) and isinstance(node.value, Num):
+        return [(Fraction(node.value.value), ())]
+    if isinstance(node, Scale) and isinstance(node.factor, Num):
+        inner = _monomials(node.operand)
+        return None if inner is None else [(node.factor.value * c, f) for c, f in inner]
+    if isinstance(node, Add):
+        out = []
+        for t in node.terms:
+            part = _monomials(t)
+            if part is None:
+                return None
+            out += part
+        return out if len(out) <= _MAX_MONOMIALS else None
+    if isinstance(node, Had):
+        left, right = _monomials(node.left), _monomials(node.right)
+        if left is None or right is None or len(left) * len(right) > _MAX_MONOMIALS:
+            return None
+        return [(a * b, tuple(sorted(fa + fb, key=repr))) for a, fa in left for b, fb in right]
+    return [(Fraction(1), (node,))]
+
+
+def _size(node: Node) -> int:
+    from ..ir import walk
+
+    return sum(1 for _ in walk(node))
+
+
+def expand_entrywise_if_shorter(node: Node):
+    """(1 − s) ⊙ y − s ⊙ (1 − y) = y − s: multiply out entrywise products of sums and
+    collect, kept only when the result is shorter"""
+    from ..ir import Had
+
+    if not isinstance(node, Add) or node.shape == () or not any(
+            isinstance(f, Add) for t in node.terms
+            for f in _had_factors(alg.split_coefficient(t)[1] or t)
+            if isinstance(alg.split_coefficient(t)[1], Had)):
+        return None
+    monomials = _monomials(node)
+    if monomials is None:
+        return None
+    collected: dict[tuple, Fraction] = {}
+    for c, factors in monomials:
+        collected[factors] = collected.get(factors, Fraction(0)) + c
+    terms = []
+    for factors, c in collected.items():
+        if c == 0:
+            continue
+        base = _had_of(list(factors), node.shape)
+        terms.append(alg.scale(Num(c), base))
+    expanded = alg.add(*terms) if terms else alg.zeros(node.shape)
+    return expanded if _size(expanded) < _size(node) else None
+
+
+# ---------------------------------------------------------------- normalised functions
+
+def softmax_sums_to_one(node: Node):
+    """sum(softmax(z)) = 1;  𝟏ᵀ softmax(z) = softmax(z)ᵀ 𝟏 = 1"""
+    if _is_call(node, "sum") and _is_call(node.args[0], "softmax") and \
+            len(node.args) == 1 and len(node.args[0].args) == 1:
+        return alg.ONE
+    if isinstance(node, MatMul) and node.shape == ():
+        left, right = node.left, node.right
+        for row, column in ((left, right), (right, left)):
+            if isinstance(row, T) and _is_call(row.operand, "softmax") and \
+                    len(row.operand.args) == 1 and isinstance(column, Ones):
+                return alg.ONE
+            if isinstance(row, T) and isinstance(row.operand, Ones) and \
+                    _is_call(column, "softmax") and len(column.args) == 1:
+                return alg.ONE
+    return None
+
+
+def sum_of_ones(node: Node):
+    """sum(𝟏) = the number of entries, where the sizes are numbers"""
+    if _is_call(node, "sum") and len(node.args) == 1 and isinstance(node.args[0], Ones):
+        sizes = node.args[0].shape
+        if all(isinstance(d, int) for d in sizes):
+            count = 1
+            for d in sizes:
+                count *= d
+            return Num(Fraction(count))
+    return None
+
+
+# ---------------------------------------------------------------- powers and quotients
+
+def _divisor(node: Node) -> Node | None:
+    """c when node is a scalar c or c filled to an array."""
+    if isinstance(node, Fill):
+        return node.value
+    return node if node.shape == () else None
+
+
+def repeated_division(node: Node):
+    """(a / c) / c = a / c²"""
+    from ..ir import Div
+
+    if isinstance(node, Div) and isinstance(node.left, Div):
+        c, inner = _divisor(node.right), _divisor(node.left.right)
+        if c is not None and c == inner and not isinstance(c, Num):
+            return alg.div(node.left.left, alg.power(c, Num(2)))
+    return None
+
+
+def quotient_of_powers(node: Node):
+    """cᵖ / c = cᵖ⁻¹ (scalars)"""
+    from ..ir import Div, Pow
+
+    if isinstance(node, Div) and node.shape == ():
+        top, bottom = node.left, node.right
+        coef = Fraction(1)
+        if isinstance(top, Scale) and isinstance(top.factor, Num):
+            coef, top = top.factor.value, top.operand
+        if isinstance(top, Pow) and isinstance(top.exponent, Num) and top.base == bottom:
+            return alg.scale(Num(coef), alg.power(bottom, Num(top.exponent.value - 1)))
+    return None
+
+
+def _power_parts(node: Node) -> tuple[Node, int, bool] | None:
+    """(X, k, transposed) for X, Xᵀ, Xᵏ, (Xᵏ)ᵀ with X a variable (or its inverse)."""
+    from ..ir import MatPow, Var
+
+    transposed = isinstance(node, T)
+    inner = node.operand if transposed else node
+    k = 1
+    if isinstance(inner, MatPow):
+        inner, k = inner.base, inner.k
+    elif _is_call(inner, "inv"):
+        inner, k = inner.args[0], -1
+    if isinstance(inner, Var) and len(inner.shape) == 2 and inner.shape[0] == inner.shape[1]:
+        return inner, k, transposed
+    return None
+
+
+def product_of_powers(node: Node):
+    """X X = X²;  Xᵀ Xᵀ = (X²)ᵀ;  X⁻¹ X⁻¹ = X⁻² (also at the end of a longer chain)"""
+    if not isinstance(node, MatMul):
+        return None
+    left = node.left.right if isinstance(node.left, MatMul) else node.left
+    a, b = _power_parts(left), _power_parts(node.right)
+    if a is None or b is None or a[0] != b[0] or a[2] != b[2] or (a[1] > 0) != (b[1] > 0):
+        return None
+    power = alg.matpow(a[0], a[1] + b[1])
+    merged = alg.transpose(power) if a[2] else power
+    return alg.matmul(node.left.left, merged) if isinstance(node.left, MatMul) else merged
+
+
+def diagonal_times_ones_in_chain(node: Node):
+    """Diag(v) (𝟏 R) = v R;  (L Diag(v)) 𝟏 = L v"""
+    if isinstance(node, MatMul) and _is_call(node.left, "Diag") and \
+            isinstance(node.right, MatMul) and isinstance(node.right.left, Ones) and \
+            len(node.right.left.shape) == 1:
+        return alg.matmul(node.left.args[0], node.right.right)
+    if isinstance(node, MatMul) and isinstance(node.right, Ones) and \
+            len(node.right.shape) == 1 and isinstance(node.left, MatMul) and \
+            _is_call(node.left.right, "Diag"):
+        return alg.matmul(node.left.left, node.left.right.args[0])
+    return None
+
+
+def common_scalar_factor(node: Node):
+    """c A + c B = c (A + B) for a scalar expression c (c = 1 / (xᵀ A x) …)"""
+    if not isinstance(node, Add) or len(node.terms) < 2:
+        return None
+    split = [alg.split_coefficient(t) for t in node.terms]
+    rests = [rest for _, rest in split]
+    if any(not isinstance(r, Scale) or isinstance(r.factor, Num) for r in rests):
+        return None
+    factor = rests[0].factor
+    if any(r.factor != factor for r in rests[1:]):
+        return None
+    return alg.scale(factor, alg.add(*[alg.scale(Num(c), r.operand) for (c, _), r in
+                                       zip(split, rests)]))
+
+
+def _scalar_factors(node: Node) -> list[Node]:
+    if isinstance(node, Scale) and node.shape == () and node.factor.shape == ():
+        return _scalar_factors(node.factor) + _scalar_factors(node.operand)
+    return [node]
+
+
+def logistic_times_exponential_scalar(node: Node):
+    """exp(−t) σ(t) = σ(−t) among the scalar factors of a product"""
+    if not isinstance(node, Scale) or node.factor.shape != ():
+        return None
+    factors = _scalar_factors(node.factor)
+    for e in factors:
+        t = _exp_argument(e)
+        if t is None:
+            continue
+        for sg in factors:
+            if isinstance(sg, Func) and sg.name == "sigmoid" and \
+                    alg.scale(Num(-1), sg.operand) == t:
+                rest = list(factors)
+                rest.remove(e)
+                rest.remove(sg)
+                out = alg.func("sigmoid", t)
+                for r in rest:
+                    out = alg.scale(r, out)
+                return alg.scale(out, node.operand)
+    return None
+
+
+def transpose_of_symmetric_inverse(node: Node):
+    """(S⁻¹)ᵀ = S⁻¹ and (Sᵏ)ᵀ = Sᵏ for symmetric S (Xᵀ X, A + Aᵀ …)"""
+    from ..ir import MatPow
+    from .rules import is_symmetric
+
+    if isinstance(node, T):
+        inner = node.operand
+        base = inner.args[0] if _is_call(inner, "inv") else (
+            inner.base if isinstance(inner, MatPow) else None)
+        if base is not None and is_symmetric(base):
+            return inner
+    return None
+
+
+IDENTITIES = [
+    common_numeric_factor,
+    negation_into_difference,
+    logistic_from_exponentials,
+    logistic_times_exponential,
+    division_by_number,
+    hadamard_cancels_quotients,
+    expand_entrywise_if_shorter,
+    softmax_sums_to_one,
+    sum_of_ones,
+    repeated_division,
+    quotient_of_powers,
+    product_of_powers,
+    diagonal_times_ones_in_chain,
+    common_scalar_factor,
+    logistic_times_exponential_scalar,
+    transpose_of_symmetric_inverse,
+]
+
+
+# ---------------------------------------------------------------- f before differentiation
+
+def _function_identity(node: Node) -> Node | None:
+    """logdet(X⁻¹) = −logdet X;  log(det X) = logdet X;  det(X⁻¹) = 1/det X;
+    tr(A ⊗ B) = tr A tr B;  sum(A ⊗ B) = sum A sum B"""
+    from ..ir import Div
+
+    if isinstance(node, Func) and node.name == "log":
+        if _is_call(node.operand, "det"):
+            return alg.call("logdet", node.operand.args[0])
+        if isinstance(node.operand, Div) and _is_one(node.operand.left):  # log(1/t) = −log t
+            inner = node.operand.right
+            log = alg.call("logdet", inner.args[0]) if _is_call(inner, "det") \
+                else alg.func("log", inner)
+            return alg.scale(Num(-1), log)
+    if _is_call(node, "logdet") and _is_call(node.args[0], "inv"):
+        return alg.scale(Num(-1), alg.call("logdet", node.args[0].args[0]))
+    if _is_call(node, "det") and _is_call(node.args[0], "inv"):
+        return alg.div(alg.ONE, alg.call("det", node.args[0].args[0]))
+    for name in ("tr", "sum"):
+        if _is_call(node, name) and len(node.args) == 1 and _is_call(node.args[0], "kron"):
+            a, b = node.args[0].args
+            if name == "tr" and not all(len(m.shape) == 2 and m.shape[0] == m.shape[1]
+                                        for m in (a, b)):
+                continue
+            return alg.scale(alg.call(name, a), alg.call(name, b))
+    return None
+
+
+def rewrite_function(f: Node) -> Node:
+    """f with the identities above applied bottom-up (iteratively: deep inputs)."""
+    from ..ir import walk
+
+    memo: dict[Node, Node] = {}
+    for node in walk(f):
+        if node in memo:
+            continue
+        new = node.with_children(tuple(memo[c] for c in node.children)) \
+            if node.children else node
+        for _ in range(8):  # each identity shortens f, so a few rounds reach the end
+            changed = _function_identity(new)
+            if changed is None:
+                break
+            new = changed
+        memo[node] = new
+    return memo[f]
