@@ -208,7 +208,7 @@ def test_hessian_on_the_symmetric_space(row):
     ("x'*S*x", "S", {"S": ["n", "n", "sym"]}, "x xᵀ"),
     ("logdet(S)", "S", {"S": ["n", "n", "spd"]}, "S⁻¹"),
     ("logdet(S)", "S", {"S": ["n", "n", "sym"]}, "S⁻¹"),
-    ("tr(inv(S))", "S", {"S": ["n", "n", "spd"]}, "−S⁻¹ S⁻¹"),
+    ("tr(inv(S))", "S", {"S": ["n", "n", "spd"]}, "−S⁻²"),
     ("1/2*logdet(Σ) + 1/2*(x - m)'*inv(Σ)*(x - m)", "Σ", {"Σ": ["n", "n", "spd"]},
      "0.5 Σ⁻¹ (Σ − (x − m) (x − m)ᵀ) Σ⁻¹"),
 ])
