@@ -299,3 +299,23 @@ def diag_matrix(v: Node) -> Node:
     if isinstance(v, Scale):
         return scale(v.factor, diag_matrix(v.operand))
     return call("Diag", v)
+
+
+def _is_square(node: Node) -> bool:
+    return len(node.shape) == 2 and node.shape[0] == node.shape[1]
+
+
+def kron_reduced(node: Node) -> Node:
+    """sum(A ⊗ B) = sum(A) sum(B) and tr(A ⊗ B) = tr(A) tr(B) (A, B square), through
+    nested Kronecker products: the same scalar without the product's entries (30×30
+    factors: sum(X ⊗ X ⊗ X ⊗ X) would otherwise build a 810000×810000 matrix). Any other
+    node is returned as it is."""
+    if not (isinstance(node, Call) and node.name in ("sum", "tr") and len(node.args) == 1):
+        return node
+    inner = node.args[0]
+    if not (isinstance(inner, Call) and inner.name == "kron"):
+        return node
+    a, b = inner.args
+    if node.name == "tr" and not (_is_square(a) and _is_square(b)):
+        return node
+    return scale(kron_reduced(call(node.name, a)), kron_reduced(call(node.name, b)))

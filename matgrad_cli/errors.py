@@ -69,3 +69,9 @@ class EvaluationError(MatgradError):
     """Evaluation failed (e.g. a singular matrix); exit status 1."""
 
     exit_code = 1
+
+
+class BudgetError(MatgradError):
+    """The work needs more memory than the budget allows (SPEC §5); exit status 1."""
+
+    exit_code = 1

@@ -10,6 +10,7 @@ derivative trees stay linear. The span takes no part in equality.
 """
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass, field, fields
 from fractions import Fraction
 from typing import Union
@@ -76,6 +77,11 @@ def transpose_shape(shape: Shape) -> Shape:
 
 # ---------------------------------------------------------------- node base
 
+@functools.cache
+def _compared_fields(cls) -> tuple[str, ...]:
+    return tuple(f.name for f in fields(cls) if f.compare)
+
+
 class Node:
     """Base of all node types. Subclasses are frozen dataclasses (see ``_node``)."""
 
@@ -83,7 +89,7 @@ class Node:
     span: Span | None
 
     def _init_key(self) -> None:
-        values = tuple(getattr(self, f.name) for f in fields(self) if f.compare)
+        values = tuple(getattr(self, name) for name in _compared_fields(type(self)))
         object.__setattr__(self, "_values", values)
         object.__setattr__(self, "_hash", hash((type(self).__name__, values)))
 
@@ -95,17 +101,38 @@ class Node:
             return True
         if type(self) is not type(other) or self._hash != other._hash:
             return False
-        return self._values == other._values
+        mine, theirs = self._representative(), other._representative()
+        if mine is theirs:
+            return True
+        if mine._values != theirs._values:
+            return False
+        # Remember the answer (union-find): equal deep trees are compared again and again
+        # by the simplifier, and a 256-layer network would make that exponential.
+        object.__setattr__(theirs, "_same_as", mine)
+        return True
+
+    def _representative(self) -> "Node":
+        node = self
+        while (up := node.__dict__.get("_same_as")) is not None:
+            node = up
+        if node is not self:
+            object.__setattr__(self, "_same_as", node)  # path compression
+        return node
 
     @property
     def children(self) -> tuple["Node", ...]:
+        cached = self.__dict__.get("_children")
+        if cached is not None:  # nodes are immutable; walks ask for these often
+            return cached
         out: list[Node] = []
         for v in self._values:
             if isinstance(v, Node):
                 out.append(v)
             elif isinstance(v, tuple):
                 out.extend(c for c in v if isinstance(c, Node))
-        return tuple(out)
+        out = tuple(out)
+        object.__setattr__(self, "_children", out)
+        return out
 
     def with_children(self, new_children: tuple["Node", ...]) -> "Node":
         """The same node over other children (in ``children`` order)."""

@@ -27,7 +27,7 @@ def test_output_is_written_whole_and_no_temporary_file_is_left(tmp_path):
     result = invoke(["eval", "x'*x", "--wrt", "x", "-i", "x=2", "-o", out])
     assert result.exit_code == 0, result.output
     with np.load(out) as archive:
-        assert float(archive["grad_x"]) == 4.0
+        assert archive["grad_x"].tolist() == [4.0]  # x=2 is a length-1 vector (SPEC §1)
     assert sorted(os.listdir(tmp_path)) == ["out.npz"]
 
 
@@ -224,7 +224,7 @@ def test_formats_come_from_registries():
 
 def test_run_eval_gives_values_and_warnings():
     result = app.run_eval("x'*x + 0*y", ["x"], ["x=3", "z=1", "y=2"])
-    assert float(result.values["grad_x"]) == 6.0
+    assert result.values["grad_x"].tolist() == [6.0]  # a length-1 vector (SPEC §1)
     assert result.warnings == ["warning: input z is not used by the expression"]
     assert not result.failed
 

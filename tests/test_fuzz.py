@@ -147,3 +147,33 @@ def test_well_formed_expressions_never_crash_derive(text):
                                   "sum(kron(commutation(3, 1), x))"])
 def test_kron_with_a_vector_derives(text):
     run_derive(text)
+
+
+# ---------------------------------------------------------------- the whole command line
+# tests/fuzz_cli.py: derive, eval on arrays that fit and arrays that do not, check with a
+# random claim, mutated expressions, random bytes on standard input (derandomized: seed 0).
+# `python tests/fuzz_cli.py --count 100000` runs the long version (README, "Fuzzing").
+
+def test_fuzzed_command_lines_exit_cleanly_with_carets(tmp_path):
+    from fuzz_cli import fuzz
+
+    counts, failures = fuzz(3000, seed=0, folder=tmp_path)
+    assert failures == []
+    assert sum(counts[f"exit {code}"] for code in (0, 1, 2)) == 3000
+    # the generator reaches every command and every outcome, not only parse errors
+    assert all(counts[what] > 400 for what in
+               ("derive", "eval-fit", "eval-misfit", "check", "stdin-bytes"))
+    assert counts["exit 0"] > 150 and counts["exit 1"] > 0
+
+
+def test_the_fuzzer_catches_a_missing_caret(tmp_path, monkeypatch):
+    # a test that cannot fail is a defect: a positional error without its caret is caught
+    from fuzz_cli import Fuzzer
+
+    from matgrad_cli import errors
+
+    monkeypatch.setattr(errors.MatgradError, "render",
+                        lambda self: f"{self.message} (column 1)" if self.span else
+                        self.message)
+    outcome, problem = Fuzzer(tmp_path).run(["derive", "--wrt", "x", "--", "x +"], None)
+    assert outcome == "crash" and "no caret" in problem

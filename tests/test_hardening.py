@@ -119,3 +119,77 @@ def test_an_eval_input_name_before_a_parenthesis_is_a_product(tmp_path):
     arrays = {"Wout": np.eye(3), "x": np.arange(3.0)}
     out = _eval_json(["--", "sum(Wout(x))"], arrays, tmp_path)
     assert out["value"] == 3.0
+
+
+# ---------------------------------------------------------------- 9. rough edges
+
+@pytest.mark.parametrize("expr, expected", [
+    ("det(A)", [[4.0, -2.0], [-2.0, 1.0]]),  # the adjugate (transposed)
+    ("det(A)*sum(A)", [[36.0, -18.0], [-18.0, 9.0]]),  # sum(A) adj(A)ᵀ + det(A) 𝟏
+    ("log(1 + det(A)^2)", [[0.0, 0.0], [0.0, 0.0]]),
+])
+def test_the_gradient_of_det_at_a_singular_matrix_is_the_adjugate(tmp_path, expr, expected):
+    out = _eval_json(["--wrt", "A", "--check", "--", expr],
+                     {"A": np.array([[1.0, 2.0], [2.0, 4.0]])}, tmp_path)
+    np.testing.assert_allclose(out["grad_A"], expected, atol=1e-12)
+
+
+def test_the_adjugate_is_det_times_the_inverse_where_that_exists():
+    from matgrad_cli.numeric.evaluator import _adjugate
+
+    a = np.random.default_rng(3).standard_normal((4, 4))
+    np.testing.assert_allclose(_adjugate(a, False), np.linalg.det(a) * np.linalg.inv(a))
+    rank_two = a[:, :2] @ a[:2, :]  # adj of a rank-2 4×4 matrix is 0; of rank 3, rank 1
+    np.testing.assert_allclose(_adjugate(rank_two, True), np.zeros((4, 4)), atol=1e-10)
+    rank_three = a[:, :3] @ a[:3, :]
+    adj = _adjugate(rank_three, False)
+    np.testing.assert_allclose(adj @ rank_three, np.zeros((4, 4)), atol=1e-9)
+    assert np.linalg.matrix_rank(adj, tol=1e-8) == 1
+
+
+def test_no_zero_norm_warning_when_the_gradient_is_finite(tmp_path):
+    result = invoke(["eval", "norm(x)^2", "--wrt", "x", "--format", "json",
+                     *input_args({"x": np.zeros(3)}, tmp_path)])
+    assert result.exit_code == 0
+    assert result.stderr == ""
+    assert json.loads(result.stdout)["grad_x"] == [0.0, 0.0, 0.0]
+    result = invoke(["eval", "norm(x)", "--wrt", "x", "--format", "json",
+                     *input_args({"x": np.zeros(3)}, tmp_path)])
+    assert result.stderr.splitlines()[0] == (
+        "warning: the argument of a norm is zero at this point: the derivative does not "
+        "exist there (the gradient is NaN there)")
+
+
+@pytest.mark.parametrize("expr, name, array, declared, grad_shape", [
+    ("sum(y)", "y", np.ones(1), [], [1]),
+    ("y'*y", "y", np.ones(1), [], [1]),
+    ("sum(Y)", "Y", np.ones((3, 1)), [], [3, 1]),
+    ("sum(Y)", "Y", np.ones((3, 1)), ["--shape", "Y=3x1"], [3, 1]),
+    ("sum(Y)", "Y", np.ones((1, 1)), [], [1, 1]),
+    ("sum(y)", "y", np.ones((3, 1)), [], [3]),  # an n×1 array given for a vector
+    ("alpha*2", "alpha", np.ones(1), [], []),  # a one-entry array for a scalar
+])
+def test_a_variable_keeps_its_shape(tmp_path, expr, name, array, declared, grad_shape):
+    out = _eval_json(["--wrt", name, "--order", "2", *declared, "--", expr], {name: array},
+                     tmp_path)
+    assert out["shapes"]["grad_" + name] == grad_shape
+    assert out["shapes"]["hess_" + name] == grad_shape * 2
+
+
+def test_a_number_given_for_a_vector_is_a_length_one_vector(tmp_path):
+    result = invoke(["eval", "x'*x", "--wrt", "x", "-i", "x=3", "-o", tmp_path / "o.npz"])
+    assert result.exit_code == 0
+    assert np.load(tmp_path / "o.npz")["grad_x"].tolist() == [6.0]
+
+
+def test_an_unexpected_exception_is_one_line_naming_it_an_internal_error(monkeypatch):
+    from matgrad_cli.app import pipeline
+
+    def broken(*args, **kwargs):
+        raise ValueError("a bug\nwith a second line")
+
+    monkeypatch.setattr(pipeline, "run_eval", broken)
+    result = invoke(["eval", "x*2", "-i", "x=1"])
+    assert result.exit_code == 1
+    assert result.stderr == ("matgrad: error: internal error: ValueError: a bug; please "
+                             "report this at the matgrad issue tracker\n")

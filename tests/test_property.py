@@ -301,3 +301,37 @@ def scalar_programs(draw):
 @given(source=scalar_programs(), seed=st.integers(0, 2**16), data=st.data())
 def test_printed_hessian_matches_finite_differences_of_the_gradient(source, seed, data):
     _check(source, seed, data, order=2)
+
+
+def _eval_gradient_error(source: str, used: dict, name: str):
+    """(None) when finite differences are no reference here; else the relative error of
+    the gradient ``matgrad eval`` computes (api.evaluate: the symbolic derivative on the
+    arrays, shaped as SPEC §4) against central differences of f."""
+    f = value_function(source, used)
+    with np.errstate(all="ignore"):
+        value = np.asarray(f(used), dtype=float)
+        if not (np.all(np.isfinite(value)) and abs(float(value)) < 1e4):
+            return None
+        expected = fd_jacobian(f, used, name)
+        if not (np.all(np.isfinite(expected)) and float(np.max(np.abs(expected))) < 1e6
+                and _fd_reliable(f, used, name, expected)):
+            return None
+        program = api.parse(source, array_shapes={k: v.shape for k, v in used.items()})
+        got = api.evaluate(api.derive(program, [name]), used)["grad_" + name]
+    assert got.shape == used[name].shape, (source, name)
+    scale = 1.0 + float(np.max(np.abs(expected), initial=0.0))
+    return float(np.max(np.abs(got - expected.reshape(got.shape)), initial=0.0)) / scale
+
+
+@settings(max_examples=500, **_SETTINGS)
+@given(source=scalar_programs(), seed=st.integers(0, 2**16), data=st.data())
+def test_evaluated_gradient_of_a_scalar_matches_central_differences(source, seed, data):
+    arrays = inputs(seed)
+    program = api.parse(source, array_shapes={k: v.shape for k, v in arrays.items()})
+    names = sorted(program.variables)
+    assume(names)
+    used = {k: arrays[k] for k in names}
+    name = data.draw(st.sampled_from(names), label="wrt")
+    error = _eval_gradient_error(source, used, name)
+    assume(error is not None)
+    assert error < TOLERANCE, f"f = {source!r}, d/d{name}: error {error:.2e}"

@@ -40,7 +40,7 @@ import numpy as np
 
 from . import api
 from .pipeline import load_problem
-from ..errors import EvaluationError, MatgradError, ShapeError, UsageError
+from ..errors import BudgetError, EvaluationError, MatgradError, ShapeError, UsageError
 from ..numeric.evaluator import evaluate
 from ..ir import Add, Frob, Node, Num, Program, Scale, depends_on, walk
 from ..language.parser import Name, parse_syntax, syntax_children
@@ -354,6 +354,8 @@ class _Checker:
     def evaluate_point(self, case: _Case, point: dict) -> str | None:
         try:
             values = evaluate({"f": case.program.expr, "t": case.truth_node}, point)
+        except BudgetError:
+            raise  # not a property of this point: the whole check cannot be done
         except MatgradError as exc:
             return exc.message
         if not (np.all(np.isfinite(values["f"])) and np.all(np.isfinite(values["t"]))):
@@ -361,6 +363,8 @@ class _Checker:
         claim = None
         try:
             claim = evaluate({"c": case.claim.expr}, point)["c"]
+        except BudgetError:
+            raise
         except MatgradError as exc:
             case.failure = exc.message
         case.points.append(point)
@@ -417,8 +421,16 @@ class _Checker:
 
 def check_claim(expr_source: str, wrt: str, claim_source: str, shapes: dict | None = None,
                 dims: dict | None = None, inputs: list[str] | None = None,
-                seed: int = 0) -> Verdict:
-    """Decide whether ``claim_source`` is ∂f/∂``wrt`` (see the module docstring)."""
+                seed: int = 0, max_memory: int | None = None) -> Verdict:
+    """Decide whether ``claim_source`` is ∂f/∂``wrt`` (see the module docstring).
+    ``max_memory``: the memory budget in bytes (None: the default of SPEC §5)."""
+    from ..numeric.budget import limited
+
+    with limited(max_memory):
+        return _check_claim(expr_source, wrt, claim_source, shapes, dims, inputs, seed)
+
+
+def _check_claim(expr_source, wrt, claim_source, shapes, dims, inputs, seed) -> Verdict:
     checker = _Checker(expr_source, wrt, claim_source, shapes, dims, inputs, seed)
     cases = checker.cases()
     verdict = _base_verdict(checker, cases)

@@ -31,6 +31,31 @@ class Problem:
     program: object  # ir.Program
     arrays: dict  # name -> array, only the variables of f, read as their shapes
     warnings: list = field(default_factory=list)
+    # the shape each variable was declared or given with, where the IR's differs (the IR
+    # reads a length-1 vector as a scalar and an n×1 matrix as a vector, SPEC §1)
+    kept: dict = field(default_factory=dict)
+
+
+def kept_shape(name: str, ir_shape: tuple, declared, given: tuple) -> tuple | None:
+    """The NumPy shape variable ``name`` keeps (SPEC §1: a length-1 vector stays a vector,
+    an n×1 matrix a matrix) when it differs from ``ir_shape``; else None. ``declared``: its
+    ``--shape`` sizes or None; ``given``: its array's shape."""
+    from ..language.shapes import convention_kind
+
+    if declared is not None:
+        from ..ir import STRUCTURES
+
+        sizes = list(declared)
+        rank = len(sizes) - (1 if sizes and sizes[-1] in STRUCTURES else 0)
+    else:
+        rank = {"scalar": 0, "vector": 1, "matrix": 2}[convention_kind(name)]
+        if rank == 2 and len(given) < 2:
+            return None  # a vector or number given for a matrix name: as given
+    if rank == 1 and ir_shape == ():
+        return (1,)
+    if rank == 2 and len(ir_shape) < 2 and len(given) == 2:
+        return tuple(given)
+    return None
 
 
 @dataclass
@@ -75,6 +100,12 @@ def load_problem(source: str, inputs: list[str], shapes: dict | None = None,
     missing = [name for name in program.variables if name not in arrays]
     if missing:
         raise MissingInputs(missing, warnings)
+    kept = {}
+    for name, shape in program.variables.items():
+        declared = (shapes or {}).get(name)
+        keep = kept_shape(name, tuple(shape), declared, np_shape(arrays[name]))
+        if keep is not None:
+            kept[name] = keep
     arrays = {name: as_variable(arrays[name], shape)
               for name, shape in program.variables.items()}
     if program.structures:
@@ -83,7 +114,35 @@ def load_problem(source: str, inputs: list[str], shapes: dict | None = None,
         for name, structure in program.structures.items():
             arrays[name], found = symmetrised(name, arrays[name], structure)
             warnings += found
-    return Problem(program, arrays, warnings)
+    return Problem(program, arrays, warnings, kept)
+
+
+def np_shape(array) -> tuple:
+    return tuple(getattr(array, "shape", ()))
+
+
+def keep_shapes(values: dict, kept: dict, derivation) -> dict:
+    """Derivatives shaped by the variables' kept shapes (SPEC §1, with §4's layout)."""
+    import numpy as np
+
+    if not kept:
+        return values
+    variables = {name: tuple(int(d) for d in shape)
+                 for name, shape in derivation.program.variables.items()}
+
+    def shape(name):
+        return kept.get(name, variables[name])
+
+    f_shape = np.shape(values["value"])
+    targets = {f"grad_{x}": f_shape + shape(x) for x in derivation.derivatives}
+    targets.update({f"hess_{x}": shape(x) + shape(x) for x in derivation.hessians})
+    targets.update({f"hess_{x}_{y}": shape(x) + shape(y) for x, y in derivation.mixed})
+    targets.update({f"hvp_{x}": shape(x) for x in derivation.hvps})
+    out = dict(values)
+    for key, target in targets.items():
+        if key in out and np.shape(out[key]) != target:
+            out[key] = np.reshape(out[key], target, order="F")
+    return out
 
 
 def load_direction(spec: str, program, wrt: list[str]):
@@ -114,11 +173,19 @@ def load_direction(spec: str, program, wrt: list[str]):
 
 def run_eval(source: str, wrt: list[str], inputs: list[str], shapes: dict | None = None,
              dims: dict | None = None, order: int = 1, check: bool = False,
-             mixed: bool = False, hvp: str | None = None) -> EvalResult:
+             mixed: bool = False, hvp: str | None = None,
+             max_memory: int | None = None) -> EvalResult:
     """f and its symbolic derivatives with respect to ``wrt`` at the inputs; with
     ``check``, also compared with central finite differences. ``mixed``: the mixed
     second-derivative blocks too; ``hvp`` (``X=FILE``): H·v for that direction instead of
-    the Hessian."""
+    the Hessian. ``max_memory``: the memory budget in bytes (None: the default, SPEC §5)."""
+    from ..numeric.budget import limited
+
+    with limited(max_memory):
+        return _run_eval(source, wrt, inputs, shapes, dims, order, check, mixed, hvp)
+
+
+def _run_eval(source, wrt, inputs, shapes, dims, order, check, mixed, hvp) -> EvalResult:
     import numpy as np
 
     from . import api
@@ -137,8 +204,8 @@ def run_eval(source: str, wrt: list[str], inputs: list[str], shapes: dict | None
         derivation = api.derive(program, list(wrt), order, mixed=mixed, hvp=hvp is not None)
         if hvp is not None:
             arrays = {**arrays, api.HVP_DIRECTION: load_direction(hvp, program, wrt)}
-        values = api.evaluate(derivation, arrays)
-        warnings += numcheck.kink_warnings(derivation, arrays)
+        values = keep_shapes(api.evaluate(derivation, arrays), problem.kept, derivation)
+        warnings += numcheck.kink_warnings(derivation, arrays, values)
     else:
         derivation = None
         values = {"value": evaluate({"value": program.expr}, arrays)["value"]}

@@ -21,17 +21,21 @@ class Condition:
 
 
 def _norm_squared_as_frobenius(node: Node) -> Node:
-    """‖u‖² → u : u, so the gradient reads 2u instead of 2‖u‖ u/‖u‖."""
+    """‖u‖² → u : u, so the gradient reads 2u instead of 2‖u‖ u/‖u‖; and sum(A ⊗ B) →
+    sum(A) sum(B), tr(A ⊗ B) → tr(A) tr(B), so it never holds the Kronecker product."""
     memo: dict[Node, Node] = {}
 
     def go(n: Node) -> Node:
         if n in memo:
             return memo[n]
-        new = n.with_children(tuple(go(c) for c in n.children)) if n.children else n
+        children = tuple(go(c) for c in n.children)
+        unchanged = all(a is b for a, b in zip(children, n.children))
+        new = n if unchanged else n.with_children(children)
         if (isinstance(new, Pow) and isinstance(new.base, Call) and new.base.name == "norm"
                 and isinstance(new.exponent, alg.Num) and new.exponent.value == 2):
             u = new.base.args[0]
             new = alg.frob(u, u) if u.shape else alg.power(u, alg.num(2))
+        new = alg.kron_reduced(new)  # sum/tr of a Kronecker product: no big intermediate
         memo[n] = new
         return new
 

@@ -10,12 +10,15 @@ and the source template the ``numpy`` printer emits, so both always agree.
 from __future__ import annotations
 
 import functools
+import math
 from dataclasses import dataclass, field
 from typing import Callable
 
 import numpy as np
 
+from ..algebra import kron_reduced
 from ..errors import EvaluationError
+from . import budget
 from ..ops import ENTRYWISE, STRUCTURAL
 from ..ir import (Add, Call, Commutation, Div, Eye, Fill, Frob, Func, Had, MatMul, MatPow, Node,
                  Num, Ones, Pow, Reshape, Scale, T, Var, Zeros, as_matrix, walk)
@@ -141,6 +144,19 @@ def _weighted_gram(m, d, shape):
     return _fit(m.T @ (d[:, None] * m), shape)
 
 
+def _adjugate(a, transposed):
+    """adj(A) = det(A) A⁻¹ (transposed: its transpose, the gradient of det A), also where A
+    is singular and A⁻¹ is not: adj(UΣVᵀ) = det(U) det(V) V Diag(∏_{j≠i} σ_j) Uᵀ."""
+    a = np.asarray(a, dtype=float)
+    try:
+        out = np.linalg.det(a) * np.linalg.inv(a)
+    except np.linalg.LinAlgError:
+        u, s, vt = np.linalg.svd(a)
+        others = np.array([np.prod(np.delete(s, i)) for i in range(len(s))])
+        out = np.linalg.det(u) * np.linalg.det(vt) * ((vt.T * others) @ u.T)
+    return out.T if transposed else out
+
+
 def _scaled_gram(m, d, shape):
     """Diag(d) Mᵀ M Diag(d) as Bᵀ B with B = M Diag(d) (a symmetric rank-k update)."""
     b = m * np.asarray(d)[None, :]
@@ -196,6 +212,7 @@ OPS: dict[str, Op] = {
                         "_weighted_gram({0}, {1}, {p0!r})"),
     "scaled_gram": Op(lambda m, d, *, p0: _scaled_gram(m, d, p0),
                       "_scaled_gram({0}, {1}, {p0!r})"),
+    "adjugate": Op(lambda a, *, p0: _adjugate(a, p0), "_adjugate({0}, {p0})"),
     "add_diag": Op(lambda m, v, *, p0: _add_diagonal(m, v, p0), "_add_diagonal({0}, {1}, {p0})"),
     "had": Op(lambda a, b: a * b, "{0} * {1}"),
     "div": Op(lambda a, b: a / b, "{0} / {1}"),
@@ -235,6 +252,8 @@ class Plan:
     outputs: dict  # output name -> slot
     free_after: dict = field(default_factory=dict)  # step index -> slots whose last use it is
     program: tuple | None = None  # the runnable form (inputs, constants, steps), built once
+    # (bytes at the peak, the largest array's shape, its output name or None): see _peak
+    memory: tuple | None = None
 
 
 def _concrete(shape) -> tuple:
@@ -427,6 +446,10 @@ class _Compiler:
                 terms.append(t.operand if negated else t)
             return self.emit("add", tuple(self.operand(node, t) for t in terms),
                              (tuple(signs),), node)
+        if isinstance(node, Scale) and node.shape != ():
+            fused = self.lower_det_times_inverse(node)
+            if fused is not None:
+                return fused
         if isinstance(node, Scale):
             # c₁ (c₂ X): multiply the scalars first, then one pass over X
             factor, operand = node.factor, node.operand
@@ -458,8 +481,33 @@ class _Compiler:
             return self.emit("reshape", (self.slot(node.operand),), (self.sizes(node.shape),),
                              node)
         if isinstance(node, Call):
+            reduced = kron_reduced(node)  # sum(A ⊗ B) = sum(A) sum(B): never form A ⊗ B
+            if reduced is not node:
+                return self.slot(reduced)
             return self.emit("c_" + node.name, tuple(self.slot(a) for a in node.args), (), node)
         raise NotImplementedError(type(node).__name__)
+
+    def lower_det_times_inverse(self, node: Scale) -> int | None:
+        """c det(X) X⁻¹ (or X⁻ᵀ), the derivative of det, as c adj(X): it exists where X is
+        singular too (then X⁻¹ does not). None when ``node`` is not of that form."""
+        factors, operand = [], node
+        while isinstance(operand, Scale) and operand.shape != ():
+            factors += _scalar_factors(operand.factor)
+            operand = operand.operand
+        inverse = operand.operand if isinstance(operand, T) else operand
+        if not (isinstance(inverse, Call) and inverse.name == "inv" and
+                len(inverse.shape) == 2):
+            return None
+        det = Call("det", inverse.args)
+        if det not in factors:
+            return None
+        factors.remove(det)
+        adjugate = self.emit("adjugate", (self.slot(inverse.args[0]),),
+                             (isinstance(operand, T),), operand)
+        if not factors:
+            return adjugate
+        rest = functools.reduce(Scale, factors)
+        return self.emit("scale", (self.slot(rest), adjugate), (), node)
 
     def lower_add_diagonal(self, node: Add) -> int | None:
         """M + Diag(v): add v to M's diagonal instead of building Diag(v)."""
@@ -494,6 +542,13 @@ class _Compiler:
 
 
 _TYPICAL_SIZE = 100
+
+
+def _scalar_factors(node: Node) -> list[Node]:
+    """The factors of a product of scalars (Scale nodes of scalars)."""
+    if isinstance(node, Scale) and node.shape == ():
+        return _scalar_factors(node.factor) + _scalar_factors(node.operand)
+    return [node]
 
 
 def _typical(shape) -> tuple:
@@ -666,6 +721,7 @@ def _executable(plan: Plan) -> list:
               all(isinstance(d, int) for d in step.node.shape) else None
               for step in plan.steps]
     inputs, constants, program = [], [], []
+    in_place = set()
     for i, step in enumerate(plan.steps):
         free = tuple(plan.free_after.get(i, ()))
         if step.op == "input":
@@ -675,6 +731,8 @@ def _executable(plan: Plan) -> list:
             constants.append((i, step.params[0]))
             continue
         j = _in_place_target(step, i, plan, owned, shapes)
+        if j is not None:
+            in_place.add(i)
         if j is not None:
             fn = _in_place_kernel(step.op, j, step.params)
         elif step.op == "add" and len(step.args) == 2:
@@ -688,12 +746,47 @@ def _executable(plan: Plan) -> list:
         program.append((i, fn, step.args, free))
     program = (inputs, constants, program)
     plan.program = program
+    plan.memory = _peak(plan, shapes, in_place)
     return program
+
+
+# Steps whose result is a view of their operand: they allocate nothing.
+_VIEWS = {"transpose", "reshape", "c_vec", "const"}
+
+
+def _peak(plan: Plan, shapes: list, in_place: set) -> tuple:
+    """The most bytes the plan holds at once (inputs included), replaying which arrays are
+    alive after each step; a step written into a dying operand allocates nothing. Also the
+    shape of the largest array and, when it is an output, its name."""
+    names = {slot: name for name, slot in plan.outputs.items()}
+    live: dict[int, int] = {}
+    total = peak = 0
+    largest = (0, (), None)
+    for i, step in enumerate(plan.steps):
+        shape = shapes[i] or ()
+        size = 0 if (step.op in _VIEWS or i in in_place) else 8 * math.prod(shape)
+        live[i] = size
+        total += size
+        peak = max(peak, total)
+        if size > largest[0]:
+            largest = (size, shape, names.get(i))
+        for slot in plan.free_after.get(i, ()):
+            total -= live.pop(slot, 0)
+    return peak, largest[1], largest[2]
+
+
+def _require_memory(plan: Plan) -> None:
+    peak, shape, name = plan.memory
+    if not budget.allows(peak):
+        what = "×".join(map(str, shape))
+        budget.require(peak, f"the largest array: {name + ', ' if name else ''}{what} "
+                             "float64 entries")
 
 
 def run_plan(plan: Plan, arrays: dict) -> dict:
     values: list = [None] * len(plan.steps)
     inputs, constants, program = _executable(plan)
+    _require_memory(plan)  # before any step allocates
     for slot, name in inputs:
         values[slot] = arrays[name]
     for slot, value in constants:

@@ -150,13 +150,19 @@ def _check_hvp(name, gradient, arrays, values, floor, structures) -> CheckResult
 _KINKED = {name for name, e in ENTRYWISE.items() if e.kink}
 
 
-def kink_warnings(derivation: Derivation, arrays: dict) -> list[str]:
-    """Arguments of relu/abs/sign/step/‖·‖₁ that sit exactly on a kink at this point."""
+def kink_warnings(derivation: Derivation, arrays: dict, values: dict | None = None
+                  ) -> list[str]:
+    """Arguments of relu/abs/sign/step/‖·‖₁ that sit exactly on a kink at this point. A
+    zero norm is only worth a warning when it made a derivative in ``values`` non-finite
+    (‖x‖² at x = 0 is smooth: its gradient 2x is right there)."""
+    derivatives_finite = values is not None and all(
+        np.all(np.isfinite(v)) for k, v in values.items() if k != "value")
     watched = {}
     for node in walk(derivation.program.expr):
         if isinstance(node, Func) and node.name in _KINKED:
             watched[f"{node.name}"] = watched.get(node.name, []) + [node.operand]
-        elif isinstance(node, Call) and node.name in ("norm1", "norm"):
+        elif isinstance(node, Call) and node.name == "norm1" or (
+                isinstance(node, Call) and node.name == "norm" and not derivatives_finite):
             watched[node.name] = watched.get(node.name, []) + [node.args[0]]
         elif isinstance(node, Call) and lookup(node.name).kink is not None:
             watched[node.name] = watched.get(node.name, []) + [lookup(node.name).kink(node)]

@@ -35,7 +35,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from ..errors import MatgradError
+from ..errors import BudgetError, MatgradError
 from .evaluator import evaluate
 from .structure import draw_structured
 from ..ops import lookup
@@ -160,6 +160,8 @@ def inadmissible(point: dict, domains: Domains) -> str | None:
     outputs = {f"a{i}": node for i, (_, node) in enumerate(domains.checks)}
     try:
         values = evaluate(outputs, point)
+    except BudgetError:
+        raise
     except MatgradError as exc:
         return exc.message
     for i, (kind, _) in enumerate(domains.checks):

@@ -33,11 +33,11 @@ _ADD, _MUL, _UNARY, _POW, _POSTFIX = 1, 2, 3, 4, 5
 _HELPER_OPS = {
     "kron_apply": ev._kron_apply, "kron_right": ev._apply_kron_right, "commute": ev._commute,
     "commutation": ev._commutation_matrix, "weighted_gram": ev._weighted_gram,
-    "scaled_gram": ev._scaled_gram,
+    "scaled_gram": ev._scaled_gram, "adjugate": ev._adjugate,
 }
 _KERNELS = [ev._as2d, ev._fit, ev._kron_product, ev._kron_apply, ev._apply_kron_right,
             ev._commute, ev._commutation_matrix, ev._weighted_gram, ev._scaled_gram,
-            structural._kron, entrywise._erf]
+            structural._kron, entrywise._erf, ev._adjugate]
 _ALWAYS_INLINE = {"input", "const", "transpose"}
 _RESERVED = {"np", "value", "f_and_grad"} | {k.__name__ for k in _KERNELS} | {"_np"}
 

@@ -5,6 +5,8 @@ None when it does not apply. The driver (driver.py) runs them to a fixed point.
 """
 from __future__ import annotations
 
+import functools
+
 from fractions import Fraction
 
 from .. import algebra as alg
@@ -183,6 +185,7 @@ def collect_like_terms(node: Node):
     return alg.add(*terms)
 
 
+@functools.lru_cache(maxsize=1 << 16)  # shared sub-trees: without it, deep nets re-walk them
 def _associated(node: Node) -> Node:
     """node with every product chain nested one way (a key for like terms, never shown)."""
     if isinstance(node, MatMul):
