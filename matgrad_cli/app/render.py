@@ -9,7 +9,8 @@ import json
 
 from .api import Derivation
 from ..ops import FUNCTION_NAMES
-from ..ir import Fill, Node, Program
+from .. import algebra as alg
+from ..ir import Fill, Node, Program, Var
 from ..printers import name_subexpressions, to_dsl, to_latex, to_text
 
 
@@ -220,11 +221,27 @@ def _where_lines(definitions: list[str]) -> list[str]:
     return [("  where " if i == 0 else "        ") + line for i, line in enumerate(definitions)]
 
 
+def function_lines(roots: list[Node], printer, shown: set, order: int | None = None,
+                   assign: str = " = ") -> list[str]:
+    """``gelu′(t) = …`` for each user-defined function the roots call that is not in
+    ``shown`` yet (only the derivatives when order is 1, only the user's own when 0)."""
+    from ..ops.user import needed
+
+    lines = []
+    for fn in needed(*roots):
+        if fn.name in shown or (order == 0 and fn.order) or (order == 1 and not fn.order):
+            continue
+        shown.add(fn.name)
+        head = printer(alg.func(fn.name, Var(fn.param, ())))
+        lines.append(f"{head}{assign}{printer(fn.body)}")
+    return lines
+
+
 def header_text(program: Program) -> list[str]:
     defs, names = named(program, [program.expr])
     main, def_lines = _with_definitions(defs, names, program.expr, to_text)
     lines = [f"f = {main}    ({shape_text(program.expr.shape)})"]
-    lines += _where_lines(def_lines)
+    lines += _where_lines(def_lines + function_lines([program.expr], to_text, set(), 0))
     shapes = ", ".join(f"{display_name(name)}: {shape_text(shape)}" +
                        (f" {_STRUCTURE_WORDS[program.structures[name]]}"
                         if name in program.structures else "")
@@ -238,6 +255,7 @@ def derive_text(derivation: Derivation, steps: list[str] | None = None) -> str:
     lines = header_text(derivation.program)
     if steps:
         lines += ["", *steps]
+    shown: set = set()
     for name, order, node in _items(derivation):
         conditions = conditions_text(derivation, name)
         defs, names = named(derivation.program, [node])
@@ -245,7 +263,7 @@ def derive_text(derivation: Derivation, steps: list[str] | None = None) -> str:
         lines.append("")
         lines.append(f"{derivative_label(derivation, name, order)} = {main}    "
                      f"({shape_text(node.shape)})")
-        lines += _where_lines(def_lines)
+        lines += _where_lines(def_lines + function_lines([node], to_text, shown, 1))
         if conditions:
             lines.append(f"  valid {'; '.join(conditions)}")
         lines += convention_lines(derivation, name, order)
@@ -256,13 +274,16 @@ def derive_latex(derivation: Derivation, steps: list[str] | None = None) -> str:
     program = derivation.program
     defs, names = named(program, [program.expr])
     main, def_lines = _with_definitions(defs, names, program.expr, to_latex)
+    def_lines += function_lines([program.expr], to_latex, set(), 0)
     lines = [f"f = {main}" + "".join(rf", \quad {d}" for d in def_lines)]
     if steps:
         lines += steps
+    shown: set = set()
     for name, order, node in _items(derivation):
         conditions = conditions_text(derivation, name, to_latex)
         defs, names = named(program, [node])
         main, def_lines = _with_definitions(defs, names, node, to_latex)
+        def_lines += function_lines([node], to_latex, shown, 1)
         line = f"{_latex_label(derivation, name, order)} = {main}"
         if def_lines:
             line += r", \quad \text{where } " + r", \; ".join(def_lines)
@@ -291,7 +312,8 @@ def _latex_convention(derivation: Derivation, name, order: int) -> list[str]:
 def dsl_line(derivation: Derivation, node: Node) -> str:
     defs, names = named(derivation.program, [node])
     main, def_lines = _with_definitions(defs, names, node, to_dsl)
-    return "; ".join(def_lines + [main])
+    # the user-defined functions the line calls, as definitions of the language
+    return "; ".join(function_lines([node], to_dsl, set()) + def_lines + [main])
 
 
 def derive_dsl(derivation: Derivation) -> str:
@@ -324,7 +346,8 @@ def derive_json(derivation: Derivation) -> str:
     program = derivation.program
     payload = {
         "expression": program.source,
-        "f": {"text": "\n".join(header_text(program)), "dsl": to_dsl(program.expr),
+        "f": {"text": "\n".join(header_text(program)), "dsl": "; ".join(
+            function_lines([program.expr], to_dsl, set()) + [to_dsl(program.expr)]),
               "latex": to_latex(program.expr), "shape": _json_shape(program.expr.shape)},
         "variables": {name: _json_shape(shape) for name, shape in program.variables.items()},
         "structures": dict(program.structures),

@@ -2,8 +2,9 @@
 
 Grammar (SPEC §2; loosest first, left to right within a level except the powers)::
 
-    program    := (definition SEP)* expr SEP*
+    program    := ((definition | function) SEP)* expr SEP*
     definition := NAME '=' expr
+    function   := NAME '(' NAME ')' '=' expr        # a user-defined entrywise function
     expr       := frob (('+' | '-') frob)*
     frob       := product (':' product)*
     product    := unary (('*' | '.*' | './' | '/') unary | <juxtaposition> power)*
@@ -92,10 +93,22 @@ class Definition:
 
 
 @dataclass(frozen=True, eq=False)
+class FunctionDef:
+    """``gelu(t) = body``: a scalar function of one parameter (SPEC §2)."""
+
+    name: str
+    name_span: Span
+    param: str
+    param_span: Span
+    body: Syntax
+
+
+@dataclass(frozen=True, eq=False)
 class ProgramSyntax:
     definitions: tuple
     expr: Syntax
     source: str = field(repr=False, default="")
+    functions: tuple = ()  # FunctionDef, in order
 
 
 def syntax_children(node: Syntax, into_sizes: bool = True) -> tuple:
@@ -152,6 +165,7 @@ class _Parser:
         self.declared = set(declared)
         self.tokens = tokenize(source)
         self.pos = 0
+        self.functions: dict[str, FunctionDef] = {}  # user-defined functions so far
         # Open brackets, innermost last: '(' or a bar style ('||' / '‖'); decides what a
         # bar means.
         self.open: list[str] = []
@@ -200,8 +214,20 @@ class _Parser:
         definitions: list[Definition] = []
         while self.tok.kind == SEP:
             self.advance()
-        while self.tok.kind == NAME and self.peek().kind == EQ:
+        while self.tok.kind == NAME and (self.peek().kind == EQ or self._function_head()):
+            if self.peek().kind == LPAREN:
+                self.function_definition()
+                if self.tok.kind == END:
+                    break
+                if self.tok.kind != SEP:
+                    self.unexpected()
+                while self.tok.kind == SEP:
+                    self.advance()
+                continue
             name_tok = self.advance()
+            if name_tok.text in self.functions:
+                raise self.error(f"'{name_tok.text}' is a function and cannot be defined",
+                                 name_tok.span)
             self.advance()
             if self.tok.kind in (SEP, END):
                 raise self.error(f"definition of '{name_tok.text}' has no value", self.tok.span)
@@ -235,7 +261,37 @@ class _Parser:
                                  "expression, the ones before it must be definitions "
                                  "(NAME = expr)", self.tok.span)
             self.unexpected()
-        return ProgramSyntax(tuple(definitions), expr, self.source)
+        return ProgramSyntax(tuple(definitions), expr, self.source,
+                             tuple(self.functions.values()))
+
+    def _function_head(self) -> bool:
+        """NAME '(' NAME ')' '=' starts a function definition."""
+        kinds = [self.peek(i).kind for i in range(1, 5)]
+        return kinds == [LPAREN, NAME, RPAREN, EQ]
+
+    def function_definition(self) -> None:
+        name_tok = self.advance()
+        self.advance()
+        param_tok = self.advance()
+        self.advance()
+        eq = self.advance()
+        name, param = name_tok.text, param_tok.text
+        if name in FUNCTION_NAMES or name in SIZED:
+            raise self.error(f"'{name}' is a function of the language and cannot be "
+                             "redefined", name_tok.span)
+        if name in self.functions:
+            raise self.error(f"function '{name}' is defined twice", name_tok.span)
+        if name in self.declared or name == "I":
+            raise self.error(f"'{name}' is already a variable or definition and cannot "
+                             "name a function", name_tok.span)
+        if param in FUNCTION_NAMES or param in self.functions or param == name \
+                or param == "I":
+            raise self.error(f"'{param}' cannot be a parameter: it names a function",
+                             param_tok.span)
+        if self.tok.kind in (SEP, END):
+            raise self.error(f"function '{name}' has no body", eq.span)
+        body = self.expr()
+        self.functions[name] = FunctionDef(name, name_tok.span, param, param_tok.span, body)
 
     def unexpected(self):
         t = self.tok
@@ -313,6 +369,8 @@ class _Parser:
             return NumberLit(t.span, t.value, t.text)
         if t.kind == NAME:
             self.advance()
+            if self.tok.kind == LPAREN and t.text in self.functions:
+                return self.call(t)
             if self.tok.kind == LPAREN and t.text in FUNCTION_NAMES \
                     and t.text not in self.declared:
                 return self.call(t)
@@ -433,7 +491,7 @@ def _with_span(node: Syntax, span: Span) -> Syntax:
 def _check_arity(name: str, args: list, span: Span, source: str) -> None:
     if name in SIZED:
         allowed = SIZED[name]
-    elif name in ENTRYWISE:
+    elif name in ENTRYWISE or name not in STRUCTURAL:  # a user-defined function too
         allowed = (1,)
     elif name in ALONG:
         allowed = (1, 2)

@@ -78,6 +78,7 @@ class _State:
     declared: dict = field(default_factory=dict)  # NAME -> sizes from --shape
     arrays: dict = field(default_factory=dict)  # NAME -> NumPy shape of the eval input
     defined: dict = field(default_factory=dict)  # definition name -> shape, so far
+    function_keys: dict = field(default_factory=dict)  # user function -> registry key
 
 
 def _known(d: DimVar) -> int | None:
@@ -162,6 +163,10 @@ def parse_program(source: str, shapes: dict | None = None, dims: dict | None = N
 def infer(syntax: ProgramSyntax, shapes: dict, dims: dict, array_shapes: dict) -> ir.Program:
     shapes, structures = split_structures(shapes)
     st = _State(syntax.source, declared=dict(shapes), arrays=dict(array_shapes))
+    if syntax.functions:
+        from .functions import install_functions
+
+        st.function_keys = install_functions(syntax.functions, syntax.source)
     # --dim binds a size name the input uses (eye(n), --shape A=m,n) now; any other name
     # is matched after inference against the names matgrad gives open dimensions (the
     # ones derive prints), so `--dim n=4` works for the n of "x: n" too.
@@ -588,7 +593,7 @@ def _infer_call(st: _State, node: CallExpr, sub) -> tuple:
             return () if _is_one(sizes[0]) else (sizes[0],)
         return _normalize(sizes[0], sizes[1])
     shapes = [sub(a) for a in node.args]
-    if name in ENTRYWISE:
+    if name in ENTRYWISE or name in st.function_keys:
         return shapes[0]
     arg = node.args[0]
     shape = shapes[0]
@@ -866,6 +871,8 @@ class _Builder:
                 return ir.Num(1 if name == "ones" else 0, span=span)
             return (ir.Ones if name == "ones" else ir.Zeros)(shape, span=span)
         args = tuple(b(a) for a in node.args)
+        if name in self.st.function_keys:
+            return ir.Func(self.st.function_keys[name], args[0], span=span)
         if name in ENTRYWISE:
             return ir.Func(name, args[0], span=span)
         entry = lookup(name)

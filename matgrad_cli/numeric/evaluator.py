@@ -19,7 +19,7 @@ import numpy as np
 from ..algebra import kron_reduced
 from ..errors import EvaluationError
 from . import budget
-from ..ops import ENTRYWISE, STRUCTURAL
+from ..ops import ENTRYWISE, STRUCTURAL, USER_FUNCTIONS, lookup
 from ..ir import (Add, Call, Commutation, Div, Eye, Fill, Frob, Func, Had, MatMul, MatPow, Node,
                  Num, Ones, Pow, Reshape, Scale, T, Var, Zeros, as_matrix, walk)
 
@@ -474,6 +474,8 @@ class _Compiler:
             return self.emit("transpose", (self.slot(node.operand),),
                              (self.sizes(node.shape),), node)
         if isinstance(node, Func):
+            if node.name in USER_FUNCTIONS:  # installed after this module was imported
+                OPS["f_" + node.name] = Op(lookup(node.name).numpy, f"_f_{node.name}({{0}})")
             return self.emit("f_" + node.name, (self.slot(node.operand),), (), node)
         if isinstance(node, Frob):
             return self.emit("frob", (self.slot(node.left), self.slot(node.right)), (), node)

@@ -16,6 +16,8 @@ from .base import DimAlgebra, Entrywise, Structural
 from .entrywise import ENTRIES as _ENTRYWISE_ENTRIES
 from .operators import OPERATORS, Operator
 from .structural import ENTRIES as _STRUCTURAL_ENTRIES
+from .user import ENTRIES as _USER_ENTRIES
+from .user import USER as USER_FUNCTIONS
 
 _STRUCTURAL_ENTRIES = _STRUCTURAL_ENTRIES + _ALONG_ENTRIES
 
@@ -65,7 +67,7 @@ def lookup(name: str) -> Entrywise | Structural:
     """The entry of a function; a name the registry lacks is a clear error, never a
     KeyError or an AssertionError deep inside a layer."""
     try:
-        return REGISTRY[name]
+        return REGISTRY[name] if name in REGISTRY else _USER_ENTRIES[name]
     except KeyError:
         raise UnknownOperation(f"internal error: matgrad has no operation '{name}' in its "
                                "registry (matgrad_cli/ops); please report this") from None
@@ -134,5 +136,5 @@ _ir.CALL_SHAPE[:] = [call_shape]
 
 __all__ = ["ALONG", "DimAlgebra", "ENTRYWISE", "Entrywise", "FUNCTION_NAMES", "NOT_FUNCTIONS",
            "NUMPY_SOURCE", "OPERATORS", "REGISTRY", "SIZED", "STRUCTURAL", "Structural",
-           "UnknownOperation", "call_shape", "differential", "identity", "lookup",
+           "USER_FUNCTIONS", "UnknownOperation", "call_shape", "differential", "identity", "lookup",
            "operator_of", "rule_key"]

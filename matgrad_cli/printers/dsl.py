@@ -13,7 +13,7 @@ from __future__ import annotations
 from fractions import Fraction
 
 from ..ir import Commutation, Eye, Ones, Var, Zeros
-from ..ops import STRUCTURAL
+from ..ops import STRUCTURAL, USER_FUNCTIONS
 from . import precedence as P
 from .base import Context, Printed, Printer, readable_number
 from .naming import name_subexpressions, render_definitions
@@ -84,7 +84,8 @@ class DslPrinter(Printer):
     # ------------------------------------------------------------ functions
 
     def _print_Func(self, node, ctx):
-        return self.call(node.name, self.print(node.operand).text)
+        user = USER_FUNCTIONS.get(node.name)  # a user function: its name as spelled
+        return self.call(user.spelled if user else node.name, self.print(node.operand).text)
 
     def call_generic(self, node) -> Printed:
         along = STRUCTURAL[node.name].along

@@ -6,7 +6,7 @@ import re
 import unicodedata
 from fractions import Fraction
 
-from ..ops import ENTRYWISE, STRUCTURAL
+from ..ops import ENTRYWISE, STRUCTURAL, lookup
 from . import precedence as P
 from .base import Printed, readable_number
 from .text import TextPrinter
@@ -82,7 +82,7 @@ class LatexPrinter(TextPrinter):
         return rf"\operatorname{{{name}}}"
 
     def entrywise_name(self, name: str) -> str:
-        return ENTRYWISE[name].latex
+        return lookup(name).latex
 
     def structural_name(self, name: str) -> str:
         return STRUCTURAL[name].latex

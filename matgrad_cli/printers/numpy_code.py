@@ -23,7 +23,7 @@ import unicodedata
 from ..numeric import evaluator as ev
 from .. import ops
 from ..ops import entrywise, structural
-from ..ops import NUMPY_SOURCE
+from ..ops import NUMPY_SOURCE, USER_FUNCTIONS, lookup
 from .naming import SHAPE_NAMES
 
 # precedence of Python expressions, loosest first
@@ -190,7 +190,7 @@ class NumpyCodePrinter:
         raise NotImplementedError(op)
 
     def function(self, name: str, args: list[_Expr], step, ndim: int) -> _Expr:
-        template = NUMPY_SOURCE[name]
+        template = lookup(name).numpy_source
         structural = ops.STRUCTURAL.get(name)
         # a 1×1 matrix that the IR keeps as a scalar: give the matrix spelling a matrix
         reshaped = structural is not None and any(a.ndim == 0 for a in args)
@@ -257,8 +257,9 @@ class NumpyCodePrinter:
             uses[slot] += 1
         forced = set()
         for step in steps:
-            if step.op[2:] in NUMPY_SOURCE and step.op[:2] in ("f_", "c_"):
-                template = NUMPY_SOURCE[step.op[2:]]
+            if step.op[:2] in ("f_", "c_") and (step.op[2:] in NUMPY_SOURCE
+                                                 or step.op[2:] in USER_FUNCTIONS):
+                template = lookup(step.op[2:]).numpy_source
                 for k, a in enumerate(step.args):
                     if template.count("{%d}" % k) > 1:
                         forced.add(a)
@@ -366,6 +367,7 @@ class NumpyCodePrinter:
         code_body = self.checks("\n".join(body + out + ret)) + body + out + ret
         header = ["import numpy as np", ""]
         header += self.helper_sources()
+        header += self.user_function_sources()
         lines = header + ["", f"def {self.function_name}({', '.join(self.params.values())}):"]
         lines += [("    " + line).rstrip() for line in self.docstring()]
         lines += ["    " + line for line in code_body]
@@ -378,6 +380,15 @@ class NumpyCodePrinter:
         if tuple(node.shape) == tuple(shape):
             return e.text
         return f"np.reshape({e.text}, {self.shape_src(shape) if shape else '()'}, order='F')"
+
+    def user_function_sources(self) -> list[str]:
+        """``def _u_gelu(t): …`` for each user-defined function the code calls."""
+        from ..ops.user import needed, numpy_source
+
+        out = []
+        for fn in needed(*self.outputs.values()):
+            out += ["", numpy_source(fn), ""]
+        return out
 
     def helper_sources(self) -> list[str]:
         sources = {k.__name__: inspect.getsource(k) for k in _KERNELS}

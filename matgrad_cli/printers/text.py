@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from fractions import Fraction
 
-from ..ops import ENTRYWISE, STRUCTURAL
+from ..ops import ENTRYWISE, STRUCTURAL, lookup
 from ..ir import Call, Num, Ones
 from . import precedence as P
 from .base import Context, Printed, Printer, readable_number
@@ -144,7 +144,7 @@ class TextPrinter(Printer):
         return self.call(self.entrywise_name(node.name), arg.text)
 
     def entrywise_name(self, name: str) -> str:
-        return ENTRYWISE[name].text
+        return lookup(name).text
 
     def structural_name(self, name: str) -> str:
         return STRUCTURAL[name].text
