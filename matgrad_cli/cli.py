@@ -21,32 +21,31 @@ from .ir import ShapeMismatch
 # ---------------------------------------------------------------- output
 
 class Output:
-    """Where results go. Colour and layout only on a terminal (and never with NO_COLOR);
-    a pipe or file gets plain text. ``is_terminal`` is injectable for tests."""
+    """Where results go. On a terminal (and never with NO_COLOR) the lines are laid out by
+    rich (app/layout.py: wrapped at the terminal's width under a hanging indent, styled by
+    what each line is); a pipe or file gets the plain text, the same characters.
+    ``is_terminal`` is injectable for tests."""
 
     def __init__(self, is_terminal: bool | None = None):
         if is_terminal is None:
             is_terminal = sys.stdout.isatty()
         self.fancy = is_terminal and "NO_COLOR" not in os.environ
 
-    def text(self, text: str) -> None:
+    def lines(self, lines) -> None:
+        from .app import layout
+
         if self.fancy:
             from rich.console import Console
-            from rich.markup import escape
 
-            console = Console(highlight=False)
-            for line in text.split("\n"):
-                if line.startswith(("∂", "f =")):
-                    head, _, rest = line.partition(" = ")
-                    console.print(f"[bold cyan]{escape(head)}[/] = {escape(rest)}")
-                elif line.lstrip().startswith(("where", "valid")):
-                    console.print(f"[dim]{escape(line)}[/]")
-                elif line.startswith("warning"):
-                    console.print(f"[yellow]{escape(line)}[/]")
-                else:
-                    console.print(escape(line))
+            layout.to_terminal(lines, Console(highlight=False))
         else:
-            click.echo(text)
+            click.echo(layout.plain(lines))
+
+    def text(self, text: str) -> None:
+        """Text formatted already (values, verdicts): shown as it is."""
+        from .app import layout
+
+        self.lines(layout.from_text(text))
 
 
 def warn(message: str) -> None:
@@ -173,7 +172,7 @@ def parse_dims(items: tuple[str, ...]) -> dict:
 def _derive_text(derivation, steps):
     from .app import render
 
-    Output().text(render.derive_text(derivation, steps))
+    Output().lines(render.derive_lines(derivation, steps))
 
 
 def _derive_latex(derivation, steps):

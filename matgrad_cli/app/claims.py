@@ -455,16 +455,13 @@ def _check_claim(expr_source, wrt, claim_source, shapes, dims, inputs, seed) -> 
 
 
 def _base_verdict(checker: _Checker, cases: list[_Case]) -> Verdict:
-    from ..printers import to_text
+    from ..printers import render_definitions, to_text
     from .render import convention, derivative_label, dsl_line, named
 
     derivation, wrt = checker.derivation, checker.wrt
     node = derivation.derivatives[wrt]
     defs, names = named(derivation.program, [node])
-    where = []
-    for name, sub in defs:
-        own = {k: v for k, v in names.items() if v != name}
-        where.append(f"{name} = {to_text(sub, own)}")
+    where = [f"{name} = {body}" for name, body in render_definitions(defs, names, to_text)]
     claim_shape = (checker.claim_symbolic.expr.shape if checker.claim_symbolic is not None
                    else cases[0].claim.expr.shape)
     return Verdict(

@@ -8,10 +8,12 @@ from __future__ import annotations
 import json
 
 from .api import Derivation
-from ..ops import FUNCTION_NAMES
 from .. import algebra as alg
 from ..ir import Fill, Node, Program, Var
-from ..printers import name_subexpressions, to_dsl, to_latex, to_text
+from ..language.names import text_name
+from ..printers import render_definitions, to_dsl, to_latex, to_text
+from .layout import CONDITION, FORMULA, NOTE, WHERE, Line, blank, plain
+from .where import Where, derivation_where, named
 
 
 def shape_text(shape) -> str:
@@ -26,38 +28,15 @@ def _dim(d) -> str:
     return str(d).replace("*", "")
 
 
-def _taken_names(program: Program) -> set[str]:
-    dims = {str(d) for shape in program.variables.values() for d in shape if isinstance(d, str)}
-    return set(program.variables) | set(program.definitions) | dims | set(FUNCTION_NAMES) | {
-        "I", "f"}
-
-
-def _preferred(program: Program) -> dict[Node, str]:
-    return {node: name for name, node in program.definitions.items() if node.children}
-
-
-def named(program: Program, roots: list[Node]):
-    """Sub-expressions worth naming in ``roots`` (the user's own definitions first) and the
-    mapping the printers use. A dsl line defines its names itself, so reusing the user's
-    definition names there is still a line that "names only what the input names"."""
-    preferred = _preferred(program)
-    return name_subexpressions(roots, _taken_names(program) - set(preferred.values()),
-                               preferred)
-
-
-def _with_definitions(defs, names, root, printer, sep="; ", assign=" = ") -> tuple[str, list]:
-    lines = []
-    for name, node in defs:
-        own = {k: v for k, v in names.items() if v != name}
-        lines.append(f"{name}{assign}{printer(node, own)}")
+def _with_definitions(defs, names, root, printer, assign=" = ") -> tuple[str, list]:
+    """The root printed with ``names``, and one ``name = body`` line per definition."""
+    lines = [f"{name}{assign}{body}" for name, body in render_definitions(defs, names, printer)]
     return printer(root, names), lines
 
 
 def display_name(name: str) -> str:
     """A variable's name as the text format shows it (beta → β)."""
-    from ..printers.text import GREEK_LETTERS
-
-    return GREEK_LETTERS.get(name, name)
+    return text_name(name)
 
 
 def _mixed_part(derivation: Derivation, name: str, display) -> str:
@@ -106,10 +85,10 @@ def _latex_label(derivation: Derivation, name, order: int = 1) -> str:
     return rf"\frac{{\partial f}}{{\partial {name}}}"
 
 
-def _condition_text(condition, printer) -> str:
+def _condition_text(condition, printer, names=None) -> str:
     """The condition with its argument filled in: after a function name (det, cos) a
     compound argument takes parentheses — det(X + A) ≠ 0, not det X + A ≠ 0."""
-    text = printer(condition.argument)
+    text = printer(condition.argument, names)
     template = condition.template
     for name in ("det", "cos"):
         applied = f"{name} {{arg}}"
@@ -119,16 +98,17 @@ def _condition_text(condition, printer) -> str:
     if condition.other is not None:  # max(a, b): where a ≠ b
         other = condition.other
         template = template.replace("{arg2}", printer(other.value if isinstance(other, Fill)
-                                                      else other))
+                                                      else other, names))
     return template.replace("{arg}", text)
 
 
-def conditions_text(derivation: Derivation, name, printer=to_text) -> list[str]:
-    """Where the derivative w.r.t. ``name`` (or, for a mixed block, a pair) holds."""
+def conditions_text(derivation: Derivation, name, printer=to_text, names=None) -> list[str]:
+    """Where the derivative w.r.t. ``name`` (or, for a mixed block, a pair) holds; with
+    ``names``, the where-block's names stand for their sub-expressions."""
     found = []
     for variable in (name if isinstance(name, tuple) else (name,)):
         for c in derivation.conditions.get(variable, []):
-            text = _condition_text(c, printer)
+            text = _condition_text(c, printer, names)
             if text not in found:
                 found.append(text)
     return found
@@ -164,42 +144,48 @@ def convention(derivation: Derivation, name, order: int = 1) -> str | None:
             "plain gradient G (the same for every way of writing f)")
 
 
-def plain_text(derivation: Derivation, name: str, printer=to_text) -> str | None:
+def plain_text(derivation: Derivation, name: str, printer=to_text,
+               where: Where | None = None) -> str | None:
     """The plain gradient G of f as written, when it differs from sym(G)."""
     from ..simplify.rules import is_symmetric
 
     plain = derivation.plain.get(name)
     if plain is None or plain == derivation.derivatives[name] or is_symmetric(plain):
         return None  # G is already symmetric: sym(G) = G
-    return _formula(derivation, plain, printer)
+    return _formula(derivation, plain, printer, where)
 
 
-def cookbook_text(derivation: Derivation, name: str, printer=to_text) -> str | None:
+def cookbook_text(derivation: Derivation, name: str, printer=to_text,
+                  where: Where | None = None) -> str | None:
     """The Matrix Cookbook's independent-entries form 2 sym(G) − I ⊙ sym(G)."""
     node = derivation.cookbook.get(name)
-    return None if node is None else _formula(derivation, node, printer)
+    return None if node is None else _formula(derivation, node, printer, where)
 
 
-def _formula(derivation: Derivation, node: Node, printer) -> str:
+def _formula(derivation: Derivation, node: Node, printer, where: Where | None = None) -> str:
+    """A formula beside the main result, with its own "(where …)": the letters of the
+    output's where-block keep their meaning, a new quantity gets a new letter."""
     if len(to_text(node)) <= 60:  # short: in full, no names
         return printer(node)
-    defs, names = named(derivation.program, [node])
+    where = where or derivation_where(derivation, [r for _, _, r in _items(derivation)])
+    defs, names = where.extra(derivation.program, node)
     main, def_lines = _with_definitions(defs, names, node, printer)
     return main + (f"  (where {'; '.join(def_lines)})" if def_lines else "")
 
 
-def convention_lines(derivation: Derivation, name, order: int) -> list[str]:
+def convention_lines(derivation: Derivation, name, order: int,
+                     where: Where | None = None) -> list[str]:
     """The note under a derivative along a symmetric variable (text format)."""
     note = convention(derivation, name, order)
     if note is None:
         return []
     lines = [f"  {note}"]
     if order == 1 and not isinstance(name, tuple):
-        plain = plain_text(derivation, name)
+        plain = plain_text(derivation, name, where=where)
         if plain is not None:
             lines.append(f"  plain gradient of f as written (jax.grad, matrixcalculus.org): "
                          f"G = {plain}")
-        cookbook = cookbook_text(derivation, name)
+        cookbook = cookbook_text(derivation, name, where=where)
         if cookbook is not None:
             shown = display_name(name)
             lines.append(f"  Matrix Cookbook form 2 sym(G) − I ⊙ sym(G) (∂f/∂{shown}_ij for "
@@ -217,8 +203,18 @@ def _items(derivation: Derivation):
     return items
 
 
-def _where_lines(definitions: list[str]) -> list[str]:
-    return [("  where " if i == 0 else "        ") + line for i, line in enumerate(definitions)]
+def where_of(derivation: Derivation) -> Where:
+    """The one naming of everything ``derive`` prints for this derivation."""
+    return derivation_where(derivation, [node for _, _, node in _items(derivation)])
+
+
+def _where_lines(definitions: list[str]) -> list[Line]:
+    lines = []
+    for i, line in enumerate(definitions):
+        name, eq, body = line.partition(" = ")
+        head = ("  where " if i == 0 else "        ") + name + eq
+        lines.append(Line(WHERE, head, body))
+    return lines
 
 
 def function_lines(roots: list[Node], printer, shown: set, order: int | None = None,
@@ -237,52 +233,73 @@ def function_lines(roots: list[Node], printer, shown: set, order: int | None = N
     return lines
 
 
-def header_text(program: Program) -> list[str]:
-    defs, names = named(program, [program.expr])
+def header_lines(program: Program, where: Where | None = None) -> list[Line]:
+    if where is None:
+        defs, names = named(program, [program.expr])
+    else:
+        defs, names = where.header, where.header_names
     main, def_lines = _with_definitions(defs, names, program.expr, to_text)
-    lines = [f"f = {main}    ({shape_text(program.expr.shape)})"]
+    lines = [Line(FORMULA, "f = ", f"{main}    ({shape_text(program.expr.shape)})")]
     lines += _where_lines(def_lines + function_lines([program.expr], to_text, set(), 0))
     shapes = ", ".join(f"{display_name(name)}: {shape_text(shape)}" +
                        (f" {_STRUCTURE_WORDS[program.structures[name]]}"
                         if name in program.structures else "")
                        for name, shape in program.variables.items())
     if shapes:
-        lines.append(f"  {shapes}")
+        lines.append(Line(NOTE, f"  {shapes}"))
+    return lines
+
+
+def header_text(program: Program) -> list[str]:
+    return [line.text for line in header_lines(program)]
+
+
+def derive_lines(derivation: Derivation, steps: list[str] | None = None) -> list[Line]:
+    """What ``derive`` prints in the text format, line by line. The where-block is the
+    derivation's one naming: each definition is listed under the first formula that uses
+    it, and the later ones use its name."""
+    where = where_of(derivation)
+    lines = header_lines(derivation.program, where)
+    if steps:
+        lines += [blank(), *(Line(NOTE, step) for step in steps)]
+    shown: set = set()
+    listed = {name for name, _ in where.header}
+    for name, order, node in _items(derivation):
+        defs = [(n, d) for n, d in where.for_roots([node]) if n not in listed]
+        listed |= {n for n, _ in defs}
+        main, def_lines = _with_definitions(defs, where.names, node, to_text)
+        defined = {k: v for k, v in where.names.items() if v in listed}
+        conditions = conditions_text(derivation, name, to_text, defined)
+        lines.append(blank())
+        lines.append(Line(FORMULA, f"{derivative_label(derivation, name, order)} = ",
+                          f"{main}    ({shape_text(node.shape)})"))
+        lines += _where_lines(def_lines + function_lines([node], to_text, shown, 1))
+        if conditions:
+            lines.append(Line(CONDITION, "  valid ", "; ".join(conditions)))
+        lines += [Line(NOTE, note) for note in convention_lines(derivation, name, order, where)]
     return lines
 
 
 def derive_text(derivation: Derivation, steps: list[str] | None = None) -> str:
-    lines = header_text(derivation.program)
-    if steps:
-        lines += ["", *steps]
-    shown: set = set()
-    for name, order, node in _items(derivation):
-        conditions = conditions_text(derivation, name)
-        defs, names = named(derivation.program, [node])
-        main, def_lines = _with_definitions(defs, names, node, to_text)
-        lines.append("")
-        lines.append(f"{derivative_label(derivation, name, order)} = {main}    "
-                     f"({shape_text(node.shape)})")
-        lines += _where_lines(def_lines + function_lines([node], to_text, shown, 1))
-        if conditions:
-            lines.append(f"  valid {'; '.join(conditions)}")
-        lines += convention_lines(derivation, name, order)
-    return "\n".join(lines)
+    return plain(derive_lines(derivation, steps))
 
 
 def derive_latex(derivation: Derivation, steps: list[str] | None = None) -> str:
     program = derivation.program
-    defs, names = named(program, [program.expr])
-    main, def_lines = _with_definitions(defs, names, program.expr, to_latex)
+    where = where_of(derivation)
+    main, def_lines = _with_definitions(where.header, where.header_names, program.expr,
+                                        to_latex)
     def_lines += function_lines([program.expr], to_latex, set(), 0)
     lines = [f"f = {main}" + "".join(rf", \quad {d}" for d in def_lines)]
     if steps:
         lines += steps
     shown: set = set()
+    listed = {name for name, _ in where.header}
     for name, order, node in _items(derivation):
         conditions = conditions_text(derivation, name, to_latex)
-        defs, names = named(program, [node])
-        main, def_lines = _with_definitions(defs, names, node, to_latex)
+        defs = [(n, d) for n, d in where.for_roots([node]) if n not in listed]
+        listed |= {n for n, _ in defs}
+        main, def_lines = _with_definitions(defs, where.names, node, to_latex)
         def_lines += function_lines([node], to_latex, shown, 1)
         line = f"{_latex_label(derivation, name, order)} = {main}"
         if def_lines:
@@ -309,15 +326,21 @@ def _latex_convention(derivation: Derivation, name, order: int) -> list[str]:
     return lines
 
 
-def dsl_line(derivation: Derivation, node: Node) -> str:
-    defs, names = named(derivation.program, [node])
+def dsl_line(derivation: Derivation, node: Node, where: Where | None = None) -> str:
+    """One line of the language for ``node``: the definitions it needs (with the names of
+    the output's where-block), then the formula."""
+    if where is None:
+        defs, names = named(derivation.program, [node])
+    else:
+        defs, names = where.for_roots([node]), where.names
     main, def_lines = _with_definitions(defs, names, node, to_dsl)
     # the user-defined functions the line calls, as definitions of the language
     return "; ".join(function_lines([node], to_dsl, set()) + def_lines + [main])
 
 
 def derive_dsl(derivation: Derivation) -> str:
-    return "\n".join(dsl_line(derivation, node) for _, _, node in _items(derivation))
+    where = where_of(derivation)
+    return "\n".join(dsl_line(derivation, node, where) for _, _, node in _items(derivation))
 
 
 def _json_shape(shape) -> list:
@@ -325,7 +348,8 @@ def _json_shape(shape) -> list:
     return [d if isinstance(d, int) else str(d) for d in shape]
 
 
-def _json_convention(derivation: Derivation, name, order: int, entry: dict) -> None:
+def _json_convention(derivation: Derivation, name, order: int, entry: dict,
+                     where: Where) -> None:
     """For a symmetric variable: which convention, and the other forms (plain G, Cookbook)."""
     note = convention(derivation, name, order)
     if note is None:
@@ -338,8 +362,8 @@ def _json_convention(derivation: Derivation, name, order: int, entry: dict) -> N
         for key, node in (("plain", derivation.plain[name]),
                           ("cookbook", derivation.cookbook[name])):
             entry["convention"][key] = {"dsl": dsl_line(derivation, node),
-                                        "text": _formula(derivation, node, to_text),
-                                        "latex": _formula(derivation, node, to_latex)}
+                                        "text": _formula(derivation, node, to_text, where),
+                                        "latex": _formula(derivation, node, to_latex, where)}
 
 
 def derive_json(derivation: Derivation) -> str:
@@ -354,9 +378,11 @@ def derive_json(derivation: Derivation) -> str:
         "order": derivation.order,
         "derivatives": {},
     }
+    where = where_of(derivation)
     for name, order, node in _items(derivation):
         conditions = conditions_text(derivation, name)
-        defs, names = named(program, [node])
+        # each entry stands alone: every definition its formula uses, named as in text
+        defs, names = where.for_roots([node]), where.names
         text, def_lines = _with_definitions(defs, names, node, to_text)
         latex, latex_defs = _with_definitions(defs, names, node, to_latex)
         if isinstance(name, tuple):  # a mixed block: keyed "x,y" under "mixed"
@@ -367,7 +393,7 @@ def derive_json(derivation: Derivation) -> str:
             "kind": ("mixed hessian" if isinstance(name, tuple) else "hessian") if order == 2
             else derivation.kind(name),
             "label": derivative_label(derivation, name, order),
-            "dsl": dsl_line(derivation, node),
+            "dsl": dsl_line(derivation, node, where),
             "text": text,
             "latex": latex,
             "where": def_lines,
@@ -375,5 +401,5 @@ def derive_json(derivation: Derivation) -> str:
             "shape": _json_shape(node.shape),
             "conditions": conditions,
         })
-        _json_convention(derivation, name, order, entry)
+        _json_convention(derivation, name, order, entry, where)
     return json.dumps(payload, ensure_ascii=False, indent=2)

@@ -20,13 +20,10 @@ from ..diff import prepare
 from ..diff.reverse import dependents, gradients
 from ..ops import differential, identity, operator_of, rule_key
 from ..ir import Call, Func, Node, Scale, T, Var, size_of, walk
+from ..language.names import shape_letters
 from ..printers import to_latex, to_text
+from ..printers.naming import candidate_names, is_valid_name
 from ..simplify import simplify
-
-
-_FUNCTION_LETTERS = {"sigmoid": "s", "relu": "r", "tanh": "t", "exp": "e", "softmax": "p",
-                     "log": "l", "softplus": "q", "abs": "a", "sin": "v", "cos": "w"}
-_POOL = ["u", "v", "w", "y", "z", "q", "h", "g", "k"]
 
 
 @dataclass(frozen=True)
@@ -41,25 +38,30 @@ class Step:
 
 
 class _Namer:
+    """Names for the intermediates of a derivation, from the one pool of names
+    (printers/naming.py): the user's definitions and the names the result's where-block
+    gives (``preferred``) first, so that a letter means one thing in the whole output."""
+
     def __init__(self, taken: set[str], preferred: dict[Node, str]):
-        self.taken = set(taken)
+        self.taken = set(taken) | set(preferred.values())
         self.names: dict[Node, str] = {}
         self.preferred = preferred
-        self.counter = 0
+        self.own: set[str] = set()
 
     def name(self, node: Node) -> str:
         if node in self.names:
             return self.names[node]
         candidate = self.preferred.get(node)
-        if candidate is None and isinstance(node, Func):
-            candidate = _FUNCTION_LETTERS.get(node.name)
-        if candidate is None or candidate in self.taken:
-            candidate = next((p for p in _POOL if p not in self.taken), None)
-        while candidate is None or candidate in self.taken:
-            self.counter += 1
-            candidate = f"u{self.counter}"
-        self.taken.add(candidate)
-        self.taken.add("d" + candidate)
+        if candidate is None or candidate in self.own:
+            pool = candidate_names(node) + shape_letters(len(node.shape))
+            candidate = next((c for c in pool if c not in self.taken and is_valid_name(c)),
+                             None)
+            counter = 0
+            while candidate is None or candidate in self.taken:
+                counter += 1
+                candidate = f"{pool[0]}{counter}"
+        self.taken |= {candidate, "d" + candidate}
+        self.own.add(candidate)
         self.names[node] = candidate
         return candidate
 
@@ -88,12 +90,17 @@ def _one_level_differential(node: Node, child_differentials: list[Node]) -> Node
     return simplify(alg.unvec(vec_d, node.shape) if len(node.shape) == 2 else vec_d)
 
 
-def build_steps(derivation: Derivation, name: str) -> list[Step]:
+def build_steps(derivation: Derivation, name: str, where=None) -> list[Step]:
+    """The steps for one variable. ``where``: the output's naming (render.where_of), whose
+    letters the steps reuse for the same quantities and never give to another."""
+    from .render import where_of
+
     program = derivation.program
+    where = where or where_of(derivation)
     f = prepare(program.expr)
     x_shape = program.variables[name]
     dep = dependents(f, {name})
-    preferred = {node: n for n, node in program.definitions.items()}
+    preferred = where.all_names() | {node: n for n, node in program.definitions.items()}
     dims = {str(d) for shape in program.variables.values() for d in shape if isinstance(d, str)}
     taken = set(program.variables) | {v.lower() for v in program.variables} | dims | {
         "f", "d", "I"} | {"d" + v for v in program.variables}
@@ -192,10 +199,13 @@ def _frobenius_display(g: Node, label: str, names: dict) -> Node:
 
 def derivation_steps(derivation: Derivation, latex: bool = False) -> list[str]:
     """The steps of every --wrt, as printed lines."""
+    from .render import where_of
+
     printer = to_latex if latex else to_text
+    where = where_of(derivation)
     lines: list[str] = []
     for name in derivation.wrt:
-        steps = build_steps(derivation, name)
+        steps = build_steps(derivation, name, where)
         lines.append(f"Derivation for {name}:" if not latex else rf"\text{{Derivation for }} {name}:")
         sections = {"define": "intermediates", "differential": "differentials",
                     "chain": f"chain back to d{name} (df = Σ G : dv over what is left)",

@@ -17,26 +17,16 @@ from ..errors import ParseError, ShapeError, Span, UsageError
 from ..ops import ALONG, ENTRYWISE, SIZED
 from ..ops import along as _along
 from ..ops import lookup
+from .names import DIMENSION_LETTERS, is_greek_scalar
 from .parser import (Binary, CallExpr, Name, Negate, NormExpr, NumberLit, ProgramSyntax,
                      Syntax, Transpose, parse_syntax, syntax_children)
-
-GREEK = {
-    "alpha", "beta", "gamma", "delta", "epsilon", "zeta", "eta", "theta", "iota", "kappa",
-    "lambda", "mu", "nu", "xi", "omicron", "pi", "rho", "sigma", "tau", "upsilon", "phi",
-    "chi", "psi", "omega", "varepsilon", "vartheta", "varphi", "varsigma", "varrho",
-}
-
-
-# The math variants of lower-case letters (ϑ ϕ ϖ ϰ ϱ ϵ), as the names varphi, ... are.
-GREEK_VARIANTS = {"\u03d1", "\u03d5", "\u03d6", "\u03f0", "\u03f1", "\u03f5"}
 
 
 def convention_kind(name: str) -> str:
     """'matrix', 'scalar' or 'vector' by the naming convention of SPEC §3."""
     if name[0].isupper():
         return "matrix"
-    if name in GREEK or (len(name) == 1 and ("\u03b1" <= name <= "\u03c9"
-                                             or name in GREEK_VARIANTS)):
+    if is_greek_scalar(name):
         return "scalar"
     return "vector"
 
@@ -754,15 +744,12 @@ def _infer_power(st: _State, node: Binary, sub) -> tuple:
 
 # ---------------------------------------------------------------- naming open dimensions
 
-_POOL = ["n", "m", "k", "p", "q", "r", "l", "d", "h", "t", "u", "v", "w", "a", "b", "c"]
-
-
 def _resolve_names(st: _State, syntax: ProgramSyntax, defined: dict) -> dict:
     """A name for every open dimension class: the user's, else a fresh textbook letter."""
     taken = set(st.shapes_of_vars) | set(defined) | {
         d.root().name for d in st.dim_names.values() if d.root().name}
     names: dict[DimVar, str] = {}
-    pool = [p for p in _POOL if p not in taken]
+    pool = [p for p in DIMENSION_LETTERS if p not in taken]
     extra = 0
 
     def fresh() -> str:

@@ -2,55 +2,43 @@
 ``\\sigma\\left(x\\right)``, ``\\left\\|x\\right\\|``). Same structure, same parentheses."""
 from __future__ import annotations
 
-import re
 import unicodedata
 from fractions import Fraction
 
+from ..language.names import latex_letter, split_subscript
 from ..ops import ENTRYWISE, STRUCTURAL, lookup
 from . import precedence as P
 from .base import Printed, readable_number
 from .text import TextPrinter
 
-GREEK = frozenset(
-    "alpha beta gamma delta epsilon zeta eta theta iota kappa lambda mu nu xi pi rho sigma "
-    "tau upsilon phi chi psi omega Gamma Delta Theta Lambda Xi Pi Sigma Upsilon Phi Psi "
-    "Omega".split()
-)
-
-
-def _greek_letter(ch: str) -> str | None:
-    """The LaTeX command of a Unicode Greek letter (``β`` → ``\\beta``), if it has one."""
-    try:
-        uname = unicodedata.name(ch)
-    except ValueError:
-        return None
-    m = re.fullmatch(r"GREEK (SMALL|CAPITAL) LETTER (\w+)", uname)
-    if not m:
-        return None
-    word = m.group(2).lower()
-    if m.group(1) == "CAPITAL":
-        word = word.capitalize()
-    return "\\" + word if word in GREEK else None
-
 
 def _latex_base(base: str) -> str:
-    if base in GREEK:
-        return "\\" + base
+    greek = latex_letter(base)
+    if greek is not None:
+        return greek
     if len(base) == 1:
-        return _greek_letter(base) or base
-    return r"\mathit{" + "".join(_greek_letter(c) or c for c in base) + "}"
+        return base
+    # a word: its Greek letters spelled as macros, the rest upright-italic as one name
+    return r"\mathit{" + "".join(_char(c) for c in base) + "}"
+
+
+def _char(c: str) -> str:
+    greek = latex_letter(c)
+    return "{" + greek + "}" if greek is not None else c
 
 
 def latex_name(name: str) -> str:
     """A variable or definition name in LaTeX: ``beta`` → ``\\beta``, ``x_1`` → ``x_{1}``,
-    ``W1`` → ``W_{1}``, ``loss`` → ``\\mathit{loss}``."""
-    if "_" in name and not name.startswith("_"):
-        base, sub = name.split("_", 1)
-        return _latex_base(base) + "_{" + sub.replace("_", r"\_") + "}"
-    m = re.fullmatch(r"(.*?\D)(\d+)", name)
-    if m:
-        return _latex_base(m.group(1)) + "_{" + m.group(2) + "}"
-    return _latex_base(name)
+    ``W1`` → ``W_{1}``, ``Sigma`` → ``\\Sigma``, ``loss`` → ``\\mathit{loss}``; only ASCII."""
+    name = unicodedata.normalize("NFKC", name)  # 𝐱 → x, µ → μ
+    base, sub = split_subscript(name)
+    if sub is None:
+        return _latex_base(name)
+    if "_" in sub:
+        sub_text = r"\mathit{" + sub.replace("_", r"\_") + "}"
+    else:
+        sub_text = sub if sub.isdigit() else _latex_base(sub)
+    return _latex_base(base) + "_{" + sub_text + "}"
 
 
 class LatexPrinter(TextPrinter):

@@ -11,16 +11,10 @@ import re
 
 from ..ops import FUNCTION_NAMES
 from ..ir import LEAVES, Call, Fill, Func, MatMul, Node, Num, Ones, Scale, T, Var, walk
+from ..language.names import CALL_LETTERS, FUNCTION_LETTERS, SHAPE_LETTERS, shape_letters
 
-# Preferred base names by what the sub-expression is; then by its shape.
-FUNC_NAMES = {"sigmoid": "s", "relu": "r", "tanh": "t", "exp": "e", "softplus": "sp",
-              "log": "l"}
-CALL_NAMES = {"softmax": "p", "Diag": "D", "softmax_1": "S", "softmax_2": "S"}
-SHAPE_NAMES = {
-    0: ("c", "a", "b", "d", "k"),  # scalar
-    1: ("u", "v", "w", "y", "z"),  # vector
-    2: ("M", "N", "P", "Q", "R"),  # matrix (a row included)
-}
+# the one pool of fresh names (language/names.py); SHAPE_NAMES is kept for numpy_code
+SHAPE_NAMES = SHAPE_LETTERS
 
 _NAME = re.compile(r"[^\W\d]\w*\Z")
 
@@ -31,11 +25,14 @@ def is_valid_name(name: str) -> bool:
 
 
 def _is_trivial(node: Node) -> bool:
-    """A leaf, a transposed leaf, or a numeric multiple of either: shorter than a name."""
+    """A leaf, a transposed leaf, the inverse of a leaf (X⁻¹, X⁻ᵀ), or a numeric multiple
+    of one: shorter than a name."""
     if isinstance(node, (LEAVES, Fill)):
         return True
     if isinstance(node, T):
-        return isinstance(node.operand, LEAVES)
+        return _is_trivial(node.operand) and not isinstance(node.operand, (T, Scale))
+    if isinstance(node, Call) and node.name == "inv":
+        return isinstance(node.args[0], LEAVES)
     if isinstance(node, Scale) and isinstance(node.factor, Num):
         return _is_trivial(node.operand)
     return False
@@ -56,29 +53,29 @@ def _slice_sums(node: Node) -> str | None:
     return None
 
 
-def _candidates(node: Node) -> tuple[str, ...]:
+def candidate_names(node: Node) -> tuple[str, ...]:
+    """The names a textbook would give ``node``, best first (s for σ(x), then by shape)."""
     matrix = len(node.shape) == 2
     sums = _slice_sums(node)
     if sums is not None:
         return ("r", "r1") if sums == "rows" else ("q", "q1")
-    if isinstance(node, Func) and node.name in FUNC_NAMES:
-        base = FUNC_NAMES[node.name]
+    if isinstance(node, Func) and node.name in FUNCTION_LETTERS:
+        base = FUNCTION_LETTERS[node.name]
         return (base.upper() if matrix else base,)
     if isinstance(node, Call):
-        if node.name in CALL_NAMES:
-            return (CALL_NAMES[node.name],)
+        if node.name in CALL_LETTERS:
+            return (CALL_LETTERS[node.name],)
         if node.name == "inv":
-            arg = node.args[0]
-            return ((arg.name + "inv",) if isinstance(arg, Var) else ()) + ("Y", "Z")
-    return SHAPE_NAMES[len(node.shape)]
+            return ("Y", "Z") + shape_letters(len(node.shape))
+    return shape_letters(len(node.shape))
 
 
 def _fresh(node: Node, used: set[str]) -> str:
-    candidates = _candidates(node)
+    candidates = candidate_names(node)
     for name in candidates:
         if name not in used and is_valid_name(name):
             return name
-    base = candidates[0] if is_valid_name(candidates[0] + "2") else SHAPE_NAMES[len(node.shape)][0]
+    base = candidates[0] if is_valid_name(candidates[0] + "2") else shape_letters(len(node.shape))[0]
     k = 2
     while f"{base}{k}" in used or not is_valid_name(f"{base}{k}"):
         k += 1

@@ -75,14 +75,15 @@ class _Expr:
 class NumpyCodePrinter:
     def __init__(self, derivation, function_name: str = "f_and_grad"):
         from ..app.api import output_arrays
-        from ..app.render import named
+        from ..app.render import where_of
 
         self.derivation = derivation
         self.program = derivation.program
         self.function_name = function_name
         self.outputs = output_arrays(derivation)
         self.plan = ev.compile_plan(self.outputs, symbolic=True)
-        _, self.where_names = named(self.program, list(self.outputs.values()))
+        # the docstring's where-block names the local variables (one naming, app/where.py)
+        self.where_names = where_of(derivation).all_names()
         self.used: set[str] = set()
         self.params = {v: safe_name(v, self.used) for v in self.program.variables}
         self.dims: dict[str, str] = {}

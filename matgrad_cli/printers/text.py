@@ -11,6 +11,7 @@ from fractions import Fraction
 
 from ..ops import ENTRYWISE, STRUCTURAL, lookup
 from ..ir import Call, Num, Ones
+from ..language.names import text_name
 from . import precedence as P
 from .base import Context, Printed, Printer, readable_number
 
@@ -18,14 +19,6 @@ _SUPERSCRIPTS = str.maketrans("0123456789-", "⁰¹²³⁴⁵⁶⁷⁸⁹⁻")
 
 # integer exponents printed as superscripts (a², X⁻¹); any other exponent is `a^p`
 SMALL_EXPONENT = 99
-
-
-GREEK_LETTERS = {
-    "alpha": "α", "beta": "β", "gamma": "γ", "delta": "δ", "epsilon": "ε", "zeta": "ζ",
-    "eta": "η", "theta": "θ", "iota": "ι", "kappa": "κ", "lambda": "λ", "mu": "μ", "nu": "ν",
-    "xi": "ξ", "omicron": "ο", "pi": "π", "rho": "ρ", "sigma": "σ", "tau": "τ",
-    "upsilon": "υ", "phi": "φ", "chi": "χ", "psi": "ψ", "omega": "ω",
-}
 
 
 class TextPrinter(Printer):
@@ -49,7 +42,7 @@ class TextPrinter(Printer):
 
     def name(self, name: str) -> str:
         """Greek names print as their letters, as a textbook writes them (beta → β)."""
-        return GREEK_LETTERS.get(name, name)
+        return text_name(name)
 
     def magnitude(self, value: Fraction) -> Printed:
         written = readable_number(value)
