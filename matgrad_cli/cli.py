@@ -169,31 +169,31 @@ def parse_dims(items: tuple[str, ...]) -> dict:
 # ---------------------------------------------------------------- output formats
 # One registry per command: format name -> renderer. Adding a format is one entry.
 
-def _derive_text(derivation, steps):
+def _derive_text(derivation, steps, layout):
     from .app import render
 
     Output().lines(render.derive_lines(derivation, steps))
 
 
-def _derive_latex(derivation, steps):
+def _derive_latex(derivation, steps, layout):
     from .app import render
 
-    click.echo(render.derive_latex(derivation, steps))
+    click.echo(render.derive_latex(derivation, steps, layout["layout"], layout["standalone"]))
 
 
-def _derive_dsl(derivation, steps):
+def _derive_dsl(derivation, steps, layout):
     from .app import render
 
     click.echo(render.derive_dsl(derivation))
 
 
-def _derive_json(derivation, steps):
+def _derive_json(derivation, steps, layout):
     from .app import render
 
     click.echo(render.derive_json(derivation))
 
 
-def _derive_numpy(derivation, steps):
+def _derive_numpy(derivation, steps, layout):
     from .printers.numpy_code import to_numpy_code
 
     click.echo(to_numpy_code(derivation))
@@ -201,6 +201,10 @@ def _derive_numpy(derivation, steps):
 
 DERIVE_FORMATS = {"text": _derive_text, "latex": _derive_latex, "dsl": _derive_dsl,
                   "numpy": _derive_numpy, "json": _derive_json}
+# The formats that can show --steps (the others are code or data: one line per --wrt, a
+# function, one JSON object), and those that take --layout / --standalone.
+STEPS_FORMATS = ("text", "latex")
+LAYOUT_FORMATS = ("latex",)
 
 
 def _eval_text(result):
@@ -348,12 +352,48 @@ def main():
 @format_option(DERIVE_FORMATS)
 @order_option
 @mixed_option
-@click.option("--steps", is_flag=True, help="Show the derivation before the result.")
+@click.option("--steps", is_flag=True,
+              help="Show the derivation before the result (text and latex only).")
+@click.option("--layout", type=click.Choice(["lines", "aligned"]), default="lines",
+              show_default=True,
+              help="latex: one formula a line, or one aligned block (= signs aligned).")
+@click.option("--standalone", is_flag=True,
+              help="latex: a whole document (\\documentclass … \\end{document}) for pdflatex.")
 @reporting_errors
-def derive(expr, wrt, shapes, dims, fmt, order, mixed, steps):
-    """Print f with its shapes and its derivative per --wrt in matrix notation."""
+def derive(expr, wrt, shapes, dims, fmt, order, mixed, steps, layout, standalone):
+    """Print f with its shapes and its derivative per --wrt in matrix notation.
+
+    \b
+    Examples:
+      matgrad derive "||A*sigmoid(x)||^2" --wrt x
+      matgrad derive "A*(B*V*relu(W*z)).^2" --shape A=1,l --wrt V --wrt W
+      matgrad derive "x'*A*x" --wrt x --order 2 --format dsl
+      matgrad derive @f.txt --wrt x --steps
+      matgrad derive @f.txt --wrt x --format latex --layout aligned --standalone > f.tex
+
+    \b
+    Formats (--format):
+      text   the textbook form with its where-block and validity conditions
+             (default; on a terminal, wrapped at its width)
+      latex  the same, one math-mode formula a line (no $), ASCII macros only
+      dsl    each derivative as an input of this language, one line per --wrt
+             (Hessians with --order 2), nothing else; `matgrad eval` reads it back
+      numpy  a runnable Python function f_and_grad(...) -> (value, {name: grad})
+      json   one object: f and, per derivative, its kind, label, dsl, text, latex,
+             where-block, shape (a list of sizes) and conditions
+
+    \b
+    Exit status: 0 success; 2 bad usage or input (parse error, shape conflict,
+    unreadable file, --steps/--layout/--standalone with a format that cannot show it).
+    """
     from .app import api
 
+    if steps and fmt not in STEPS_FORMATS:
+        raise UsageError(f"--steps cannot be shown in --format {fmt} (it is code or data); "
+                         f"use --format {' or '.join(STEPS_FORMATS)}")
+    for flag, given in (("--layout", layout != "lines"), ("--standalone", standalone)):
+        if given and fmt not in LAYOUT_FORMATS:
+            raise UsageError(f"{flag} is for --format latex, not --format {fmt}")
     source = read_expression(expr)
     program = api.parse(source, parse_shapes(shapes), parse_dims(dims))
     derivation = api.derive(program, list(wrt), order, mixed=mixed)
@@ -362,7 +402,7 @@ def derive(expr, wrt, shapes, dims, fmt, order, mixed, steps):
         from .app.steps import derivation_steps
 
         step_lines = derivation_steps(derivation, latex=(fmt == "latex"))
-    DERIVE_FORMATS[fmt](derivation, step_lines)
+    DERIVE_FORMATS[fmt](derivation, step_lines, {"layout": layout, "standalone": standalone})
 
 
 @main.command(name="eval", cls=ExpressionCommand)
@@ -383,7 +423,33 @@ def derive(expr, wrt, shapes, dims, fmt, order, mixed, steps):
 @reporting_errors
 def eval_command(expr, wrt, inputs, shapes, dims, out, fmt, do_check, order, mixed, max_memory,
                  hvp):
-    """Evaluate f (and its symbolic derivatives with --wrt) on the given inputs."""
+    """Evaluate f (and its symbolic derivatives with --wrt) on the given inputs.
+
+    The derivatives are the formulas `derive` prints, evaluated (never numerical
+    differentiation); --check also compares them with central finite differences.
+
+    \b
+    Examples:
+      matgrad eval "||A*sigmoid(x)||^2" --wrt x -i A=A.npy -i x=x.csv
+      matgrad eval "beta*sum(abs(P'P - I))" --wrt P -i P=P.npy -i beta=0.5 --check
+      matgrad eval @f.txt --wrt W -i inputs.npz -o out.npz
+      matgrad eval "x'*A*x" --wrt x --order 2 --hvp x=v.npy -i inputs.npz
+
+    \b
+    Formats (--format):
+      text  f and each derivative, arrays as NumPy prints them (default)
+      json  one object: "value", "gradients" (and "hessians"), "shapes" (each a list
+            of sizes), with --check "checks"; derivatives shaped f.shape + X.shape
+
+    \b
+    --check: the largest relative error max|D - D_fd| / (max|D_fd| + 1e-6 (1 + max|f|))
+    must be at most 1e-4 (step 6e-6 max(1, |x|)).
+
+    \b
+    Exit status: 0 success; 1 a failed evaluation (a singular matrix, ...) or --check
+    over the tolerance; 2 bad usage or input (parse error, shape conflict, unreadable
+    or missing input, -o naming an input).
+    """
     from .app import pipeline as app
     from .numeric import arrays as arrays_io
 
@@ -415,7 +481,29 @@ def eval_command(expr, wrt, inputs, shapes, dims, out, fmt, do_check, order, mix
 @memory_option
 @reporting_errors
 def check(expr, wrt, claim, shapes, dims, inputs, fmt, out, max_memory):
-    """Decide whether FORMULA is ∂f/∂X (exit 0 correct, 1 wrong, 2 bad input)."""
+    """Decide whether FORMULA is ∂f/∂X (exit 0 correct, 1 wrong, 2 bad input).
+
+    FORMULA is an input of this language (definitions allowed). Without -i it is
+    compared with matgrad's derivative on random in-domain inputs of several sizes; with
+    -i on the given ones. It is correct when its largest relative error over all points
+    is at most 1e-6; otherwise the verdict says how it is wrong (transposed, a factor
+    off, a wrong term, another convention for a symmetric variable, ...).
+
+    \b
+    Examples:
+      matgrad check "x'*A*x" --wrt x --claim "2*A*x"
+      matgrad check "x'*A*x" --wrt x --claim "(A + A')*x"
+      matgrad check @f.txt --wrt W1 --claim @claim.txt -i inputs.npz -o counter.npz
+
+    \b
+    Formats (--format):
+      text  the verdict, the claim and matgrad's formula, the error and the sizes tried
+      json  one object with "correct", "error", "tolerance", "diagnosis", the formulas
+            and their shapes
+
+    \b
+    Exit status: 0 the claim is the derivative; 1 it is not; 2 bad usage or input.
+    """
     from .app.pipeline import MissingInputs
     from .app.claims import check_claim
 

@@ -297,7 +297,9 @@ def test_json_output():
     assert payload["error"] > TOLERANCE
     assert payload["claim"]["source"].startswith("(lambda/2)*W1")
     assert "2*lambda*W1" in payload["derivative"]["dsl"]
-    assert payload["derivative"]["shape"] == "k×p"
+    # a shape is a list of sizes, as in every JSON output (derive, eval)
+    assert payload["derivative"]["shape"] == ["k", "p"]
+    assert payload["claim"]["shape"] == ["k", "p"]
     assert len(payload["sizes"]) == 3
 
     result = run(check_args("||A*x||^2", "x", "A'*A*x", "--format", "json"))

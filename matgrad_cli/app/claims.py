@@ -456,7 +456,7 @@ def _check_claim(expr_source, wrt, claim_source, shapes, dims, inputs, seed) -> 
 
 def _base_verdict(checker: _Checker, cases: list[_Case]) -> Verdict:
     from ..printers import render_definitions, to_text
-    from .render import convention, derivative_label, dsl_line, named
+    from .render import convention, derivative_label, dsl_line, json_shape, named
 
     derivation, wrt = checker.derivation, checker.wrt
     node = derivation.derivatives[wrt]
@@ -467,7 +467,8 @@ def _base_verdict(checker: _Checker, cases: list[_Case]) -> Verdict:
     return Verdict(
         correct=False, wrt=wrt,
         claim="; ".join(line.strip() for line in checker.claim_source.strip().splitlines()),
-        claim_shape=_shape_text(claim_shape),
+        claim_shape=_shape_text(claim_shape), claim_dims=json_shape(claim_shape),
+        derivative_dims=json_shape(node.shape),
         label=derivative_label(derivation, wrt),
         derivative_text=to_text(node, names), derivative_where=where,
         derivative_dsl=dsl_line(derivation, node),

@@ -6,12 +6,14 @@ The formulas come from printers/; this module lays them out: f with its shapes, 
 from __future__ import annotations
 
 import json
+import re
 
 from .api import Derivation
 from .. import algebra as alg
 from ..ir import Fill, Node, Program, Var
 from ..language.names import text_name
 from ..printers import render_definitions, to_dsl, to_latex, to_text
+from ..printers.latex import latex_name, math_text
 from .layout import CONDITION, FORMULA, NOTE, WHERE, Line, blank, plain
 from .where import Where, derivation_where, named
 
@@ -69,20 +71,58 @@ def derivative_label(derivation: Derivation, name, order: int = 1) -> str:
 
 
 def _latex_label(derivation: Derivation, name, order: int = 1) -> str:
+    r"""The label of a derivative in LaTeX; the variable through the name printer
+    (``\partial W_{2}``, ``\partial \Sigma``)."""
+    variables = derivation.program.variables
+
+    def part(v):
+        shown = latex_name(v)
+        return rf"\operatorname{{vec}}({shown})" if len(variables[v]) == 2 else shown
+
     if isinstance(name, tuple):
-        x, y = (rf"\operatorname{{vec}}({v})" if len(derivation.program.variables[v]) == 2
-                else v for v in name)
-        top = r"^\top" if derivation.program.variables[name[1]] else ""
-        return rf"\frac{{\partial^2 f}}{{\partial {x}\,\partial {y}{top}}}"
+        x, y = (part(v) for v in name)
+        top = r"^{\top}" if variables[name[1]] else ""
+        return rf"\frac{{\partial^{{2}} f}}{{\partial {x}\,\partial {y}{top}}}"
     kind = derivation.kind(name)
-    x_is_matrix = len(derivation.program.variables[name]) == 2
-    x = rf"\operatorname{{vec}}({name})" if x_is_matrix else name
+    x = part(name)
     if order == 2:
-        return rf"\frac{{\partial^2 f}}{{\partial {x}\,\partial {x}^\top}}"
+        if not variables[name]:
+            return rf"\frac{{\partial^{{2}} f}}{{\partial {x}^{{2}}}}"
+        return rf"\frac{{\partial^{{2}} f}}{{\partial {x}\,\partial {x}^{{\top}}}}"
     if kind == "vec":
         f_part = r"\operatorname{vec}(f)" if len(derivation.program.expr.shape) == 2 else "f"
-        return rf"\frac{{\partial {f_part}}}{{\partial {x}^\top}}"
-    return rf"\frac{{\partial f}}{{\partial {name}}}"
+        return rf"\frac{{\partial {f_part}}}{{\partial {x}^{{\top}}}}"
+    return rf"\frac{{\partial f}}{{\partial {latex_name(name)}}}"
+
+
+def latex_condition(condition, names=None) -> str:
+    r"""A condition in math mode: ``\det X \neq 0``, ``W x \ \text{has no zero entries}``."""
+    template = condition.template.removeprefix("where ")
+    arg = to_latex(condition.argument, names)
+    if condition.argument.children and re.search(r"\b(det|cos) \{arg\}", template):
+        arg = rf"\left({arg}\right)"
+    other = condition.other
+    arg2 = "" if other is None else to_latex(other.value if isinstance(other, Fill) else other,
+                                             names)
+    pieces = []
+    for piece in re.split(r"(\{arg2?\})", template):
+        if piece == "{arg}":
+            pieces.append(arg)
+        elif piece == "{arg2}":
+            pieces.append(arg2)
+        elif piece.strip():
+            pieces.append(math_text(piece))
+    return " ".join(pieces)
+
+
+def latex_conditions(derivation: Derivation, name, names=None) -> list[str]:
+    found = []
+    for variable in (name if isinstance(name, tuple) else (name,)):
+        for c in derivation.conditions.get(variable, []):
+            text = latex_condition(c, names)
+            if text not in found:
+                found.append(text)
+    return found
 
 
 def _condition_text(condition, printer, names=None) -> str:
@@ -165,12 +205,17 @@ def cookbook_text(derivation: Derivation, name: str, printer=to_text,
 def _formula(derivation: Derivation, node: Node, printer, where: Where | None = None) -> str:
     """A formula beside the main result, with its own "(where …)": the letters of the
     output's where-block keep their meaning, a new quantity gets a new letter."""
+    main, def_lines = _formula_parts(derivation, node, printer, where)
+    return main + (f"  (where {'; '.join(def_lines)})" if def_lines else "")
+
+
+def _formula_parts(derivation: Derivation, node: Node, printer,
+                   where: Where | None = None) -> tuple[str, list[str]]:
     if len(to_text(node)) <= 60:  # short: in full, no names
-        return printer(node)
+        return printer(node), []
     where = where or derivation_where(derivation, [r for _, _, r in _items(derivation)])
     defs, names = where.extra(derivation.program, node)
-    main, def_lines = _with_definitions(defs, names, node, printer)
-    return main + (f"  (where {'; '.join(def_lines)})" if def_lines else "")
+    return _with_definitions(defs, names, node, printer)
 
 
 def convention_lines(derivation: Derivation, name, order: int,
@@ -284,7 +329,9 @@ def derive_text(derivation: Derivation, steps: list[str] | None = None) -> str:
     return plain(derive_lines(derivation, steps))
 
 
-def derive_latex(derivation: Derivation, steps: list[str] | None = None) -> str:
+def latex_lines(derivation: Derivation, steps: list[str] | None = None) -> list[str]:
+    """One math-mode formula per line (no ``$``): f, the steps, each derivative with its
+    where-block and where it is valid. ASCII only, so that KaTeX and pdflatex both take it."""
     program = derivation.program
     where = where_of(derivation)
     main, def_lines = _with_definitions(where.header, where.header_names, program.expr,
@@ -296,33 +343,66 @@ def derive_latex(derivation: Derivation, steps: list[str] | None = None) -> str:
     shown: set = set()
     listed = {name for name, _ in where.header}
     for name, order, node in _items(derivation):
-        conditions = conditions_text(derivation, name, to_latex)
         defs = [(n, d) for n, d in where.for_roots([node]) if n not in listed]
         listed |= {n for n, _ in defs}
         main, def_lines = _with_definitions(defs, where.names, node, to_latex)
         def_lines += function_lines([node], to_latex, shown, 1)
+        defined = {k: v for k, v in where.names.items() if v in listed}
+        conditions = latex_conditions(derivation, name, defined)
         line = f"{_latex_label(derivation, name, order)} = {main}"
         if def_lines:
             line += r", \quad \text{where } " + r", \; ".join(def_lines)
         if conditions:
-            line += r" \quad \text{(valid " + "; ".join(
-                conditions_text(derivation, name)) + ")}"
+            line += r" \quad \text{valid where } " + r"; \; ".join(conditions)
         lines.append(line)
-        lines += _latex_convention(derivation, name, order)
-    return "\n".join(lines)
+        lines += _latex_convention(derivation, name, order, where)
+    return lines
 
 
-def _latex_convention(derivation: Derivation, name, order: int) -> list[str]:
+def derive_latex(derivation: Derivation, steps: list[str] | None = None,
+                 layout: str = "lines", standalone: bool = False) -> str:
+    """``--format latex``: one formula per line; ``layout="aligned"``: one ``aligned``
+    block with the ``=`` signs aligned; ``standalone``: a whole document for pdflatex."""
+    return latex_document(latex_lines(derivation, steps), layout, standalone)
+
+
+def latex_document(lines: list[str], layout: str = "lines", standalone: bool = False) -> str:
+    if layout == "aligned":
+        rows = []
+        for line in lines:
+            head, eq, rest = line.partition(" = ")
+            rows.append(f"{head} &= {rest}" if eq else f"& {line}")
+        body = "\\begin{aligned}\n" + " \\\\\n".join(rows) + "\n\\end{aligned}"
+        blocks = [body]
+    else:
+        blocks = lines
+    if not standalone:
+        return "\n".join(blocks)
+    out = [r"\documentclass{article}", r"\usepackage{amsmath,amssymb}",
+           r"\usepackage[margin=2cm]{geometry}", r"\begin{document}"]
+    for block in blocks:
+        out += [r"\[", block, r"\]"]
+    out.append(r"\end{document}")
+    return "\n".join(out)
+
+
+def _latex_convention(derivation: Derivation, name, order: int, where: Where) -> list[str]:
     if convention(derivation, name, order) is None:
         return []
     if order == 2 or isinstance(name, tuple) or derivation.kind(name) != "gradient":
-        return [r"\text{(along symmetric matrices: } J P,\ P = \tfrac12 (I + K)\text{)}"]
+        return [r"\text{(along symmetric matrices: } J P,\ P = \tfrac{1}{2} (I + K)\text{)}"]
     structure = _STRUCTURE_WORDS[derivation.program.structures[name]]
-    lines = [r"\text{(" + name + " " + structure + r": the gradient on symmetric matrices, }"
-             r"\operatorname{sym}(G) = \tfrac12 (G + G^\top)\text{)}"]
-    lines.append(r"\text{Matrix Cookbook form } 2\operatorname{sym}(G) - I \odot "
-                 r"\operatorname{sym}(G) \text{ (independent entries } " + name + "_{ij}" +
-                 r",\ i \ge j\text{): } " + cookbook_text(derivation, name, to_latex))
+    shown = latex_name(name)
+    lines = [r"\text{(}" + shown + r"\text{ " + structure +
+             r": the gradient on symmetric matrices, }"
+             r"\operatorname{sym}(G) = \tfrac{1}{2} (G + G^{\top})\text{)}"]
+    node = derivation.cookbook.get(name)
+    if node is not None:
+        main, defs = _formula_parts(derivation, node, to_latex, where)
+        lines.append(r"\text{Matrix Cookbook form } 2\operatorname{sym}(G) - I \odot "
+                     r"\operatorname{sym}(G) \text{ (independent entries } " + shown +
+                     r"_{ij},\ i \geq j\text{): } " + main +
+                     (r", \quad \text{where } " + r"; \; ".join(defs) if defs else ""))
     return lines
 
 
@@ -343,7 +423,7 @@ def derive_dsl(derivation: Derivation) -> str:
     return "\n".join(dsl_line(derivation, node, where) for _, _, node in _items(derivation))
 
 
-def _json_shape(shape) -> list:
+def json_shape(shape) -> list:
     """Sizes as numbers where known, names (or products like "m*n") where symbolic."""
     return [d if isinstance(d, int) else str(d) for d in shape]
 
@@ -372,8 +452,8 @@ def derive_json(derivation: Derivation) -> str:
         "expression": program.source,
         "f": {"text": "\n".join(header_text(program)), "dsl": "; ".join(
             function_lines([program.expr], to_dsl, set()) + [to_dsl(program.expr)]),
-              "latex": to_latex(program.expr), "shape": _json_shape(program.expr.shape)},
-        "variables": {name: _json_shape(shape) for name, shape in program.variables.items()},
+              "latex": to_latex(program.expr), "shape": json_shape(program.expr.shape)},
+        "variables": {name: json_shape(shape) for name, shape in program.variables.items()},
         "structures": dict(program.structures),
         "order": derivation.order,
         "derivatives": {},
@@ -398,7 +478,7 @@ def derive_json(derivation: Derivation) -> str:
             "latex": latex,
             "where": def_lines,
             "where_latex": latex_defs,
-            "shape": _json_shape(node.shape),
+            "shape": json_shape(node.shape),
             "conditions": conditions,
         })
         _json_convention(derivation, name, order, entry, where)

@@ -22,6 +22,7 @@ from ..ops import differential, identity, operator_of, rule_key
 from ..ir import Call, Func, Node, Scale, T, Var, size_of, walk
 from ..language.names import shape_letters
 from ..printers import to_latex, to_text
+from ..printers.latex import differential_name, latex_name, math_text
 from ..printers.naming import candidate_names, is_valid_name
 from ..simplify import simplify
 
@@ -198,46 +199,76 @@ def _frobenius_display(g: Node, label: str, names: dict) -> Node:
 
 
 def derivation_steps(derivation: Derivation, latex: bool = False) -> list[str]:
-    """The steps of every --wrt, as printed lines."""
+    """The steps of every --wrt, as printed lines (text, or one LaTeX formula a line)."""
     from .render import where_of
 
-    printer = to_latex if latex else to_text
     where = where_of(derivation)
     lines: list[str] = []
     for name in derivation.wrt:
         steps = build_steps(derivation, name, where)
-        lines.append(f"Derivation for {name}:" if not latex else rf"\text{{Derivation for }} {name}:")
-        sections = {"define": "intermediates", "differential": "differentials",
-                    "chain": f"chain back to d{name} (df = Σ G : dv over what is left)",
-                    "result": "result"}
-        current = None
-        for step in steps:
-            if step.kind != current:
-                current = step.kind
-                lines.append(f"  {sections[current]}:" if not latex else
-                             rf"\text{{{sections[current]}:}}")
-            rhs = printer(step.rhs)
-            rule = f"    [{step.rule}]" if step.rule and not latex else (
-                rf" \quad \text{{[{step.rule}]}}" if step.rule else "")
+        lines += (_latex_lines if latex else _text_lines)(derivation, name, steps)
+    return lines
+
+
+def _text_lines(derivation: Derivation, name: str, steps: list[Step]) -> list[str]:
+    lines = [f"Derivation for {name}:"]
+    sections = {"define": "intermediates", "differential": "differentials",
+                "chain": f"chain back to d{name} (df = Σ G : dv over what is left)",
+                "result": "result"}
+    current = None
+    for step in steps:
+        if step.kind != current:
+            current = step.kind
+            lines.append(f"  {sections[current]}:")
+        rule = f"    [{step.rule}]" if step.rule else ""
+        lhs = step.lhs
+        if step.kind == "result" and derivation.order == 1:
+            lhs = "⇒ " + _result_label(derivation, name)
+        lines.append(f"    {lhs} = {to_text(step.rhs)}{rule}")
+    if derivation.order == 2:
+        dg = to_text(hessian_differential(derivation, name))
+        lines += [f"  second derivative: the differential of g = ∂f/∂{name}",
+                  f"    dg = {dg}    [the same differential rules, applied to g]",
+                  f"    vec(dg) = H vec(d{name})    [read H off]"]
+    return lines
+
+
+def _latex_lines(derivation: Derivation, name: str, steps: list[Step]) -> list[str]:
+    """The same steps in math mode, ASCII only: names through the name printer, the
+    differentials as d X, the rules through ``math_text``."""
+    from .render import _latex_label
+
+    labels = {s.lhs for s in steps if s.kind == "define"} | set(derivation.program.variables)
+    differentials = frozenset("d" + label for label in labels)
+    shown = latex_name(name)
+    sections = {"define": r"\text{intermediates:}", "differential": r"\text{differentials:}",
+                "chain": (r"\text{chain back to } " + differential_name(name) +
+                          r"\ \text{(}df = \textstyle\sum G : dv\text{ over what is left):}"),
+                "result": r"\text{result:}"}
+    lines = [r"\text{Derivation for } " + shown + ":"]
+    current = None
+    for step in steps:
+        if step.kind != current:
+            current = step.kind
+            lines.append(sections[current])
+        if step.kind == "define":
+            lhs = "f" if step.lhs == "f" else latex_name(step.lhs)
+        elif step.kind == "differential":
+            lhs = differential_name(step.lhs[1:])
+        elif step.kind == "result":
+            lhs = (r"\Rightarrow " + _latex_label(derivation, name)
+                   if derivation.order == 1 else "J")
+        else:
             lhs = step.lhs
-            if step.kind == "result" and derivation.order == 1:
-                lhs = "⇒ " + _result_label(derivation, name)
-            if latex:
-                lines.append(f"{lhs} = {rhs}{rule}".replace("∂", r"\partial ").replace("⇒",
-                                                                                     r"\Rightarrow"))
-            else:
-                lines.append(f"    {lhs} = {rhs}{rule}")
-        if derivation.order == 2:
-            dg = printer(hessian_differential(derivation, name))
-            if latex:
-                lines += [r"\text{second derivative: the differential of } g = \partial f"
-                          rf"/\partial {name}:", rf"dg = {dg}",
-                          r"\text{and } \operatorname{vec}(dg) = H\,"
-                          rf"\operatorname{{vec}}(d{name})"]
-            else:
-                lines += [f"  second derivative: the differential of g = ∂f/∂{name}",
-                          f"    dg = {dg}    [the same differential rules, applied to g]",
-                          f"    vec(dg) = H vec(d{name})    [read H off]"]
+        rule = rf" \quad [\,{math_text(step.rule)}\,]" if step.rule else ""
+        lines.append(f"{lhs} = {to_latex(step.rhs, None, differentials)}{rule}")
+    if derivation.order == 2:
+        dg = to_latex(hessian_differential(derivation, name), None,
+                      frozenset({"d" + name}))
+        lines += [r"\text{second derivative: the differential of } g = \partial f/\partial "
+                  + shown + ":", f"dg = {dg}",
+                  r"\text{and } \operatorname{vec}(dg) = H\,\operatorname{vec}("
+                  + differential_name(name) + ")"]
     return lines
 
 

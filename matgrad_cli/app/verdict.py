@@ -33,6 +33,9 @@ class Verdict:
     warnings: list = field(default_factory=list)
     tolerance: float = TOLERANCE
     convention: str | None = None  # for a symmetric variable: which gradient (sym(G))
+    # the shapes as JSON writes every shape: a list of sizes (numbers, or names)
+    claim_dims: list = field(default_factory=list)
+    derivative_dims: list = field(default_factory=list)
 
     @property
     def verdict(self) -> str:
@@ -84,10 +87,10 @@ class Verdict:
             "diagnosis": self.diagnosis,
             "diagnosis_kind": self.kind,
             "factor": self.factor,
-            "claim": {"source": self.claim, "shape": self.claim_shape},
+            "claim": {"source": self.claim, "shape": self.claim_dims},
             "derivative": {"label": self.label, "dsl": self.derivative_dsl,
                            "text": self.derivative_text, "where": self.derivative_where,
-                           "shape": self.derivative_shape, "convention": self.convention},
+                           "shape": self.derivative_dims, "convention": self.convention},
             "sizes": self.sizes,
             "points": self.points,
             "inputs_given": self.inputs_given,

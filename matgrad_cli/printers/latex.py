@@ -103,7 +103,135 @@ class LatexPrinter(TextPrinter):
         return Printed(r"\sqrt{" + arg.text + "}", P.ATOM)
 
 
-def to_latex(node, names: dict | None = None) -> str:
+class _StepsPrinter(LatexPrinter):
+    """The differentials of a derivation (``dX``, ``ds``) print as d followed by the
+    name as LaTeX writes it (``dW_{1}``, ``d\\beta``), not as one word."""
+
+    def __init__(self, names, differentials):
+        super().__init__(names)
+        self.differentials = differentials
+
+    def name(self, name: str) -> str:
+        if name in self.differentials:
+            return differential_name(name[1:])
+        return latex_name(name)
+
+
+def differential_name(name: str) -> str:
+    """d of a name: ``d`` + the name as LaTeX writes it (``dW_{1}``, ``d\\beta``)."""
+    shown = latex_name(name)
+    return "d" + (" " + shown if shown.startswith("\\") else shown)
+
+
+def to_latex(node, names: dict | None = None, differentials=frozenset()) -> str:
     """LaTeX of ``node`` (math mode body, no ``$``); a sub-tree equal to a key of ``names``
-    prints as that name."""
+    prints as that name; a variable named in ``differentials`` (``dX``) prints as d X."""
+    if differentials:
+        return _StepsPrinter(names, differentials).doprint(node)
     return LatexPrinter(names).doprint(node)
+
+
+# ---------------------------------------------------------------- rules and notes
+
+_SUPERSCRIPT = dict(zip("⁰¹²³⁴⁵⁶⁷⁸⁹⁻⁺ᵀᵏⁱ⁽⁾",
+                        ["0", "1", "2", "3", "4", "5", "6", "7", "8", "9", "-", "+", r"\top ",
+                         "k", "i", "(", ")"]))
+_SUBSCRIPT = dict(zip("₀₁₂₃₄₅₆₇₈₉ᵢⱼₖ", "0123456789ijk"))
+_SYMBOLS = {
+    "−": "-", "⊙": r"\odot ", "⊗": r"\otimes ", "⊘": r"\oslash ", "∘": r"\circ ",
+    "⇒": r"\Rightarrow ", "→": r"\to ", "∂": r"\partial ", "≠": r"\neq ", "≥": r"\geq ",
+    "≤": r"\leq ", "×": r"\times ", "·": r"\cdot ", "′": "'", "‖": r"\| ",
+    "𝟏": r"\mathbf{1}", "√": r"\sqrt ", "…": r"\ldots ", "∑": r"\sum ", "Σ": r"\sum ",
+    "∈": r"\in ", "ℝ": r"\mathbb{R}", "⊤": r"\top ", "±": r"\pm ", "∞": r"\infty ",
+    "{": r"\{", "}": r"\}", "%": r"\%", "#": r"\#", "&": r"\&", "$": r"\$",
+}
+_SHORT_WORDS = {"to", "is", "of", "in", "on", "at", "by", "or", "an", "as", "if", "it", "be",
+                "no", "so"}
+_MACRO_WORDS = {"log", "det", "exp", "max", "min", "sin", "cos", "tan", "sinh", "cosh",
+                "tanh", "arcsin", "arccos", "arctan"}
+
+
+def _word(word: str, operators) -> tuple[str, bool]:
+    """(LaTeX of a run of letters, whether it is prose)."""
+    if word in _MACRO_WORDS:
+        return "\\" + word + " ", False
+    if word in operators:
+        return r"\operatorname{" + word + "}", False
+    if len(word) <= 2 or (word[0] == "d" and len(word) <= 3):
+        return word, False  # a name, a differential (dX, dc1)
+    greek = latex_letter(word)
+    if greek is not None:
+        return greek + " ", False
+    return word, True
+
+
+def math_text(text: str, operators=frozenset()) -> str:
+    """A line of matgrad's Unicode mathematics (a rule ``d X⁻¹ = −X⁻¹ dX X⁻¹``, a note) as
+    LaTeX math with ASCII only: operators as macros, superscripts grouped (``X^{-1}``),
+    English words in ``\\text{…}``. ``operators``: words printed upright (function names)."""
+    from ..ops import FUNCTION_NAMES
+
+    operators = set(operators) | set(FUNCTION_NAMES) | {"vec", "unvec", "sym", "tr", "diag"}
+    out: list[str] = []
+    prose: list[str] = []  # words (and the spaces between them) of a \text run
+
+    def flush():
+        if prose:  # spaces inside \text{} are kept, in math mode they are not
+            out.append(r"\text{" + "".join(prose) + "}")
+            prose.clear()
+
+    i = 0
+    while i < len(text):
+        ch = text[i]
+        if ch.isascii() and ch.isalpha():
+            j = i
+            while j < len(text) and text[j].isascii() and text[j].isalpha():
+                j += 1
+            latex, is_prose = _word(text[i:j], operators)
+            # a short word inside prose is prose too (chain back to dx, over what is left)
+            is_prose = is_prose or (bool(prose) and text[i:j] in _SHORT_WORDS)
+            if is_prose:
+                if not prose and out and out[-1] == " ":
+                    out.pop()
+                    prose.append(" ")
+                prose.append(text[i:j])
+            else:
+                flush()
+                out.append(latex)
+            i = j
+            continue
+        if ch == " " and prose:
+            prose.append(" ")
+            i += 1
+            continue
+        flush()
+        if ch in _SUPERSCRIPT:
+            j = i
+            while j < len(text) and text[j] in _SUPERSCRIPT:
+                j += 1
+            out.append("^{" + "".join(_SUPERSCRIPT[c] for c in text[i:j]).strip() + "}")
+            i = j
+            continue
+        if ch in _SUBSCRIPT:
+            j = i
+            while j < len(text) and text[j] in _SUBSCRIPT:
+                j += 1
+            out.append("_{" + "".join(_SUBSCRIPT[c] for c in text[i:j]) + "}")
+            i = j
+            continue
+        if ch in _SYMBOLS:
+            out.append(_SYMBOLS[ch])
+        elif ch.isascii():
+            out.append(ch)
+        else:
+            greek = latex_letter(ch)
+            out.append(greek + " " if greek else r"\text{?}")
+        i += 1
+    flush()
+    return "".join(out).strip()
+
+
+def text_line(text: str) -> str:
+    """Prose with mathematics in it (a section title, a note) as LaTeX math: the words in
+    ``\\text{…}``, the rest through ``math_text``."""
+    return math_text(text)
