@@ -438,8 +438,9 @@ def eval_command(expr, wrt, inputs, shapes, dims, out, fmt, do_check, order, mix
     \b
     Formats (--format):
       text  f and each derivative, arrays as NumPy prints them (default)
-      json  one object: "value", "gradients" (and "hessians"), "shapes" (each a list
-            of sizes), with --check "checks"; derivatives shaped f.shape + X.shape
+      json  one object: "value", "grad_<X>" (and "hess_<X>", ...) as nested lists
+            shaped f.shape + X.shape, "shapes" (each a list of sizes), with --check
+            "check" (per output: error, ok, what was checked) and "check_tolerance"
 
     \b
     --check: the largest relative error max|D - D_fd| / (max|D_fd| + 1e-6 (1 + max|f|))
