@@ -169,12 +169,14 @@ def _derive(*args) -> str:
 def test_attention_prints_the_row_sums_named():
     out = _derive("||softmax(Q*K'/c, 2)*V - Y||_F^2", "--shape", "c=scalar", "--wrt", "Q",
                   "--wrt", "K", "--wrt", "V")
-    assert "∂f/∂Q = (2 (S ⊙ (M − r 𝟏ᵀ)) / c) K    (m×n)" in out
-    assert "∂f/∂K = (2 (S ⊙ (M − r 𝟏ᵀ)) / c)ᵀ Q    (k×n)" in out
-    assert "∂f/∂V = 2 Sᵀ (S V − Y)    (k×p)" in out
-    assert "        M = (S V − Y) Vᵀ\n" in out
+    # one where-block for the three gradients: what ∂f/∂Q and ∂f/∂K share is named once
+    assert "∂f/∂Q = P K    (m×n)" in out
+    assert "∂f/∂K = Pᵀ Q    (k×n)" in out
+    assert "∂f/∂V = 2 Sᵀ M    (k×p)" in out
     assert "  where S = softmax(Q Kᵀ / c, 2)\n" in out
-    assert "        r = (M ⊙ S) 𝟏\n" in out
+    assert "        M = S V − Y\n        N = M Vᵀ\n" in out
+    assert "        r = (N ⊙ S) 𝟏\n" in out
+    assert "        P = 2 (S ⊙ (N − r 𝟏ᵀ)) / c\n" in out
 
 
 def test_cross_entropy_is_softmax_minus_labels_in_every_format():

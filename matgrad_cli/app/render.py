@@ -306,7 +306,7 @@ def derive_lines(derivation: Derivation, steps: list[str] | None = None) -> list
     where = where_of(derivation)
     lines = header_lines(derivation.program, where)
     if steps:
-        lines += [blank(), *(Line(NOTE, step) for step in steps)]
+        lines += [blank(), *(_step_line(step) for step in steps)]
     shown: set = set()
     listed = {name for name, _ in where.header}
     for name, order, node in _items(derivation):
@@ -323,6 +323,14 @@ def derive_lines(derivation: Derivation, steps: list[str] | None = None) -> list
             lines.append(Line(CONDITION, "  valid ", "; ".join(conditions)))
         lines += [Line(NOTE, note) for note in convention_lines(derivation, name, order, where)]
     return lines
+
+
+def _step_line(step: str) -> Line:
+    """A step ``    ds = …`` hangs its formula under itself on a terminal, as a result does."""
+    head, eq, body = step.partition(" = ")
+    if eq and step.startswith("    "):
+        return Line(NOTE, head + eq, body)
+    return Line(NOTE, step)
 
 
 def derive_text(derivation: Derivation, steps: list[str] | None = None) -> str:

@@ -19,7 +19,7 @@ from .api import Derivation
 from ..diff import prepare
 from ..diff.reverse import dependents, gradients
 from ..ops import differential, identity, operator_of, rule_key
-from ..ir import Call, Func, Node, Scale, T, Var, size_of, walk
+from ..ir import Node, Scale, T, Var, size_of, walk
 from ..language.names import shape_letters
 from ..printers import to_latex, to_text
 from ..printers.latex import differential_name, latex_name, math_text

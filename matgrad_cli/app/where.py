@@ -44,15 +44,16 @@ def user_definitions(program: Program) -> dict[Node, str]:
 _SMALL = 64
 
 
-def named(program: Program, roots: list[Node], preferred: dict[Node, str] | None = None,
-          taken: set[str] = frozenset()):
-    """Sub-expressions worth naming in ``roots`` (the user's definitions and ``preferred``
-    first) and the mapping node → name the printers use. A dsl line defines its names
-    itself, so reusing the user's definition names there is still a line that "names only
-    what the input names"."""
-    preferred = user_definitions(program) | dict(preferred or {})
-    return name_subexpressions(roots, (taken_names(program) | set(taken))
-                               - set(preferred.values()), preferred)
+def named(program: Program, roots: list[Node], suggested: dict[Node, str] | None = None,
+          user: dict[Node, str] | None = None):
+    """Sub-expressions worth naming in ``roots`` (the user's definitions always, by their
+    names) and the mapping node → name the printers use. ``suggested``: the names given
+    elsewhere in the same output, kept for the same sub-expressions and never given to
+    another. A dsl line defines its names itself, so reusing the user's definition names
+    there is still a line that "names only what the input names"."""
+    preferred = user_definitions(program) if user is None else user
+    return name_subexpressions(roots, taken_names(program) - set(preferred.values()),
+                               preferred, suggested)
 
 
 def used_definitions(roots: list[Node], definitions: list[tuple[str, Node]],
@@ -90,12 +91,13 @@ class Where:
     def extra(self, program: Program, node: Node):
         """A naming for one more formula (a symmetric variable's other forms) that keeps
         every letter of this one: the same node gets the same name, a new one a new letter."""
-        return named(program, [node], self.all_names(), set(self.all_names().values()))
+        return named(program, [node], self.all_names())
 
 
 def derivation_where(derivation, roots: list[Node]) -> Where:
     """One naming for f and the derivative formulas ``roots`` (in print order)."""
     program = derivation.program
-    header, header_names = named(program, [program.expr])
-    definitions, names = named(program, roots, header_names)
+    user = user_definitions(program)
+    header, header_names = named(program, [program.expr], user=user)
+    definitions, names = named(program, roots, header_names, user)
     return Where(header, header_names, definitions, names)

@@ -2,11 +2,12 @@
 ``\\sigma\\left(x\\right)``, ``\\left\\|x\\right\\|``). Same structure, same parentheses."""
 from __future__ import annotations
 
+import re
 import unicodedata
 from fractions import Fraction
 
 from ..language.names import latex_letter, split_subscript
-from ..ops import ENTRYWISE, STRUCTURAL, lookup
+from ..ops import STRUCTURAL, lookup
 from . import precedence as P
 from .base import Printed, readable_number
 from .text import TextPrinter
@@ -16,21 +17,33 @@ def _latex_base(base: str) -> str:
     greek = latex_letter(base)
     if greek is not None:
         return greek
-    if len(base) == 1:
-        return base
+    spelled = "".join(_char(c) for c in base)
+    if len(spelled) == 1:
+        return spelled
     # a word: its Greek letters spelled as macros, the rest upright-italic as one name
-    return r"\mathit{" + "".join(_char(c) for c in base) + "}"
+    return r"\mathit{" + spelled + "}"
 
 
 def _char(c: str) -> str:
     greek = latex_letter(c)
-    return "{" + greek + "}" if greek is not None else c
+    if greek is not None:
+        return "{" + greek + "}"
+    if c.isascii():
+        return c
+    if unicodedata.combining(c):
+        return ""  # x̂: the accent has no ASCII spelling
+    # ASCII only: the letter it folds to (𝐱 → x), without its accents (é → e), else its
+    # code point. (Not NFKC first: that folds ϑ into θ, two names of the language.)
+    folded = unicodedata.normalize("NFKC", c)
+    if folded != c and all(latex_letter(ch) or ch.isascii() for ch in folded):
+        return "".join(_char(ch) for ch in folded)
+    bare = "".join(ch for ch in unicodedata.normalize("NFKD", c) if ch.isascii())
+    return bare or rf"\text{{u{ord(c):04x}}}"
 
 
 def latex_name(name: str) -> str:
     """A variable or definition name in LaTeX: ``beta`` → ``\\beta``, ``x_1`` → ``x_{1}``,
     ``W1`` → ``W_{1}``, ``Sigma`` → ``\\Sigma``, ``loss`` → ``\\mathit{loss}``; only ASCII."""
-    name = unicodedata.normalize("NFKC", name)  # 𝐱 → x, µ → μ
     base, sub = split_subscript(name)
     if sub is None:
         return _latex_base(name)
@@ -228,7 +241,7 @@ def math_text(text: str, operators=frozenset()) -> str:
             out.append(greek + " " if greek else r"\text{?}")
         i += 1
     flush()
-    return "".join(out).strip()
+    return re.sub(" {2,}", " ", "".join(out)).strip()
 
 
 def text_line(text: str) -> str:

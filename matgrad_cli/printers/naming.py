@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 
 from ..ops import FUNCTION_NAMES
-from ..ir import LEAVES, Call, Fill, Func, MatMul, Node, Num, Ones, Scale, T, Var, walk
+from ..ir import LEAVES, Call, Fill, Func, MatMul, Node, Num, Ones, Scale, T, walk
 from ..language.names import CALL_LETTERS, FUNCTION_LETTERS, SHAPE_LETTERS, shape_letters
 
 # the one pool of fresh names (language/names.py); SHAPE_NAMES is kept for numpy_code
@@ -83,7 +83,8 @@ def _fresh(node: Node, used: set[str]) -> str:
 
 
 def name_subexpressions(roots: list[Node], taken: set[str],
-                        preferred: dict[Node, str] | None = None
+                        preferred: dict[Node, str] | None = None,
+                        suggested: dict[Node, str] | None = None
                         ) -> tuple[list[tuple[str, Node]], dict[Node, str]]:
     """Name the sub-expressions worth naming across ``roots``.
 
@@ -91,6 +92,9 @@ def name_subexpressions(roots: list[Node], taken: set[str],
     names, ...). ``preferred``: node -> name (the user's definitions, inverted); such a
     sub-tree is named with that name wherever it occurs, even once, and even when the name
     is in ``taken`` (it is the user's own). Leaves are never named.
+
+    ``suggested``: node -> name (names given elsewhere in the same output): such a sub-tree
+    takes that name when it is worth naming here, and no other sub-tree takes the name.
 
     Returns the definitions in dependency order (a body uses only earlier names) and the
     mapping node -> name for the printers; print a definition's body with the mapping
@@ -112,11 +116,15 @@ def name_subexpressions(roots: list[Node], taken: set[str],
             count[child] += weight
 
     mapping: dict[Node, str] = {n: preferred[n] for n in order if n in chosen and n in preferred}
-    used = set(taken) | set(preferred.values())
+    suggested = suggested or {}
+    used = set(taken) | set(preferred.values()) | set(suggested.values())
     definitions: list[tuple[str, Node]] = []
     for node in order:
         if node not in chosen:
             continue
+        if node not in mapping and node in suggested and \
+                suggested[node] not in mapping.values():
+            mapping[node] = suggested[node]
         if node not in mapping:
             mapping[node] = _fresh(node, used)
             used.add(mapping[node])

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from fractions import Fraction
 
-from ..ops import ENTRYWISE, STRUCTURAL, lookup
+from ..ops import STRUCTURAL, lookup
 from ..ir import Call, Num, Ones
 from ..language.names import text_name
 from . import precedence as P
