@@ -121,6 +121,32 @@ def logistic_from_exponentials(node: Node):
     return None
 
 
+def softmax_from_exponentials(node: Node):
+    """exp(x) / sum(exp(x)) = softmax(x) for a vector x (logsumexp′ = softmax)"""
+    from ..ir import Div
+
+    if isinstance(node, Scale) and isinstance(node.factor, Div) \
+            and isinstance(node.factor.left, Num):
+        coefficient, exponentials, total = node.factor.left, node.operand, node.factor.right
+        if isinstance(exponentials, MatMul) and len(exponentials.shape) == 2:
+            # (1 / sum(e)) e xᵀ = softmax(t) xᵀ (the outer product of logsumexp(W x))
+            first = exponentials.left
+            if _exp_argument(first) is not None and len(first.shape) == 1 and \
+                    total == alg.call("sum", first):
+                return alg.scale(coefficient, alg.matmul(alg.call("softmax",
+                                                                   _exp_argument(first)),
+                                                         exponentials.right))
+            return None
+    elif isinstance(node, Div) and node.left.shape != ():
+        coefficient, exponentials, total = Num(1), node.left, _divisor(node.right)
+    else:
+        return None
+    t = _exp_argument(exponentials)
+    if t is None or len(t.shape) != 1 or total != alg.call("sum", exponentials):
+        return None
+    return alg.scale(coefficient, alg.call("softmax", t))
+
+
 def logistic_times_exponential(node: Node):
     """exp(t) ⊙ σ(−t) = σ(t) (softplus′ = σ, reached through 1 ./ (1 + exp(t)))"""
     from ..ir import Had
@@ -431,6 +457,7 @@ IDENTITIES = [
     common_numeric_factor,
     negation_into_difference,
     logistic_from_exponentials,
+    softmax_from_exponentials,
     logistic_times_exponential,
     division_by_number,
     hadamard_cancels_quotients,
