@@ -49,14 +49,15 @@ def _logdet(x):
 
 def _inv(x):
     np = _np()
-    return 1.0 / x if np.ndim(x) == 0 else np.linalg.inv(x)
+    # NumPy's division: inv(0) is inf with eval's warning, like 1/x at 0, not a Python error
+    return np.divide(1.0, x) if np.ndim(x) == 0 else np.linalg.inv(x)
 
 
 def _pinv(x):
     """The Moore–Penrose inverse, a vector read as a column (its pinv is a row)."""
     np = _np()
     if np.ndim(x) == 0:
-        return 1.0 / x
+        return np.divide(1.0, x) if x != 0 else np.float64(0.0)  # 0⁺ = 0
     out = np.linalg.pinv(x[:, None] if np.ndim(x) == 1 else x)
     return out[:, 0] if out.shape[1] == 1 else out
 
@@ -362,7 +363,7 @@ ENTRIES = [
                accepts="square", condition="where det {arg} ≠ 0", domain="invertible",
                fresh=True,
                differential="d X⁻¹ = −X⁻¹ dX X⁻¹"),
-    Structural("pinv", 1, transposed, _pinv, "np.linalg.pinv({0})", "pinv",
+    Structural("pinv", 1, transposed, _pinv, "_pinv({0})", "pinv",
                r"\operatorname{pinv}", _pinv_vjp, _pinv_jacobian,
                "G : dA⁺ = (−A⁺ᵀ G A⁺ᵀ + (I − A A⁺) Gᵀ A⁺ A⁺ᵀ + A⁺ᵀ A⁺ Gᵀ (I − A⁺ A)) : dA",
                condition="where {arg} has full rank", fresh=True,
