@@ -45,6 +45,12 @@ ROWS = [  # id, expression, wrt, the printed derivative, conditions printed, sou
 ]
 
 
+def test_the_sum_of_a_row_is_not_named_as_row_sums():
+    lines = _derive("log(1+exp(x))'*ones(n)", "x").split("\n")
+    assert lines[0] == "f = log(1 + exp(x))ᵀ 𝟏    (scalar)"
+    assert not any("where" in line for line in lines)
+
+
 def _derive(expr, wrt, fmt="text"):
     result = invoke(["derive", "--wrt", wrt, "--format", fmt, "--", expr])
     assert result.exit_code == 0, result.output
