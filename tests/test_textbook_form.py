@@ -45,6 +45,21 @@ ROWS = [  # id, expression, wrt, the printed derivative, conditions printed, sou
 ]
 
 
+HESSIAN_ROWS = [  # expression, wrt, the printed Hessian (mixed-product layout)
+    ("logsumexp(W*x) - y'*W*x", "W", "(x xᵀ) ⊗ (Diag(p) − p pᵀ)"),
+    ("sum(sigmoid(X*x))", "X", "(x xᵀ) ⊗ Diag((1 − 2 s) ⊙ s ⊙ (1 − s))"),
+    ("||X*x - b||^2", "X", "2 ((x xᵀ) ⊗ I_m)"),
+]
+
+
+@pytest.mark.parametrize("expr, wrt, expected", HESSIAN_ROWS)
+def test_a_hessian_of_f_of_a_matrix_times_a_vector_is_a_kronecker_product(expr, wrt, expected):
+    """(x ⊗ I) M (xᵀ ⊗ I) = (x xᵀ) ⊗ M and Diag(a) Diag(b) = Diag(a ⊙ b) (the mixed-product rule, [MN] ch. 2)."""
+    result = invoke(["derive", "--wrt", wrt, "--order", "2", "--", expr])
+    line = next(x for x in result.stdout.split("\n") if x.startswith("∂²f"))
+    assert line.split(" = ", 1)[1].rsplit("    (", 1)[0] == expected
+
+
 def test_the_sum_of_a_row_is_not_named_as_row_sums():
     lines = _derive("log(1+exp(x))'*ones(n)", "x").split("\n")
     assert lines[0] == "f = log(1 + exp(x))ᵀ 𝟏    (scalar)"
