@@ -44,9 +44,6 @@ def from_text(text: str) -> list[Line]:
 
 # ---------------------------------------------------------------- wrapping
 
-_OPEN, _CLOSE = "([{‖|", ")]}‖|"
-
-
 def break_points(body: str) -> list[tuple[int, int]]:
     """(position of a space where the body may break, its parenthesis depth), with the
     break before a top-level `+`/`−`/`=` ranked first: depth 0 for those, 1 + depth for
