@@ -31,10 +31,13 @@ def test_shared_quantities_of_two_gradients_are_named_once():
     defs = _definitions(text)
     names = [name for name, _ in defs]
     assert len(names) == len(set(names)), text  # each letter is defined once
-    assert ("u", "W z") in defs and ("r", "relu(u)") in defs, text
+    # the network's own quantities, as a textbook names them (x = W z, r = relu(x), y = B V r)
+    assert defs == [("u", "W z"), ("r", "relu(u)"), ("v", "B V r")], text
+    grad_v = next(line for line in text.split("\n") if line.startswith("∂f/∂V"))
     grad_w = next(line for line in text.split("\n") if line.startswith("∂f/∂W"))
+    assert grad_v.startswith("∂f/∂V = 2 Bᵀ (Aᵀ ⊙ v) rᵀ")
     # ∂f/∂W reads the names defined under ∂f/∂V, and lists nothing new
-    assert "step(u)" in grad_w and "relu" not in grad_w
+    assert grad_w.startswith("∂f/∂W = 2 (step(u) ⊙ (Vᵀ Bᵀ (Aᵀ ⊙ v))) zᵀ")
     assert "  where " not in text.split("∂f/∂W")[1]
 
 

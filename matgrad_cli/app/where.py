@@ -45,7 +45,7 @@ _SMALL = 64
 
 
 def named(program: Program, roots: list[Node], suggested: dict[Node, str] | None = None,
-          user: dict[Node, str] | None = None):
+          user: dict[Node, str] | None = None, forward=frozenset()):
     """Sub-expressions worth naming in ``roots`` (the user's definitions always, by their
     names) and the mapping node → name the printers use. ``suggested``: the names given
     elsewhere in the same output, kept for the same sub-expressions and never given to
@@ -53,7 +53,7 @@ def named(program: Program, roots: list[Node], suggested: dict[Node, str] | None
     there is still a line that "names only what the input names"."""
     preferred = user_definitions(program) if user is None else user
     return name_subexpressions(roots, taken_names(program) - set(preferred.values()),
-                               preferred, suggested)
+                               preferred, suggested, forward)
 
 
 def used_definitions(roots: list[Node], definitions: list[tuple[str, Node]],
@@ -99,5 +99,7 @@ def derivation_where(derivation, roots: list[Node]) -> Where:
     program = derivation.program
     user = user_definitions(program)
     header, header_names = named(program, [program.expr], user=user)
-    definitions, names = named(program, roots, header_names, user)
+    # the forward quantities: f's sub-expressions, as written and as simplified
+    forward = set(walk(program.expr)) | set(user)
+    definitions, names = named(program, roots, header_names, user, forward)
     return Where(header, header_names, definitions, names)

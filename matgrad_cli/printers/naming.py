@@ -88,7 +88,8 @@ def _fresh(node: Node, used: set[str]) -> str:
 
 def name_subexpressions(roots: list[Node], taken: set[str],
                         preferred: dict[Node, str] | None = None,
-                        suggested: dict[Node, str] | None = None
+                        suggested: dict[Node, str] | None = None,
+                        forward: set[Node] | frozenset = frozenset()
                         ) -> tuple[list[tuple[str, Node]], dict[Node, str]]:
     """Name the sub-expressions worth naming across ``roots``.
 
@@ -100,6 +101,11 @@ def name_subexpressions(roots: list[Node], taken: set[str],
     ``suggested``: node -> name (names given elsewhere in the same output): such a sub-tree
     takes that name when it is worth naming here, and no other sub-tree takes the name.
 
+    ``forward``: the sub-expressions of f itself (the forward quantities a textbook names:
+    x = W z, r = relu(x), y = B V r). One that occurs twice or more anywhere in the roots
+    is named, even inside a larger repeated sub-tree; and a repeated sub-tree that is one
+    operation on leaves and such names (Aᵀ ⊙ y) is then printed in place.
+
     Returns the definitions in dependency order (a body uses only earlier names) and the
     mapping node -> name for the printers; print a definition's body with the mapping
     minus the definition itself (``render_definitions`` does).
@@ -110,8 +116,11 @@ def name_subexpressions(roots: list[Node], taken: set[str],
     for root in roots:
         count[root] += 1
     chosen: set[Node] = set()
+    quantities = _repeated_quantities(roots, order, forward)
     for node in reversed(order):  # parents before children: a node's count is final here
-        named = node in preferred or (count[node] >= 2 and not _is_trivial(node)) or \
+        named = node in preferred or node in quantities or (
+            count[node] >= 2 and not _is_trivial(node)
+            and not (forward and _one_operation(node, quantities))) or \
             _slice_sums(node) is not None
         if named:
             chosen.add(node)
@@ -134,6 +143,36 @@ def name_subexpressions(roots: list[Node], taken: set[str],
             used.add(mapping[node])
         definitions.append((mapping[node], node))
     return definitions, mapping
+
+
+def _repeated_quantities(roots, order, forward) -> set[Node]:
+    """The forward quantities that occur twice or more in the roots, counted as the main
+    pass counts (top-down, a named quantity's body once) but through any other sub-tree:
+    B V r is named though each gradient holds it inside Aᵀ ⊙ (B V r)."""
+    if not forward:
+        return set()
+    count = dict.fromkeys(order, 0)
+    for root in roots:
+        count[root] += 1
+    chosen, named_anyway = set(), set()
+    for node in reversed(order):
+        if count[node] >= 2 and not _is_trivial(node):
+            if node in forward:
+                chosen.add(node)
+            elif isinstance(node, (Func, Call)):  # σ(X w): named by the main pass
+                named_anyway.add(node)
+        weight = 1 if node in chosen or node in named_anyway else count[node]
+        for child in node.children:
+            count[child] += weight
+    return chosen
+
+
+def _one_operation(node: Node, names: set[Node]) -> bool:
+    """One product or sum of leaves and named quantities (Aᵀ ⊙ y, M Xᵀ): nearly as short as
+    a name. A function of them (σ(u), softmax(u)) is what a textbook names, so it is not."""
+    if isinstance(node, (Func, Call)):
+        return False
+    return all(_is_trivial(c) or c in names for c in node.children)
 
 
 def render_definitions(definitions: list[tuple[str, Node]], mapping: dict[Node, str],
