@@ -58,8 +58,13 @@ def break_points(body: str) -> list[tuple[int, int]]:
             norm_open = not norm_open
             depth += 1 if norm_open else -1
         elif ch == " ":
+            if i > 0 and body[i - 1] == " ":
+                continue  # inside a gap: the gap breaks at its first space
             follows = body[i + 1:i + 2]
-            rank = depth * 2 + (0 if follows in ("+", "−", "-", "=") else 1)
+            if follows == " ":  # a gap (before the shape, a rule): the best break
+                rank = -1
+            else:
+                rank = depth * 2 + (0 if follows in ("+", "−", "-", "=") else 1)
             points.append((i, rank))
     return points
 
@@ -83,8 +88,8 @@ def wrap(body: str, width: int, rest_width: int | None = None) -> list[str]:
         pos = max(good)
         if pos < width // 2:
             pos = max(p for p, _ in points)
-        pieces.append(body[:pos])
-        body = body[pos + 1:]
+        pieces.append(body[:pos].rstrip())
+        body = body[pos + 1:].lstrip()
     pieces.append(body)
     return pieces
 
@@ -99,7 +104,12 @@ def to_terminal(lines: list[Line], console) -> None:
 
     width = console.width
     for line in lines:
+        if not line.body and len(line.head) > width:  # a long note: it hangs under itself
+            margin = len(line.head) - len(line.head.lstrip())
+            line = Line(line.kind, line.head[:margin], line.head[margin:])
         hang = len(line.head) if len(line.head) <= width // 2 else 4
+        if line.body and not line.head.strip():
+            hang += 2  # a note's continuation is indented a little more than its start
         pieces = wrap(line.body, max(10, width - len(line.head)), max(10, width - hang)) \
             if line.body else [""]
         indent = " " * hang
