@@ -102,6 +102,9 @@ def _sign_known(node: Node, strict: bool) -> bool:
         return not strict and node.name in _NONNEGATIVE_FUNCTIONS
     if isinstance(node, Call) and node.name == "softmax":
         return True
+    if isinstance(node, Call) and node.name == "diag" and isinstance(node.args[0], Call) \
+            and node.args[0].name == "chol":
+        return True  # the Cholesky factor's diagonal is positive (it is where chol exists)
     if isinstance(node, Add) and len(node.terms) == 2:  # 1 − σ(t) > 0
         one, other = node.terms
         if isinstance(one, (Ones, Fill, Num)) and _sign_known(one, True) and \

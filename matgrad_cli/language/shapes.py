@@ -566,12 +566,7 @@ def _infer_node(st: _State, node: Syntax, defined: dict, size_names: set) -> tup
         rows, cols = _as_matrix(shape)
         return _normalize(cols, rows)
     if isinstance(node, NormExpr):
-        shape = sub(node.operand)
-        if node.subscript == "2" and len(shape) == 2 and not _is_one(shape[0]) \
-                and not _is_one(shape[1]):
-            raise ShapeError(f"||X||_2 of a matrix ({_describe(st, shape)}) is the spectral "
-                             "norm, which matgrad does not support: use ||X|| or ||X||_F for the "
-                             "Frobenius norm", node.span, st.source)
+        sub(node.operand)  # ||X||_2 of a matrix is its spectral norm, ||X||_* the nuclear
         return ()
     if isinstance(node, CallExpr):
         return _infer_call(st, node, sub)
@@ -843,8 +838,8 @@ class _Builder:
             inner = b(node.operand)
             return inner if inner.shape == () else ir.T(inner, span=span)
         if isinstance(node, NormExpr):
-            name = "norm1" if node.subscript == "1" else "norm"
-            return ir.Call(name, (b(node.operand),), span=span)
+            return ir.Call(_norm_entry(node.subscript, operand := b(node.operand)),
+                           (operand,), span=span)
         if isinstance(node, CallExpr):
             return self.build_call(node, shape, b)
         if isinstance(node, Binary):
@@ -917,6 +912,20 @@ class _Builder:
         if k == -1:
             return ir.Call("inv", (left,), span=span)
         return ir.MatPow(left, k, span=span)
+
+
+def _norm_entry(subscript, operand: ir.Node) -> str:
+    """The registry entry of a norm: ||X||_1 the sum of absolute values; of a true matrix
+    (neither size 1) ||X||_2 the spectral and ||X||_* the nuclear norm; every other norm
+    (of a vector or a row, where all three agree) the Euclidean / Frobenius one."""
+    if subscript == "1":
+        return "norm1"
+    matrix = len(operand.shape) == 2 and 1 not in operand.shape
+    if matrix and subscript == "2":
+        return "spectral_norm"
+    if matrix and subscript == "*":
+        return "nuclear_norm"
+    return "norm"
 
 
 def _constant_value(node: ir.Node):

@@ -13,6 +13,9 @@ The rules are simple and read off the expression tree (f and the claim together)
 * conditioned — a square matrix variable inside the argument of ``inv``, ``det``,
   ``logdet`` or a negative matrix power gets n·I added (n its size): the random part is
   at most 1 in magnitude per entry, so the matrix is far from singular.
+* spd — a square matrix variable that is the argument of ``chol`` is drawn symmetric
+  positive definite, V Vᵀ/n + I (V standard normal); a larger argument (``chol(X'X + I)``)
+  only has to be positive definite when drawn.
 * small — a variable inside the argument of ``arcsin``/``arccos`` (domain −1 < t < 1) or
   ``log1p`` (t > −1) gets entries uniform in [−0.5, 0.5] (every other retry [−0.2, 0.2]),
   of magnitude at least 0.05 when it is also nonzero, within [0.1, 0.5] when also positive.
@@ -73,7 +76,8 @@ class Domains:
     nonzero: set = field(default_factory=set)
     conditioned: set = field(default_factory=set)
     small: set = field(default_factory=set)
-    # (kind, node): 'positive' | 'nonzero' | 'invertible' | 'unit' | 'above_minus_one'
+    spd: set = field(default_factory=set)  # square matrices drawn SPD (chol's argument)
+    # (kind, node): 'positive' | 'nonzero' | 'invertible' | 'unit' | 'above_minus_one' | 'spd'
     checks: list = field(default_factory=list)
 
     def add(self, kind: str, node: Node, variables: set | None = None) -> None:
@@ -82,6 +86,11 @@ class Domains:
         if (kind, node) not in self.checks:
             self.checks.append((kind, node))
         names = free_vars(node) if variables is None else variables
+        if kind == "spd":  # only the argument itself is drawn SPD; its parts stay normal
+            from ..ir import Var
+
+            self.spd.update({node.name} if isinstance(node, Var) else set())
+            return
         {"positive": self.positive, "nonzero": self.nonzero, "invertible": self.conditioned,
          "unit": self.small, "above_minus_one": self.small}[kind].update(names)
 
@@ -147,6 +156,8 @@ def draw(shapes: dict, domains: Domains, rng: np.random.Generator, attempt: int 
             value = rng.standard_normal(shape)
         if name in domains.conditioned and len(shape) == 2 and shape[0] == shape[1]:
             value = value + shape[0] * np.eye(shape[0])
+        if name in domains.spd and len(shape) == 2 and shape[0] == shape[1]:
+            value = value @ value.T / shape[0] + np.eye(shape[0])
         if name in structures and len(shape) == 2:
             value = draw_structured(value, structures[name], rng)
         point[name] = np.asarray(value, dtype=float)
@@ -176,6 +187,9 @@ def inadmissible(point: dict, domains: Domains) -> str | None:
             return "an argument of log1p is not above −1"
         if kind == "nonzero" and np.min(np.abs(value), initial=np.inf) <= KINK_MARGIN:
             return "an argument is at (or near) a kink or a zero denominator"
+        if kind == "spd" and value.ndim == 2 and \
+                np.linalg.eigvalsh((value + value.T) / 2)[0] <= KINK_MARGIN:
+            return "an argument of chol is not positive definite"
         if kind == "invertible":
             if value.ndim == 2:
                 if np.linalg.cond(value) > MAX_CONDITION:

@@ -115,7 +115,8 @@ class Structural:
     # shape, or a scalar and anything, as for '+')
     accepts: str = "any"
     condition: str | None = None
-    domain: str = "real"  # "real" | "nonzero" (a kink at 0) | "invertible" (check samples)
+    # what check samples: "real" | "nonzero" (a kink at 0) | "invertible" | "spd" (chol)
+    domain: str = "real"
     fresh: bool = False  # the NumPy result is a new array nobody else holds
     callable_by_name: bool = True  # False for internal forms such as ‖X‖₁
     # (name in the language, k) of an entry along one dimension (sum_2 is sum(X, 2)):
@@ -124,4 +125,7 @@ class Structural:
     # the node whose zero entries are the kinks (max(a, b): a − b): eval warns on them,
     # check samples away from them
     kink: Callable | None = None
+    # for an operator with no closed matrix form (the Fréchet derivative of expm): its
+    # one-line definition, printed under a derivative that uses it
+    definition: str = ""
     kind: str = "structural"
