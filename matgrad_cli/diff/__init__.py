@@ -130,6 +130,8 @@ def _sign_known(node: Node, strict: bool) -> bool:
 
 
 def _always_holds(template: str, arg: Node) -> bool:
+    if "det" in template and isinstance(arg, Call) and arg.name == "chol":
+        return True  # a Cholesky factor has a positive diagonal: it is invertible
     if "> 0" in template or "no zero entries" in template or "≠ 0" in template:
         return "det" not in template and "cos" not in template and _sign_known(arg, True)
     return False

@@ -13,9 +13,10 @@ The rules are simple and read off the expression tree (f and the claim together)
 * conditioned — a square matrix variable inside the argument of ``inv``, ``det``,
   ``logdet`` or a negative matrix power gets n·I added (n its size): the random part is
   at most 1 in magnitude per entry, so the matrix is far from singular.
-* spd — a square matrix variable that is the argument of ``chol`` is drawn symmetric
-  positive definite, V Vᵀ/n + I (V standard normal); a larger argument (``chol(X'X + I)``)
-  only has to be positive definite when drawn.
+* spd — a square matrix variable that is the argument of ``chol``, or a term of the sum
+  that is (K in ``chol(K + σ² I)``), is drawn symmetric positive definite, V Vᵀ/n + I
+  (V standard normal); any other argument (``chol(X'X + I)``) only has to be positive
+  definite at the drawn point.
 * small — a variable inside the argument of ``arcsin``/``arccos`` (domain −1 < t < 1) or
   ``log1p`` (t > −1) gets entries uniform in [−0.5, 0.5] (every other retry [−0.2, 0.2]),
   of magnitude at least 0.05 when it is also nonzero, within [0.1, 0.5] when also positive.
@@ -86,13 +87,21 @@ class Domains:
         if (kind, node) not in self.checks:
             self.checks.append((kind, node))
         names = free_vars(node) if variables is None else variables
-        if kind == "spd":  # only the argument itself is drawn SPD; its parts stay normal
-            from ..ir import Var
-
-            self.spd.update({node.name} if isinstance(node, Var) else set())
+        if kind == "spd":
+            self.spd.update(_spd_terms(node))
             return
         {"positive": self.positive, "nonzero": self.nonzero, "invertible": self.conditioned,
          "unit": self.small, "above_minus_one": self.small}[kind].update(names)
+
+
+def _spd_terms(node: Node) -> set:
+    """The square matrix variables drawn SPD for chol(node): node itself, or a term of the
+    sum it is (K in chol(K + σ² I)); the parts of any other argument (X in X'X + I) stay
+    normal, and the drawn point is then checked."""
+    from ..ir import Add, Var
+
+    terms = node.terms if isinstance(node, Add) else (node,)
+    return {t.name for t in terms if isinstance(t, Var) and len(t.shape) == 2}
 
 
 def _integer_literal(node: Node) -> int | None:
