@@ -263,3 +263,15 @@ def test_derive_never_imports_scipy():
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                          check=True).stdout
     assert out.strip() == "False"
+
+
+def test_every_matrix_function_and_named_operator_is_in_the_readme():
+    from pathlib import Path
+
+    readme = (Path(__file__).resolve().parent.parent / "README.md").read_text(encoding="utf-8")
+    for entry in mf.ENTRIES:
+        spelled = {"spectral_norm": "`||X||_2`", "nuclear_norm": "`||X||_*`"}.get(
+            entry.name, f"`{entry.name}(")
+        assert spelled in readme, entry.name
+        if entry.definition:
+            assert entry.definition.split(" = ")[0].split(",")[0] in readme, entry.name
