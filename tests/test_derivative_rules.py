@@ -145,6 +145,12 @@ STRUCTURAL = [
          sh("A:2x2 X:2x2 Y:2x2"), sh("A:3x3 X:3x3 Y:3x3")),
     case("expm_frechet-matrix-f-wrt-direction", "expm_frechet(A, X)", "X", sh("A:2x2 X:2x2"),
          sh("A:3x3 X:3x3")),
+    case("expm_frechet-scalar-f-wrt-base-point", "Y : expm_frechet(X, E)", ["X", "E"],
+         sh("X:2x2 E:2x2 Y:2x2"), sh("X:3x3 E:3x3 Y:3x3")),
+    case("expm_frechet-matrix-f-wrt-base-point", "expm_frechet(X, E)", ["X", "E"],
+         sh("X:2x2 E:2x2"), sh("X:3x3 E:3x3")),
+    case("expm_frechet-of-scalars", "expm_frechet(beta, gamma)*x", ["beta", "gamma"],
+         sh("beta:s gamma:s x:2")),
     # chol and Φ (S read as its symmetric part: any direction of S, as jax)
     case("chol-matrix-f-wrt-spd", "chol(S)", "S", sh("S:2x2"), sh("S:3x3"), S="spd"),
     case("chol-scalar-f-wrt-spd", "Y : chol(S)", "S", sh("S:3x3 Y:3x3"), sh("S:4x4 Y:4x4"),
@@ -174,6 +180,8 @@ STRUCTURAL = [
     case("nuclear-norm-of-vector-is-euclidean", "||x||_*", "x", sh("x:3")),
     # operators without a rule of their own, as constants around the variable
     case("expm_frechet_kron-as-constant", "a'*expm_frechet_kron(A)*x", "x", sh("A:2x2 a:4 x:4")),
+    case("expm_frechet2_kron-as-constant", "a'*expm_frechet2_kron(A, B)*x", "x",
+         sh("A:2x2 B:2x2 a:4 x:4")),
     case("svd-vectors-as-constants", "svd_u1(A)'*X*svd_v1(A)", "X", sh("A:3x2 X:3x2")),
     case("polar-as-constant", "polar(A) : X", "X", sh("A:2x3 X:2x3")),
     # diag, Diag
@@ -472,6 +480,9 @@ HESSIANS = [
          sh("x:3"), x="small"),
     case("hess-softsign", "sum(softsign(x))", "x", sh("x:3"), x="away"),
     case("hess-trace-expm", "tr(expm(X))", "X", sh("X:2x2"), sh("X:3x3"), X="small"),
+    case("hess-expm-frobenius", "Y : expm(X)", "X", sh("X:2x2 Y:2x2"), sh("X:3x3 Y:3x3")),
+    case("hess-expm-control-cost", "tr(expm(tau*A)*Q*expm(tau*A)')", ["A", "tau"],
+         sh("A:2x2 Q:2x2 tau:s"), A="small", tau="pos"),
     case("hess-chol-logdet", "2*sum(log(diag(chol(S))))", "S", sh("S:2x2"), sh("S:3x3"),
          S="spd"),
     case("hess-chol-quadratic", "||chol(S)*x||^2 + Y : chol(S)", "S", sh("S:3x3 x:3 Y:3x3"),

@@ -72,7 +72,7 @@ def _sample_argument(name, rng):
         return rng.standard_normal((2, 3)), rng.standard_normal((3, 2))
     if name in ("max", "min"):
         return rng.standard_normal((3, 4)), rng.standard_normal((3, 4))
-    if name == "expm_frechet":
+    if name in ("expm_frechet", "expm_frechet2_kron"):
         return rng.standard_normal((3, 3)), rng.standard_normal((3, 3))
     if name in ("spectral_norm", "nuclear_norm", "svd_u1", "svd_v1", "polar"):
         return (rng.standard_normal((4, 3)),)

@@ -233,12 +233,14 @@ def test_chol_of_an_indefinite_matrix_is_an_evaluation_error(tmp_path):
 
 
 @pytest.mark.parametrize("args, what", [
-    (["tr(expm(X)*B)", "--wrt", "X", "--order", "2"],
-     "expm_frechet(X, E) with respect to X"),
+    (["sum(expm_frechet(X, E))", "--wrt", "X", "--order", "2"],
+     "expm_frechet2_kron(X, E) (a third derivative of expm)"),
+    (["sum(expm_frechet_kron(X))", "--wrt", "X"],
+     "expm_frechet_kron(X) (a third derivative of expm)"),
     (["sum(svd_u1(X))", "--wrt", "X"], "svd_u1(X) (a singular vector)"),
     (["||X||_2", "--wrt", "X", "--order", "2"], "svd_u1(X) (a singular vector)"),
+    (["||X||_*", "--wrt", "X", "--order", "2"], "polar(X) (the polar factor)"),
     (["tr(polar(X))", "--wrt", "X"], "polar(X) (the polar factor)"),
-    (["sum(expm_frechet(X, E))", "--wrt", "X"], "expm_frechet(X, E) with respect to X"),
 ])
 def test_a_derivative_without_a_rule_is_a_clear_error(args, what):
     result = invoke(["derive", *args])
@@ -247,10 +249,21 @@ def test_a_derivative_without_a_rule_is_a_clear_error(args, what):
     assert "Traceback" not in result.output
 
 
-def test_the_frechet_derivative_in_its_direction_needs_no_second_order_rule():
-    """Only the base point X of expm_frechet(X, E) lacks a rule: E is differentiated."""
+def test_the_frechet_derivative_is_differentiated_in_both_arguments():
     out = _derive("sum(expm_frechet(A, E))", "--wrt", "E")
-    assert "∂f/∂E = expm_frechet(Aᵀ, " in out
+    assert "∂f/∂E = expm_frechet(Aᵀ, 𝟏)" in out
+    out = _derive("Y : expm_frechet(X, E)", "--wrt", "X")
+    assert "expm_frechet2_kron(X, E)" in out
+    assert "expm_frechet2_kron(X, E) = the n²×n² matrix K with vec(d/ds expm_frechet(X + s D, " \
+           "E) at s = 0) = K vec(D)" in out
+
+
+def test_second_frechet_kron_is_the_derivative_of_the_frechet_derivative():
+    x, e, d = (RNG.standard_normal((3, 3)) for _ in range(3))
+    h = 1e-6
+    central = (mf._expm_frechet(x + h * d, e) - mf._expm_frechet(x - h * d, e)) / (2 * h)
+    got = (mf._expm_frechet2_kron(x, e) @ d.ravel(order="F")).reshape(3, 3, order="F")
+    assert_close(got, central, "K₂ vec(D)", rtol=1e-6)
 
 
 def test_derive_never_imports_scipy():

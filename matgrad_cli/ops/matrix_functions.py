@@ -19,7 +19,7 @@ Conventions, and why:
 * SciPy is imported inside the kernels that need it, never at import time.
 
 A rule with no derivative of its own (the singular vectors, the polar factor, the
-Fréchet operator in its base point) raises ``NoDerivativeRule``: a clear error naming the
+Kronecker forms of the Fréchet derivatives: third derivatives of expm) raises ``NoDerivativeRule``: a clear error naming the
 operation, never a wrong number.
 """
 from __future__ import annotations
@@ -79,6 +79,27 @@ def _expm_frechet_kron(x):
         unit[i, j] = 1.0
         out[:, k] = expm_frechet(x, unit, compute_expm=False).ravel(order="F")
         unit[i, j] = 0.0
+    return out
+
+
+def _expm_frechet2_kron(x, e):
+    """K₂ with vec(d/ds L(X + sD, E) at s = 0) = K₂ vec(D): the second Fréchet derivative
+    of expm. L(X, E) is the top-right block of expm([[X, E], [0, X]]) (Van Loan 1978), so
+    column k is the top-right block of L([[X, E], [0, X]], [[D_k, 0], [0, D_k]])."""
+    np = _np()
+    if np.ndim(x) == 0:
+        return np.exp(x) * e
+    from scipy.linalg import expm_frechet
+
+    n = x.shape[0]
+    block = np.block([[x, e], [np.zeros_like(x), x]])
+    out = np.empty((n * n, n * n))
+    unit = np.zeros((2 * n, 2 * n))
+    for k in range(n * n):
+        i, j = k % n, k // n
+        unit[i, j] = unit[n + i, n + j] = 1.0
+        out[:, k] = expm_frechet(block, unit, compute_expm=False)[:n, n:].ravel(order="F")
+        unit[i, j] = unit[n + i, n + j] = 0.0
     return out
 
 
@@ -153,7 +174,7 @@ def _nuclear_norm(x):
 
 
 # The kernels generated numpy code copies (printers/numpy_code.py).
-KERNELS = [_expm, _expm_frechet, _expm_frechet_kron, _chol, _tril_half, _eigvals, _eigvecs,
+KERNELS = [_expm, _expm_frechet, _expm_frechet_kron, _expm_frechet2_kron, _chol, _tril_half, _eigvals, _eigvecs,
            _leading_singular_pair, _svd_u1, _svd_v1, _polar, _spectral_norm, _nuclear_norm]
 
 
@@ -173,6 +194,11 @@ def _kron_square(d, a):
     square(d, a)
     n2 = d.mul(a[0], a[1])
     return (n2, n2)
+
+
+def _kron2_shape(d, a, b):
+    _same_square(d, a, b)
+    return _kron_square(d, a)
 
 
 def _eigvals_shape(d, a):
@@ -238,20 +264,33 @@ def _expm_jacobian(node, js):
     return alg.matmul(alg.call("expm_frechet_kron", x), js[0])
 
 
+def _second_frechet(x, e):
+    return alg.call("expm_frechet2_kron", x, e)
+
+
 def _frechet_vjp(node, G):
     x, e = node.args
-    # the adjoint in X (a second derivative of expm) has no rule: an error, raised only
-    # when X depends on the variables (reverse.py calls it only then)
-    return (lambda: _no_rule("expm_frechet(X, E) with respect to X (a second derivative "
-                             "of expm)"),
-            frechet(alg.transpose(x), G))
+    if x.shape == ():  # L(x, e) = exp(x) e
+        ex = alg.call("expm", x)
+        return (alg.scale(G, alg.scale(e, ex)), alg.scale(G, ex))
+    # in X: G : K₂ vec(dX) = unvec(K₂ᵀ vec G) : dX (built only when X depends on the
+    # variables: reverse.py calls a function adjoint only then)
+    in_x = lambda: alg.unvec(alg.matmul(alg.transpose(_second_frechet(x, e)),  # noqa: E731
+                                        alg.vec(G)), x.shape)
+    return (in_x, frechet(alg.transpose(x), G))
 
 
 def _frechet_jacobian(node, js):
     x, e = node.args
-    if not alg.is_zero(js[0]):
-        _no_rule("expm_frechet(X, E) with respect to X (the second derivative of expm)")
-    return alg.matmul(alg.call("expm_frechet_kron", x), js[1])
+    if x.shape == ():
+        return alg.add(alg.scale(alg.scale(e, alg.call("expm", x)), js[0]),
+                       alg.scale(alg.call("expm", x), js[1]))
+    return alg.add(alg.matmul(_second_frechet(x, e), js[0]),
+                   alg.matmul(alg.call("expm_frechet_kron", x), js[1]))
+
+
+def _kron2_rule(node, arg):
+    _no_rule("expm_frechet2_kron(X, E) (a third derivative of expm)")
 
 
 def _kron_vjp(node, G):
@@ -390,14 +429,15 @@ _POLAR_RULES = _factor_rules("polar", "the polar factor")
 
 ENTRIES = [
     Structural("expm", 1, lambda d, a: square(d, a), _expm, "_expm({0})", "expm",
-               r"\exp", _expm_vjp, _expm_jacobian,
+               r"\operatorname{expm}", _expm_vjp, _expm_jacobian,
                "G : d expm(X) = expm_frechet(Xᵀ, G) : dX", accepts="square", fresh=True,
                differential="d expm(X) = expm_frechet(X, dX)"),
     Structural("expm_frechet", 2, _same_square, _expm_frechet, "_expm_frechet({0}, {1})",
                "expm_frechet", r"\operatorname{expm\_frechet}", _frechet_vjp,
-               _frechet_jacobian, "G : d expm_frechet(X, E) = expm_frechet(Xᵀ, G) : dE",
-               accepts="square", fresh=True,
-               differential="d expm_frechet(X, E) = expm_frechet(X, dE) (E only)",
+               _frechet_jacobian,
+               "G : d expm_frechet(X, E) = unvec(K₂ᵀ vec G) : dX + expm_frechet(Xᵀ, G) : dE, "
+               "K₂ = expm_frechet2_kron(X, E)", accepts="square", fresh=True,
+               differential="vec d expm_frechet(X, E) = K₂ vec dX + expm_frechet_kron(X) vec dE",
                definition="expm_frechet(X, E) = d/dt expm(X + t E) at t = 0, the Fréchet "
                           "derivative of expm (SciPy's expm_frechet); its adjoint in E is "
                           "expm_frechet(Xᵀ, ·)"),
@@ -408,6 +448,14 @@ ENTRIES = [
                differential="(no rule)",
                definition="expm_frechet_kron(X) = the n²×n² matrix K with vec(expm_frechet(X, "
                           "E)) = K vec(E)"),
+    Structural("expm_frechet2_kron", 2, _kron2_shape, _expm_frechet2_kron,
+               "_expm_frechet2_kron({0}, {1})", "expm_frechet2_kron",
+               r"\operatorname{expm\_frechet2\_kron}", _kron2_rule, _kron2_rule,
+               "(no reverse rule: a third derivative of expm)", accepts="square", fresh=True,
+               differential="(no rule)",
+               definition="expm_frechet2_kron(X, E) = the n²×n² matrix K with vec(d/ds "
+                          "expm_frechet(X + s D, E) at s = 0) = K vec(D), the second Fréchet "
+                          "derivative of expm"),
     Structural("chol", 1, lambda d, a: square(d, a), _chol, "_chol({0})", "chol",
                r"\operatorname{chol}", _chol_vjp, _chol_jacobian,
                "G : dL = sym(L⁻ᵀ Φ(Lᵀ G) L⁻¹) : dS, L = chol(S), Φ = tril_half",
