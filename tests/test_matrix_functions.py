@@ -288,3 +288,12 @@ def test_every_matrix_function_and_named_operator_is_in_the_readme():
         assert spelled in readme, entry.name
         if entry.definition:
             assert entry.definition.split(" = ")[0].split(",")[0] in readme, entry.name
+
+
+@pytest.mark.parametrize("expr, wrt, printed", [
+    ("expm(beta*X)", "beta", "∂f/∂β = X expm(β X)    (m×m)"),  # βX commutes with X
+    ("tr(expm(X)) + tr(expm(X'))", "X", "∂f/∂X = 2 expm(X)ᵀ    (m×m)"),  # via simplify
+    ("tr(2*expm(X))", "X", "∂f/∂X = 2 expm(X)ᵀ    (m×m)"),
+])
+def test_frechet_derivative_in_a_commuting_direction_is_written_out(expr, wrt, printed):
+    assert printed in _derive(expr, "--wrt", wrt)

@@ -216,13 +216,17 @@ def _columns(d, a):
 # ---------------------------------------------------------------- smart constructors
 
 def frechet(x, e):
-    """expm_frechet(X, E), with L(X, c I) = c expm(X) (X commutes with I) and the
-    scalar case L(x, e) = exp(x) e written out."""
+    """expm_frechet(X, E), written out where X and E commute (then L(X, E) = E expm(X)):
+    E = c I (so ∂ tr(expm X)/∂X = expm(X)ᵀ), X = c E (∂ expm(βX)/∂β = X expm(βX)), and
+    scalars (L(x, e) = exp(x) e)."""
     if x.shape == ():
         return alg.scale(e, alg.call("expm", x))
     factor, rest = (e.factor, e.operand) if isinstance(e, Scale) else (alg.ONE, e)
     if isinstance(rest, Eye):
         return alg.scale(factor, expm_of(x))
+    base = x.operand if isinstance(x, Scale) else x
+    if base == rest:
+        return alg.matmul(e, expm_of(x))
     return alg.call("expm_frechet", x, e)
 
 
@@ -257,11 +261,19 @@ def _expm_vjp(node, G):
     return (frechet(alg.transpose(x), G),)  # the adjoint of L(X, ·) is L(Xᵀ, ·)
 
 
+def _along(x, j):
+    """K vec(D) for K = expm_frechet_kron(X) and a single direction j = vec(D) (a Jacobian
+    w.r.t. a scalar, or the seed vec(dX) of --steps): vec(expm_frechet(X, D)), without K."""
+    if len(j.shape) == 1:
+        return alg.vec(frechet(x, alg.unvec(j, x.shape)))
+    return alg.matmul(alg.call("expm_frechet_kron", x), j)
+
+
 def _expm_jacobian(node, js):
     x = node.args[0]
     if x.shape == ():
         return alg.scale(node, js[0])
-    return alg.matmul(alg.call("expm_frechet_kron", x), js[0])
+    return _along(x, js[0])
 
 
 def _second_frechet(x, e):
@@ -285,8 +297,7 @@ def _frechet_jacobian(node, js):
     if x.shape == ():
         return alg.add(alg.scale(alg.scale(e, alg.call("expm", x)), js[0]),
                        alg.scale(alg.call("expm", x), js[1]))
-    return alg.add(alg.matmul(_second_frechet(x, e), js[0]),
-                   alg.matmul(alg.call("expm_frechet_kron", x), js[1]))
+    return alg.add(alg.matmul(_second_frechet(x, e), js[0]), _along(x, js[1]))
 
 
 def _kron2_rule(node, arg):
