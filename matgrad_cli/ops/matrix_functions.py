@@ -322,11 +322,9 @@ def _tril_half_mask(n):
     return diag_of(alg.call("tril_half", alg.ones((n, n))))
 
 
-def _tril_half_jacobian(node, js):
-    x = node.args[0]
-    if x.shape == ():
-        return alg.scale(Num(Fraction(1, 2)), js[0])
-    return alg.matmul(_tril_half_mask(x.shape[0]), js[0])
+def _tril_half_matrix(x):
+    """Φ is linear: vec Φ(X) = Diag(vec Φ(𝟏𝟏ᵀ)) vec X (½ for a scalar)."""
+    return Num(Fraction(1, 2)) if x.shape == () else _tril_half_mask(x.shape[0])
 
 
 def _chol_vjp(node, G):
@@ -474,9 +472,9 @@ ENTRIES = [
                domain="spd", fresh=True,
                differential="dL = L Φ(L⁻¹ dS L⁻ᵀ), Φ = tril_half"),
     Structural("tril_half", 1, lambda d, a: square(d, a), _tril_half, "_tril_half({0})",
-               "tril_half", r"\operatorname{tril\_half}", _tril_half_vjp, _tril_half_jacobian,
+               "tril_half", r"\operatorname{tril\_half}", _tril_half_vjp, None,
                "G : tril_half(dX) = tril_half(G) : dX", accepts="square", fresh=True,
-               differential="d tril_half(X) = tril_half(dX)",
+               differential="d tril_half(X) = tril_half(dX)", linear=_tril_half_matrix,
                definition="tril_half(X) = the lower triangle of X with its diagonal halved "
                           "(Φ of the Cholesky derivative)"),
     Structural("eigvals", 1, _eigvals_shape, _eigvals, "_eigvals({0})", "eigvals",
