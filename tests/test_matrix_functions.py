@@ -297,3 +297,33 @@ def test_every_matrix_function_and_named_operator_is_in_the_readme():
 ])
 def test_frechet_derivative_in_a_commuting_direction_is_written_out(expr, wrt, printed):
     assert printed in _derive(expr, "--wrt", wrt)
+
+
+@pytest.mark.parametrize("expr, value, warning", [
+    ("sum(eigvals(S))", np.eye(3), "the eigenvalues of the argument of eigvals are not distinct"),
+    ("||X||_2", np.diag([2.0, 2.0, 1.0]), "the largest singular value of the argument of "
+                                          "||·||_2 is not simple"),
+    ("||X||_*", np.outer([1.0, 2.0, 3.0], [1.0, 1.0]), "the argument of ||·||_* does not have "
+                                                       "full rank"),
+])
+def test_eval_warns_where_a_spectral_gap_closes(expr, value, warning, tmp_path):
+    name = "S" if "S" in expr else "X"
+    np.save(tmp_path / "a.npy", value)
+    result = invoke(["eval", expr, "--wrt", name, "-i", f"{name}={tmp_path / 'a.npy'}"])
+    assert result.exit_code == 0, result.output
+    assert f"warning: {warning} at this point: the derivative does not exist there" \
+        in result.stderr
+    np.save(tmp_path / "a.npy", value + 0.1 * RNG.standard_normal(value.shape))
+    result = invoke(["eval", expr, "--wrt", name, "-i", f"{name}={tmp_path / 'a.npy'}"])
+    assert "warning" not in result.stderr
+
+
+def test_check_accepts_the_textbook_norm_gradients():
+    for expr, claim in (("||X||_2", "svd_u1(X)*svd_v1(X)'"), ("||X||_*", "polar(X)")):
+        result = invoke(["check", expr, "--wrt", "X", "--claim", claim])
+        assert result.exit_code == 0, result.output
+    # u₁(Xᵀ) = ±v₁(X), v₁(Xᵀ) = ±u₁(X) with one sign: the same matrix
+    same = invoke(["check", "||X||_2", "--wrt", "X", "--claim", "svd_v1(X')*svd_u1(X')'"])
+    assert same.exit_code == 0, same.output
+    wrong = invoke(["check", "||X||_*", "--wrt", "X", "--claim", "svd_u1(X)*svd_v1(X)'"])
+    assert wrong.exit_code == 1, wrong.output
