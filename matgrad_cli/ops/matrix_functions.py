@@ -13,14 +13,15 @@ Conventions, and why:
   one-line ``definition`` that ``derive`` prints under a result that uses it:
   ``expm_frechet(X, E)`` (the Fréchet derivative of expm, evaluated by SciPy's
   ``expm_frechet``; its adjoint is ``expm_frechet(Xᵀ, G)``), ``expm_frechet_kron(X)``
-  (its n²×n² matrix, for vec-form Jacobians), ``tril_half(X)`` (Φ of the Cholesky rule),
+  (its n²×n² matrix, for vec-form Jacobians), ``expm_frechet2_kron(X, E)`` (the matrix of
+  the second Fréchet derivative, for Hessians), ``tril_half(X)`` (Φ of the Cholesky rule),
   ``eigvecs(S)``, ``svd_u1(X)``/``svd_v1(X)`` (the leading singular vectors) and
   ``polar(X)`` (U Vᵀ of the thin SVD).
 * SciPy is imported inside the kernels that need it, never at import time.
 
 A rule with no derivative of its own (the singular vectors, the polar factor, the
-Kronecker forms of the Fréchet derivatives: third derivatives of expm) raises ``NoDerivativeRule``: a clear error naming the
-operation, never a wrong number.
+Kronecker forms of the Fréchet derivatives: third derivatives of expm) raises
+``NoDerivativeRule``: a clear error naming the operation, never a wrong number.
 """
 from __future__ import annotations
 
@@ -174,8 +175,8 @@ def _nuclear_norm(x):
 
 
 # The kernels generated numpy code copies (printers/numpy_code.py).
-KERNELS = [_expm, _expm_frechet, _expm_frechet_kron, _expm_frechet2_kron, _chol, _tril_half, _eigvals, _eigvecs,
-           _leading_singular_pair, _svd_u1, _svd_v1, _polar, _spectral_norm, _nuclear_norm]
+KERNELS = [_expm, _expm_frechet, _expm_frechet_kron, _expm_frechet2_kron, _chol, _tril_half,
+           _eigvals, _eigvecs, _leading_singular_pair, _svd_u1, _svd_v1, _polar, _spectral_norm, _nuclear_norm]
 
 
 # ---------------------------------------------------------------- shape rules
