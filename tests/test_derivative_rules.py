@@ -161,6 +161,8 @@ STRUCTURAL = [
     case("chol-of-scalar", "chol(beta)*x", "beta", sh("beta:s x:2"), beta="pos"),
     case("chol-solve-wrt-vector", "||inv(chol(S))*x||^2", ["S", "x"], sh("S:3x3 x:3"),
          S="spd"),
+    case("chol-matrix-f-wrt-scalar", "chol(beta*S)", "beta", sh("beta:s S:3x3"), S="spd",
+         beta="pos"),
     case("tril_half-matrix-f-wrt-matrix", "tril_half(X)", "X", sh("X:2x2"), sh("X:3x3")),
     case("tril_half-scalar-f-wrt-matrix", "Y : tril_half(X)", "X", sh("X:3x3 Y:3x3")),
     # eigvals, eigvecs (a random symmetric matrix has distinct eigenvalues)
@@ -169,6 +171,10 @@ STRUCTURAL = [
          sh("S:4x4 a:4"), S="spd"),
     case("eigvals-squares", "eigvals(X + X')'*eigvals(X + X')", "X", sh("X:3x3")),
     case("eigvecs-scalar-f-wrt-matrix", "Y : eigvecs(S)", "S", sh("S:3x3 Y:3x3"), S="spd"),
+    case("eigvals-vector-f-wrt-scalar", "eigvals(S + beta*A)", "beta", sh("beta:s S:3x3 A:3x3"),
+         S="spd"),
+    case("eigvecs-matrix-f-wrt-scalar", "eigvecs(S + beta*A)", "beta",
+         sh("beta:s S:3x3 A:3x3"), S="spd", beta="small"),
     case("eigvecs-matrix-f-wrt-matrix", "eigvecs(S)", "S", sh("S:2x2"), sh("S:3x3"), S="spd"),
     # spectral and nuclear norms (a random matrix: σ₁ simple, full rank)
     case("spectral-norm-wrt-matrix", "||X||_2", "X", sh("X:2x3"), sh("X:3x3"), sh("X:4x2")),

@@ -327,3 +327,14 @@ def test_check_accepts_the_textbook_norm_gradients():
     assert same.exit_code == 0, same.output
     wrong = invoke(["check", "||X||_*", "--wrt", "X", "--claim", "svd_u1(X)*svd_v1(X)'"])
     assert wrong.exit_code == 1, wrong.output
+
+
+@pytest.mark.parametrize("expr, differential", [
+    ("tr(expm(X)*B)", "du = expm_frechet(X, dX)    [d expm(X) = expm_frechet(X, dX)]"),
+    ("Y : chol(S)", "du = u tril_half(0.5 u⁻¹ (dS + dSᵀ) u⁻ᵀ)    [dL = L Φ(L⁻¹ dS L⁻ᵀ), "
+                    "Φ = tril_half]"),
+    ("a'*eigvals(S)", "du = diag(eigvecs(S)ᵀ dS eigvecs(S))    [dλᵢ = qᵢᵀ dS qᵢ]"),
+])
+def test_steps_show_the_textbook_differential(expr, differential):
+    wrt = "X" if "X" in expr else "S"
+    assert f"    {differential}\n" in _derive(expr, "--wrt", wrt, "--steps")

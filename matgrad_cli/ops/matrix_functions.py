@@ -340,10 +340,24 @@ def _chol_vjp(node, G):
     return (alg.matmul(alg.matmul(alg.transpose(inverse), _sym_part(phi)), inverse),)
 
 
+def _one_direction(x, j, differential):
+    """vec(differential(D)) for a single direction j = vec(D) (a Jacobian w.r.t. a scalar,
+    or the seed vec(dS) of --steps), so it reads as the textbook's dL = L Φ(…); None for
+    a Jacobian of several columns."""
+    if len(j.shape) != 1:
+        return None
+    return alg.vec(differential(alg.unvec(j, x.shape)))
+
+
 def _chol_jacobian(node, js):
     s = node.args[0]
     if s.shape == ():
         return alg.div(js[0], alg.scale(alg.num(2), node))
+    inverse = alg.call("inv", node)
+    along = _one_direction(s, js[0], lambda d: alg.matmul(node, alg.call(
+        "tril_half", alg.matmul(alg.matmul(inverse, _sym_part(d)), alg.transpose(inverse)))))
+    if along is not None:
+        return along
     n = s.shape[0]
     inverse = alg.call("inv", node)
     return alg.matmul(alg.matmul(alg.matmul(alg.kron(alg.eye(n), node), _tril_half_mask(n)),
@@ -365,6 +379,10 @@ def _eigvals_jacobian(node, js):
     if s.shape == ():
         return js[0]
     qt = alg.transpose(alg.call("eigvecs", s))  # dλᵢ = qᵢᵀ dS qᵢ = diag(Qᵀ dS Q)ᵢ
+    along = _one_direction(s, js[0], lambda d: alg.call(
+        "diag", alg.matmul(alg.matmul(qt, d), alg.transpose(qt))))
+    if along is not None:
+        return along
     return alg.matmul(alg.matmul(diag_selector(s.shape[0]), alg.kron(qt, qt)), js[0])
 
 
@@ -393,6 +411,10 @@ def _eigvecs_jacobian(node, js):
         return alg.zeros(js[0].shape)
     n, q = s.shape[0], node
     qt = alg.transpose(q)
+    along = _one_direction(s, js[0], lambda d: alg.matmul(q, alg.had(
+        _inverse_gaps(s), alg.matmul(alg.matmul(qt, _sym_part(d)), q))))
+    if along is not None:
+        return along
     return alg.matmul(alg.matmul(alg.matmul(alg.kron(alg.eye(n), q),
                                             diag_of(_inverse_gaps(s))),
                                  alg.kron(qt, qt)), _sym_jacobian(s, js[0]))
