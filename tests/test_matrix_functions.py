@@ -338,3 +338,24 @@ def test_check_accepts_the_textbook_norm_gradients():
 def test_steps_show_the_textbook_differential(expr, differential):
     wrt = "X" if "X" in expr else "S"
     assert f"    {differential}\n" in _derive(expr, "--wrt", wrt, "--steps")
+
+
+@pytest.mark.parametrize("args, message", [
+    (["sum(expm_frechet(A, B))", "--wrt", "A", "--shape", "A=3x3", "--shape", "B=2x2"],
+     ["matgrad: error: shape conflict in expm_frechet(X, E): A is 3×3 but B is 2×2 (E must "
+      "have the shape of the square X) (column 5)", "  sum(expm_frechet(A, B))",
+      "      ^^^^^^^^^^^^^^^^^^"]),
+    (["sum(chol(x))", "--wrt", "x"],
+     ["matgrad: error: chol needs a square matrix, but x is a vector of length n (column 5)",
+      "  sum(chol(x))", "      ^^^^^^^"]),
+    (["eigvals(X)", "--wrt", "X", "--shape", "X=2x3"],
+     ["matgrad: error: eigvals needs a square matrix, but X is 2×3 (column 1)",
+      "  eigvals(X)", "  ^^^^^^^^^^"]),
+    (["||X||_3", "--wrt", "X"],
+     ["matgrad: error: a norm subscript must be _1, _2, _F or _* (column 6)", "  ||X||_3",
+      "       ^^"]),
+])
+def test_bad_input_to_a_matrix_function_is_one_line_with_a_caret(args, message):
+    result = invoke(["derive", *args])
+    assert result.exit_code == 2
+    assert result.stderr.rstrip("\n").split("\n") == message

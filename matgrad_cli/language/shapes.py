@@ -612,6 +612,12 @@ def _infer_call(st: _State, node: CallExpr, sub) -> tuple:
         except _Conflict:
             raise ShapeError(f"{name} needs a square matrix, but {_operand_text(st, arg)} is "
                              f"{_describe(st, shape)}", node.span, st.source) from None
+    if info.accepts == "square" and info.arity == 2:  # expm_frechet(X, E): E like X
+        try:
+            _unify_shapes(st, shape, shapes[1])
+        except _Conflict:
+            raise _shape_error(st, f"{name}(X, E)", node, node.args[0], shape, node.args[1],
+                               shapes[1], "E must have the shape of the square X") from None
     if info.accepts == "vector" and len(shape) == 2:
         hint = "; diag(X) takes the diagonal of a matrix" if name == "Diag" else ""
         if name in ALONG:
