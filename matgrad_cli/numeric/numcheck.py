@@ -210,6 +210,8 @@ def spectral_warnings(derivation: Derivation, arrays: dict) -> list[str]:
     warnings = []
     for i, node in enumerate(nodes):
         a = np.asarray(args[f"a{i}"], dtype=float)
+        if not np.all(np.isfinite(a)):
+            continue  # reported as a non-finite result already
         if node.name in ("eigvals", "eigvecs"):
             values = np.linalg.eigvalsh((a + a.T) / 2)
             scale = max(float(np.max(np.abs(values))), 1e-300)

@@ -44,10 +44,24 @@ def _sym(s):
     return (s + s.T) / 2
 
 
+def _not_finite(*arrays) -> bool:
+    """SciPy refuses NaN and inf (ValueError): matgrad's answer there is NaN, as for every
+    other operation, and eval reports the non-finite result."""
+    np = _np()
+    return not all(np.all(np.isfinite(a)) for a in arrays)
+
+
+def _nan(shape):
+    np = _np()
+    return np.full(shape, np.nan)
+
+
 def _expm(x):
     np = _np()
     if np.ndim(x) == 0:
         return np.exp(x)
+    if _not_finite(x):
+        return _nan(np.shape(x))
     from scipy.linalg import expm  # lazily: SciPy costs ~0.1 s to import
 
     return expm(x)
@@ -58,6 +72,8 @@ def _expm_frechet(x, e):
     np = _np()
     if np.ndim(x) == 0:
         return np.exp(x) * e
+    if _not_finite(x, e):
+        return _nan(np.shape(x))
     from scipy.linalg import expm_frechet
 
     return expm_frechet(np.asarray(x, float), np.asarray(e, float), compute_expm=False)
@@ -70,9 +86,11 @@ def _expm_frechet_kron(x):
     np = _np()
     if np.ndim(x) == 0:
         return np.exp(x)
+    n = x.shape[0]
+    if _not_finite(x):
+        return _nan((n * n, n * n))
     from scipy.linalg import expm_frechet
 
-    n = x.shape[0]
     out = np.empty((n * n, n * n))
     unit = np.zeros((n, n))
     for k in range(n * n):
@@ -90,9 +108,11 @@ def _expm_frechet2_kron(x, e):
     np = _np()
     if np.ndim(x) == 0:
         return np.exp(x) * e
+    n = x.shape[0]
+    if _not_finite(x, e):
+        return _nan((n * n, n * n))
     from scipy.linalg import expm_frechet
 
-    n = x.shape[0]
     block = np.block([[x, e], [np.zeros_like(x), x]])
     out = np.empty((n * n, n * n))
     unit = np.zeros((2 * n, 2 * n))
@@ -175,7 +195,7 @@ def _nuclear_norm(x):
 
 
 # The kernels generated numpy code copies (printers/numpy_code.py).
-KERNELS = [_expm, _expm_frechet, _expm_frechet_kron, _expm_frechet2_kron, _chol, _tril_half,
+KERNELS = [_not_finite, _nan, _expm, _expm_frechet, _expm_frechet_kron, _expm_frechet2_kron, _chol, _tril_half,
            _eigvals, _eigvecs, _leading_singular_pair, _svd_u1, _svd_v1, _polar, _spectral_norm, _nuclear_norm]
 
 
