@@ -361,13 +361,14 @@ def test_bad_input_to_a_matrix_function_is_one_line_with_a_caret(args, message):
     assert result.stderr.rstrip("\n").split("\n") == message
 
 
-@pytest.mark.parametrize("expr", ["sum(expm(B))", "sum(expm_frechet_kron(B))",
-                                  "sum(expm_frechet(B, B))", "sum(expm_frechet2_kron(B, B))",
-                                  "sum(eigvals(B))", "||B||_2"])
+@pytest.mark.parametrize("expr, wrt", [
+    ("sum(expm(B))", ["--wrt", "B"]), ("sum(expm_frechet_kron(B))", []),
+    ("sum(expm_frechet(B, B))", ["--wrt", "B"]), ("sum(expm_frechet2_kron(B, B))", []),
+    ("sum(eigvals(B))", ["--wrt", "B"]), ("||B||_2", ["--wrt", "B"])])
 def test_a_non_finite_argument_is_nan_or_a_failed_evaluation_never_an_internal_error(
-        expr, tmp_path):
+        expr, wrt, tmp_path):
     """SciPy raises ValueError on NaN: the kernels answer NaN instead (found by fuzzing)."""
     np.save(tmp_path / "B.npy", np.array([[np.nan, 1.0], [2.0, 3.0]]))
-    result = invoke(["eval", expr, "--wrt", "B", "-i", f"B={tmp_path / 'B.npy'}"])
+    result = invoke(["eval", expr, *wrt, "-i", f"B={tmp_path / 'B.npy'}"])
     assert result.exit_code in (0, 1), result.output
     assert "internal error" not in result.stderr and "Traceback" not in result.output
