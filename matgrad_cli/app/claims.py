@@ -455,13 +455,15 @@ def _check_claim(expr_source, wrt, claim_source, shapes, dims, inputs, seed) -> 
 
 
 def _base_verdict(checker: _Checker, cases: list[_Case]) -> Verdict:
+    from ..language.names import text_name
     from ..printers import render_definitions, to_text
     from .render import convention, derivative_label, dsl_line, json_shape, named
 
     derivation, wrt = checker.derivation, checker.wrt
     node = derivation.derivatives[wrt]
     defs, names = named(derivation.program, [node])
-    where = [f"{name} = {body}" for name, body in render_definitions(defs, names, to_text)]
+    where = [f"{text_name(name)} = {body}"
+             for name, body in render_definitions(defs, names, to_text)]
     claim_shape = (checker.claim_symbolic.expr.shape if checker.claim_symbolic is not None
                    else cases[0].claim.expr.shape)
     return Verdict(

@@ -31,8 +31,11 @@ def _dim(d) -> str:
 
 
 def _with_definitions(defs, names, root, printer, assign=" = ") -> tuple[str, list]:
-    """The root printed with ``names``, and one ``name = body`` line per definition."""
-    lines = [f"{name}{assign}{body}" for name, body in render_definitions(defs, names, printer)]
+    """The root printed with ``names``, and one ``name = body`` line per definition (the
+    name spelled as the format spells it where it is used: β2, \\lambda)."""
+    spell = {to_text: text_name, to_latex: latex_name}.get(printer, str)
+    lines = [f"{spell(name)}{assign}{body}"
+             for name, body in render_definitions(defs, names, printer)]
     return printer(root, names), lines
 
 
@@ -278,6 +281,22 @@ def function_lines(roots: list[Node], printer, shown: set, order: int | None = N
     return lines
 
 
+def operator_lines(roots: list[Node], shown: set) -> list[str]:
+    """The one-line definition of each named operator the roots call (the Fréchet
+    derivative of expm, Φ of the Cholesky rule …) that is not in ``shown`` yet."""
+    from ..ir import Call, walk
+    from ..ops import lookup
+
+    lines = []
+    for node in walk(*roots):
+        if isinstance(node, Call):
+            definition = getattr(lookup(node.name), "definition", "")
+            if definition and definition not in shown:
+                shown.add(definition)
+                lines.append(definition)
+    return lines
+
+
 def header_lines(program: Program, where: Where | None = None) -> list[Line]:
     if where is None:
         defs, names = named(program, [program.expr])
@@ -318,7 +337,8 @@ def derive_lines(derivation: Derivation, steps: list[str] | None = None) -> list
         lines.append(blank())
         lines.append(Line(FORMULA, f"{derivative_label(derivation, name, order)} = ",
                           f"{main}    ({shape_text(node.shape)})"))
-        lines += _where_lines(def_lines + function_lines([node], to_text, shown, 1))
+        lines += _where_lines(def_lines + function_lines([node], to_text, shown, 1)
+                              + operator_lines([node], shown))
         if conditions:
             lines.append(Line(CONDITION, "  valid ", "; ".join(conditions)))
         lines += [Line(NOTE, note) for note in convention_lines(derivation, name, order, where)]
@@ -355,6 +375,7 @@ def latex_lines(derivation: Derivation, steps: list[str] | None = None) -> list[
         listed |= {n for n, _ in defs}
         main, def_lines = _with_definitions(defs, where.names, node, to_latex)
         def_lines += function_lines([node], to_latex, shown, 1)
+        def_lines += [math_text(d) for d in operator_lines([node], shown)]
         defined = {k: v for k, v in where.names.items() if v in listed}
         conditions = latex_conditions(derivation, name, defined)
         line = f"{_latex_label(derivation, name, order)} = {main}"
@@ -488,6 +509,7 @@ def derive_json(derivation: Derivation) -> str:
             "where_latex": latex_defs,
             "shape": json_shape(node.shape),
             "conditions": conditions,
+            "operators": operator_lines([node], set()),
         })
         _json_convention(derivation, name, order, entry, where)
     return json.dumps(payload, ensure_ascii=False, indent=2)

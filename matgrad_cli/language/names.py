@@ -86,7 +86,8 @@ def text_name(name: str) -> str:
 # A sub-expression by what it is: the letter a textbook gives it (s = σ(x), r = relu(x)).
 FUNCTION_LETTERS = {"sigmoid": "s", "relu": "r", "tanh": "t", "exp": "e", "softplus": "sp",
                     "log": "l", "abs": "a", "sin": "v", "cos": "w"}
-CALL_LETTERS = {"softmax": "p", "Diag": "D", "softmax_1": "S", "softmax_2": "S"}
+CALL_LETTERS = {"softmax": "p", "Diag": "D", "softmax_1": "S", "softmax_2": "S", "chol": "L",
+                "eigvecs": "Q", "eigvals": "λ", "svd_u1": "u", "svd_v1": "v", "expm": "E"}
 # ... and by its shape: number of axes → letters, in order of preference.
 SHAPE_LETTERS = {
     0: ("c", "a", "b", "d", "k"),  # scalar

@@ -64,6 +64,7 @@ class LatexPrinter(TextPrinter):
     pi_symbol = r"\pi"
     norm_open, norm_close = r"\left\|", r"\right\|"
     norm1_mark = "_{1}"
+    spectral_mark, nuclear_mark = "_{2}", "_{*}"
     logdet_open, logdet_close = r"\log\left|\det", r"\right|"
     superscript_base = P.BASE  # LaTeX groups the exponent: (x^{2})^{3} still needs ( )
 
@@ -165,17 +166,37 @@ _MACRO_WORDS = {"log", "det", "exp", "max", "min", "sin", "cos", "tan", "sinh", 
 
 
 def _word(word: str, operators) -> tuple[str, bool]:
-    """(LaTeX of a run of letters, whether it is prose)."""
+    """(LaTeX of a run of letters, digits and _, whether it is prose)."""
     if word in _MACRO_WORDS:
         return "\\" + word + " ", False
     if word in operators:
-        return r"\operatorname{" + word + "}", False
+        return r"\operatorname{" + word.replace("_", r"\_") + "}", False
+    if "_" in word.strip("_"):  # P_A: a name with a subscript
+        base, sub = word.split("_", 1)
+        return _word(base, operators)[0] + "_{" + _word(sub, operators)[0] + "}", False
+    word = word.replace("_", r"\_")
     if len(word) <= 2 or (word[0] == "d" and len(word) <= 3):
         return word, False  # a name, a differential (dX, dc1)
     greek = latex_letter(word)
     if greek is not None:
         return greek + " ", False
     return word, True
+
+
+def _is_word_char(ch: str) -> bool:
+    """A letter of a word (ASCII, or a Latin letter with an accent: Fréchet), a digit or _;
+    not a Greek letter, which is mathematics."""
+    if ch.isascii():
+        return ch.isalnum() or ch == "_"
+    if ch in _SUPERSCRIPT or ch in _SUBSCRIPT:  # ᵀ, ᵢ are letters to Unicode, not to us
+        return False
+    return ch.isalpha() and latex_letter(ch) is None and \
+        unicodedata.normalize("NFKD", ch)[0].isascii()
+
+
+def _ascii_word(word: str) -> str:
+    """Fréchet → Frechet: ASCII only (the accent has no spelling both engines take)."""
+    return "".join(c for c in unicodedata.normalize("NFKD", word) if c.isascii())
 
 
 def math_text(text: str, operators=frozenset()) -> str:
@@ -196,18 +217,22 @@ def math_text(text: str, operators=frozenset()) -> str:
     i = 0
     while i < len(text):
         ch = text[i]
-        if ch.isascii() and ch.isalpha():
+        if _is_word_char(ch) and not ch.isdigit() and ch != "_":
             j = i
-            while j < len(text) and text[j].isascii() and text[j].isalpha():
+            while j < len(text) and _is_word_char(text[j]):
                 j += 1
-            latex, is_prose = _word(text[i:j], operators)
-            # a short word inside prose is prose too (chain back to dx, over what is left)
-            is_prose = is_prose or (bool(prose) and text[i:j] in _SHORT_WORDS)
+            word = _ascii_word(text[i:j])
+            latex, is_prose = _word(word, operators)
+            # a short word between spaces is prose too (chain back to dx, the derivative at X)
+            alone = (i == 0 or text[i - 1] == " ") and (j == len(text) or text[j] == " ")
+            is_prose = is_prose or (word in _SHORT_WORDS and (bool(prose) or alone))
+            if is_prose:
+                latex = word
             if is_prose:
                 if not prose and out and out[-1] == " ":
                     out.pop()
                     prose.append(" ")
-                prose.append(text[i:j])
+                prose.append(latex)
             else:
                 flush()
                 out.append(latex)
