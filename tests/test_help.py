@@ -97,5 +97,5 @@ def test_derive_json_has_what_the_readme_lists():
         assert f"`{key}`" in README and key in payload
     entry = payload["derivatives"]["x"]
     for key in ("kind", "label", "dsl", "text", "latex", "where", "where_latex", "shape",
-                "conditions"):
+                "conditions", "operators"):
         assert f"`{key}`" in README and key in entry

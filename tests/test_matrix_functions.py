@@ -145,7 +145,9 @@ def test_the_frechet_derivative_is_named_and_defined_under_the_result():
            "derivative of expm" in out
     latex = _derive("tr(expm(A)*B)", "--wrt", "A", "--format", "latex")
     assert r"\operatorname{expm\_frechet}\left(A^{\top}, B^{\top}\right)" in latex
-    assert r"\text{expm\_frechet(X, E) = d/dt" in latex
+    # the definition in math mode (ASCII: the formula compiles in KaTeX and pdflatex)
+    assert r"\operatorname{expm\_frechet}(X, E) = d/dt \operatorname{expm}(X + t E)" in latex
+    assert latex.isascii()
 
 
 def test_the_jacobian_of_expm_is_the_kronecker_form_of_the_frechet_derivative():
@@ -330,10 +332,11 @@ def test_check_accepts_the_textbook_norm_gradients():
 
 
 @pytest.mark.parametrize("expr, differential", [
-    ("tr(expm(X)*B)", "du = expm_frechet(X, dX)    [d expm(X) = expm_frechet(X, dX)]"),
-    ("Y : chol(S)", "du = u tril_half(0.5 u⁻¹ (dS + dSᵀ) u⁻ᵀ)    [dL = L Φ(L⁻¹ dS L⁻ᵀ), "
+    # the intermediates take the letters of the one pool (E = expm(X), L = chol(S), λ)
+    ("tr(expm(X)*B)", "dE = expm_frechet(X, dX)    [d expm(X) = expm_frechet(X, dX)]"),
+    ("Y : chol(S)", "dL = L tril_half(0.5 L⁻¹ (dS + dSᵀ) L⁻ᵀ)    [dL = L Φ(L⁻¹ dS L⁻ᵀ), "
                     "Φ = tril_half]"),
-    ("a'*eigvals(S)", "du = diag(eigvecs(S)ᵀ dS eigvecs(S))    [dλᵢ = qᵢᵀ dS qᵢ]"),
+    ("a'*eigvals(S)", "dλ = diag(eigvecs(S)ᵀ dS eigvecs(S))    [dλᵢ = qᵢᵀ dS qᵢ]"),
 ])
 def test_steps_show_the_textbook_differential(expr, differential):
     wrt = "X" if "X" in expr else "S"
