@@ -91,3 +91,9 @@ def test_wrap_prefers_a_top_level_sum():
     pieces = wrap("2 (a ⊙ (b + c)) zᵀ + 3 A x − B (C + D) y", 24)
     assert pieces == ["2 (a ⊙ (b + c)) zᵀ", "+ 3 A x − B (C + D) y"]
     assert Line("formula", "f = ", "x").text == "f = x"
+
+
+def test_wrap_breaks_at_a_gap_first_and_leaves_no_trailing_space():
+    pieces = wrap("2 λ W2 : dW2 + Q Xᵀ : dN    [G : d(A B) = G Bᵀ : dA + Aᵀ G : dB]", 40)
+    assert pieces[0] == "2 λ W2 : dW2 + Q Xᵀ : dN"
+    assert all(p == p.strip() for p in pieces)
