@@ -114,6 +114,13 @@ class LatexPrinter(TextPrinter):
     def sqrt(self, arg: Printed) -> Printed:
         return Printed(r"\sqrt{" + arg.text + "}", P.ATOM)
 
+    def block(self, cells: list[list[str]]) -> Printed:
+        body = r" \\ ".join(" & ".join(row) for row in cells)
+        return Printed(r"\begin{bmatrix} " + body + r" \end{bmatrix}", P.ATOM)
+
+    def indexed(self, base: str, ranges: list[str]) -> Printed:
+        return Printed("{" + base + "}_{" + r",\,".join(ranges) + "}", P.ATOM)
+
 
 def to_latex(node, names: dict | None = None) -> str:
     """LaTeX of ``node`` (math mode body, no ``$``); a sub-tree equal to a key of ``names``

@@ -22,7 +22,8 @@ import unicodedata
 
 from ..numeric import evaluator as ev
 from .. import ops
-from ..ops import entrywise, structural
+from ..ir import dim_symbols
+from ..ops import blocks, entrywise, structural
 from ..ops import NUMPY_SOURCE, USER_FUNCTIONS, lookup
 from .naming import SHAPE_NAMES
 
@@ -33,11 +34,12 @@ _ADD, _MUL, _UNARY, _POW, _POSTFIX = 1, 2, 3, 4, 5
 _HELPER_OPS = {
     "kron_apply": ev._kron_apply, "kron_right": ev._apply_kron_right, "commute": ev._commute,
     "commutation": ev._commutation_matrix, "weighted_gram": ev._weighted_gram,
-    "scaled_gram": ev._scaled_gram, "adjugate": ev._adjugate,
+    "scaled_gram": ev._scaled_gram, "adjugate": ev._adjugate, "slice": blocks._slice,
 }
 _KERNELS = [ev._as2d, ev._fit, ev._kron_product, ev._kron_apply, ev._apply_kron_right,
             ev._commute, ev._commutation_matrix, ev._weighted_gram, ev._scaled_gram,
-            structural._kron, entrywise._erf, ev._adjugate]
+            structural._kron, entrywise._erf, ev._adjugate, blocks._block2d, blocks._unblock,
+            blocks._hcat, blocks._vcat, blocks._slice]
 _ALWAYS_INLINE = {"input", "const", "transpose"}
 _RESERVED = {"np", "value", "f_and_grad"} | {k.__name__ for k in _KERNELS} | {"_np"}
 
@@ -88,15 +90,15 @@ class NumpyCodePrinter:
         self.dims: dict[str, str] = {}
         for shape in self.program.variables.values():
             for d in shape:
-                for part in str(d).split("*"):
-                    if not part.isdigit() and part not in self.dims:
+                for part in dim_symbols(d):
+                    if part not in self.dims:
                         self.dims[part] = safe_name(part, self.used)
         self.helpers: set[str] = set()
 
     # ------------------------------------------------------------ sizes
 
     def size(self, d) -> str:
-        return "*".join(self.dims.get(p, p) for p in str(d).split("*"))
+        return _size_source(d, self.dims)
 
     def shape_src(self, shape) -> str:
         parts = [self.size(d) for d in shape]
@@ -308,12 +310,14 @@ class NumpyCodePrinter:
             p = self.params[v]
             parts = []
             for axis, d in enumerate(shape):
-                if isinstance(d, str) and "*" not in d and d not in refs:
+                if isinstance(d, str) and dim_symbols(d) == [d] and d not in refs:
                     refs[d] = f"{p}.shape[{axis}]"
                 else:
                     parts.append((axis, d))
             for axis, d in parts:
-                value = "*".join(refs.get(x, x) for x in str(d).split("*"))
+                if any(x not in refs for x in dim_symbols(d)):
+                    continue  # a sum of sizes no input gives alone: NumPy checks it
+                value = _size_source(d, refs)
                 conditions.append(f"{p}.shape[{axis}] != {value}")
         ndims = [f"{p}.ndim" for p in params]
         want = [str(len(variables[v])) for v in self.params]
@@ -408,6 +412,13 @@ class NumpyCodePrinter:
         return out
 
 
+def _size_source(d, names: dict) -> str:
+    """A size in Python: ``m*n+p`` with each dimension name replaced by names[name]."""
+    if isinstance(d, int):
+        return str(d)
+    return re.sub(r"[^*+\-\s]+", lambda m: names.get(m.group(0), m.group(0)), str(d))
+
+
 def _balanced_call(text: str) -> bool:
     """``text`` is one call ``f(...)`` (its first parenthesis closes at the end)."""
     depth = 0
@@ -424,7 +435,8 @@ def _balanced_call(text: str) -> bool:
 def _shape_words(shape) -> str:
     if not shape:
         return "scalar"
-    return "×".join(str(d).replace("*", "") for d in shape)
+    return "×".join(str(d).replace("*", "") if "+" not in str(d) and "-" not in str(d)
+                    else f"({d})" for d in shape)
 
 
 def to_numpy_code(derivation, function_name: str = "f_and_grad") -> str:
