@@ -17,7 +17,8 @@ from __future__ import annotations
 
 from . import algebra as alg
 from .ir import (Add, Call, Div, Eye, Fill, Func, Had, MatMul, Node, Ones, Scale, Slice, T,
-                 Zeros, as_matrix, dim_add, dim_difference, dim_sub, normalize_shape)
+                 Zeros, as_matrix, dim_add, dim_difference, dim_quotient, dim_sub,
+                 normalize_shape)
 
 
 def hcat(a: Node, b: Node) -> Node:
@@ -124,7 +125,20 @@ def _select_through(x, row0, nrows, col0, ncols, shape):
         return alg.matmul(left, right)
     if isinstance(x, Call) and x.name in ("hcat", "vcat"):
         return _select_in_block(x, row0, nrows, col0, ncols)
+    if isinstance(x, Call) and x.name == "kron":
+        return _select_in_kron(x, row0, nrows, col0, ncols)
     return None
+
+
+def _select_in_kron(x: Call, row0, nrows, col0, ncols):
+    """(P ⊗ Q)[r, c] = P[r / q₁, c / q₂] ⊗ Q when the ranges fall on whole copies of Q
+    (q₁ × q₂): the vec-form Jacobian of a block reads x₁ᵀ ⊗ I, not (xᵀ ⊗ I) S."""
+    p, q = x.args
+    q1, q2 = as_matrix(q.shape)
+    parts = [dim_quotient(d, s) for d, s in ((row0, q1), (nrows, q1), (col0, q2), (ncols, q2))]
+    if any(d is None for d in parts):
+        return None
+    return alg.kron(select(p, *parts), q)
 
 
 def _at_least(a, b) -> bool:

@@ -111,6 +111,37 @@ def dim_value(d: Dim, sizes: dict) -> int:
     return total
 
 
+def dim_quotient(a: Dim, q: Dim) -> Dim | None:
+    """a / q when q divides a as polynomials (m·n + m·p by n + p is m), else None. Long
+    division by the leading term; what it returns always multiplies back to a."""
+    num, den = dim_poly(a), dim_poly(q)
+    if not den:
+        return None
+    order = lambda k: (len(k), k)  # noqa: E731
+    lead = max(den, key=order)
+    quotient: dict = {}
+    rest = dict(num)
+    for _ in range(4 * len(num) + 4):
+        if not rest:
+            return poly_dim(quotient)
+        top = max(rest, key=order)
+        names = list(top)
+        for name in lead:
+            if name not in names:
+                return None
+            names.remove(name)
+        if rest[top] % den[lead]:
+            return None
+        factor, coef = tuple(names), rest[top] // den[lead]
+        quotient[factor] = quotient.get(factor, 0) + coef
+        for key, c in den.items():
+            k = tuple(sorted(key + factor))
+            rest[k] = rest.get(k, 0) - c * coef
+            if rest[k] == 0:
+                del rest[k]
+    return None
+
+
 def dim_difference(a: Dim, b: Dim) -> int | None:
     """b − a when it is a constant whatever the names' values (None otherwise): how the
     block-selection rules compare offsets and sizes."""

@@ -42,7 +42,8 @@ from . import api
 from .pipeline import load_problem
 from ..errors import BudgetError, EvaluationError, MatgradError, ShapeError, UsageError
 from ..numeric.evaluator import evaluate
-from ..ir import Add, Frob, Node, Num, Program, Scale, depends_on, dim_symbols, dim_value, walk
+from ..ir import (Add, Frob, Node, Num, Program, Scale, depends_on, dim_symbols, dim_value,
+                  walk)
 from ..language.parser import Name, parse_syntax, syntax_children
 from ..numeric.sampling import fill_points, size_sets
 from .verdict import TOLERANCE, Verdict, _sizes_text
@@ -140,12 +141,18 @@ def describe(shape) -> str:
     if len(shape) == 1:
         return f"a vector of length {_dim(shape[0])}"
     if shape[0] == 1:
-        return f"a row vector (1×{_dim(shape[1])})"
-    return f"{_dim(shape[0])}×{_dim(shape[1])}"
+        return f"a row vector (1×{_side(shape[1])})"
+    return f"{_side(shape[0])}×{_side(shape[1])}"
 
 
 def _dim(d) -> str:
     return str(d).replace("*", "")
+
+
+def _side(d) -> str:
+    """A side of m×n; a sum of sizes in parentheses: (m+p)×n."""
+    text = _dim(d)
+    return f"({text})" if "+" in text or "-" in text else text
 
 
 def _shape_text(shape) -> str:
@@ -153,7 +160,7 @@ def _shape_text(shape) -> str:
         return "scalar"
     if len(shape) == 1:
         return _dim(shape[0])
-    return f"{_dim(shape[0])}×{_dim(shape[1])}"
+    return f"{_side(shape[0])}×{_side(shape[1])}"
 
 
 # ---------------------------------------------------------------- f's additive terms

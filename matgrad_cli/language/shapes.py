@@ -623,7 +623,7 @@ def _size_poly(st: _State, node: Syntax, call: CallExpr) -> dict:
             for k, c in b.items():
                 out[k] = out.get(k, 0) + (c if node.op == "+" else -c)
         return {k: c for k, c in out.items() if c}
-    raise ShapeError(f"the size in {call.name}(...) must be an integer or a dimension name",
+    raise ShapeError(f"the size in {call.name}(...) must be an integer or a dimension name, or +, - and * of them",
                      node.span, st.source)
 
 
@@ -660,7 +660,7 @@ def _size_arg(st: _State, node: Syntax, call: CallExpr) -> DimVar:
     if isinstance(node, Binary) and node.op == "*":
         a, b = _size_arg(st, node.left, call), _size_arg(st, node.right, call)
         return DimVar(factors=(a, b))
-    raise ShapeError(f"the size in {call.name}(...) must be an integer or a dimension name",
+    raise ShapeError(f"the size in {call.name}(...) must be an integer or a dimension name, or +, - and * of them",
                      node.span, st.source)
 
 

@@ -1,0 +1,74 @@
+"""Rewrite rules for block matrices, named after the identity each applies (the selection
+identities live in the smart constructor, matgrad_cli/blocks.py)."""
+from __future__ import annotations
+
+from .. import algebra as alg
+from ..blocks import select
+from ..ir import Call, Eye, MatMul, Node, Slice, as_matrix
+
+
+def _is_join(node: Node, name: str) -> bool:
+    return isinstance(node, Call) and node.name == name
+
+
+def block_product(node: Node):
+    """[A, B] [C; D] = A C + B D when the blocks conform"""
+    if isinstance(node, MatMul) and _is_join(node.left, "hcat") and _is_join(node.right,
+                                                                             "vcat"):
+        (a, b), (c, d) = node.left.args, node.right.args
+        if as_matrix(a.shape)[1] == as_matrix(c.shape)[0]:
+            return alg.add(alg.matmul(a, c), alg.matmul(b, d))
+    return None
+
+
+def product_with_zero_block(node: Node):
+    """M [J; 0] = M[:, 1:r] J,  M [0; J] = M[:, r+1:] J  (and [J, 0] M, [0, J] M by rows):
+    the columns of M that meet a zero block drop out"""
+    if not isinstance(node, MatMul):
+        return None
+    left, right = node.left, node.right
+    if _is_join(right, "vcat") and not _is_join(left, "hcat"):
+        top, bottom = right.args
+        m, inner = as_matrix(left.shape)
+        split = as_matrix(top.shape)[0]
+        if alg.is_zero(bottom):
+            return alg.matmul(select(left, 0, m, 0, split), top)
+        if alg.is_zero(top):
+            return alg.matmul(select(left, 0, m, split, as_matrix(bottom.shape)[0]), bottom)
+    if _is_join(left, "hcat") and not _is_join(right, "vcat"):
+        first, second = left.args
+        inner, n = as_matrix(right.shape)
+        split = as_matrix(first.shape)[1]
+        if alg.is_zero(second):
+            return alg.matmul(first, select(right, 0, split, 0, n))
+        if alg.is_zero(first):
+            return alg.matmul(second, select(right, split, as_matrix(second.shape)[1], 0, n))
+    return None
+
+
+def product_with_identity_block(node: Node):
+    """M I[:, c] = M[:, c] and I[r, :] M = M[r, :]: a product with columns (rows) of the
+    identity selects them"""
+    if not isinstance(node, MatMul):
+        return None
+    left, right = node.left, node.right
+    if isinstance(right, Slice) and isinstance(right.operand, Eye) and right.row0 == 0 \
+            and right.nrows == right.operand.n:
+        m = as_matrix(left.shape)[0]
+        return select(left, 0, m, right.col0, right.ncols)
+    if isinstance(left, Slice) and isinstance(left.operand, Eye) and left.col0 == 0 \
+            and left.ncols == left.operand.n:
+        n = as_matrix(right.shape)[1]
+        return select(right, left.row0, left.nrows, 0, n)
+    return None
+
+
+def join_of_zeros(node: Node):
+    """[0, 0] = 0 and [0; 0] = 0"""
+    if (_is_join(node, "hcat") or _is_join(node, "vcat")) and all(
+            alg.is_zero(a) for a in node.args):
+        return alg.zeros(node.shape)
+    return None
+
+
+RULES = [block_product, product_with_zero_block, product_with_identity_block, join_of_zeros]
