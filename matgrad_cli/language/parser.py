@@ -461,7 +461,7 @@ class _Parser:
                 if self.tok.kind == RBRACKET:
                     break
                 separator = self.advance().span
-                while self.tok.kind == SEP:  # ';' then a newline is one separator
+                while self.tok.kind == SEP and self.tok.text == "\n":  # ';' then a newline
                     self.advance()
                 if self.tok.kind == RBRACKET:  # a trailing separator, as MATLAB allows
                     break

@@ -741,9 +741,9 @@ def _infer_block(st: _State, node: BlockExpr, sub) -> tuple:
         except _Conflict:
             above, below = node.rows[i - 1], node.rows[i]
             raise ShapeError(
-                f"shape conflict in ';' (vertical join): "
+                f"shape conflict in ';' (vertical join): the block row "
                 f"{_operand_text(st, _blocks_operand(above))} is "
-                f"{_describe(st, _normalize(*rows[i - 1]))} but "
+                f"{_describe(st, _normalize(*rows[i - 1]))} but the block row "
                 f"{_operand_text(st, _blocks_operand(below))} is "
                 f"{_describe(st, _normalize(r, c))} (stacked blocks need the same number of "
                 "columns)", node.semicolons[i - 1], st.source) from None

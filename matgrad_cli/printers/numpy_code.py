@@ -22,8 +22,8 @@ import unicodedata
 
 from ..numeric import evaluator as ev
 from .. import ops
-from ..ir import dim_symbols
-from ..ops import blocks, entrywise, structural
+from ..ir import as_matrix, dim_add, dim_symbols
+from ..ops import entrywise, structural
 from ..ops import NUMPY_SOURCE, USER_FUNCTIONS, lookup
 from .naming import SHAPE_NAMES
 
@@ -34,12 +34,11 @@ _ADD, _MUL, _UNARY, _POW, _POSTFIX = 1, 2, 3, 4, 5
 _HELPER_OPS = {
     "kron_apply": ev._kron_apply, "kron_right": ev._apply_kron_right, "commute": ev._commute,
     "commutation": ev._commutation_matrix, "weighted_gram": ev._weighted_gram,
-    "scaled_gram": ev._scaled_gram, "adjugate": ev._adjugate, "slice": blocks._slice,
+    "scaled_gram": ev._scaled_gram, "adjugate": ev._adjugate,
 }
 _KERNELS = [ev._as2d, ev._fit, ev._kron_product, ev._kron_apply, ev._apply_kron_right,
             ev._commute, ev._commutation_matrix, ev._weighted_gram, ev._scaled_gram,
-            structural._kron, entrywise._erf, ev._adjugate, blocks._block2d, blocks._unblock,
-            blocks._hcat, blocks._vcat, blocks._slice]
+            structural._kron, entrywise._erf, ev._adjugate]
 _ALWAYS_INLINE = {"input", "const", "transpose"}
 _RESERVED = {"np", "value", "f_and_grad"} | {k.__name__ for k in _KERNELS} | {"_np"}
 
@@ -67,8 +66,12 @@ def _py(value) -> str:
 
 
 class _Expr:
-    def __init__(self, text: str, prec: int, ndim: int, row_of: "_Expr | None" = None):
+    def __init__(self, text: str, prec: int, ndim: int, row_of: "_Expr | None" = None,
+                 blocks: list | None = None):
         self.text, self.prec, self.ndim, self.row_of = text, prec, ndim, row_of
+        # a block matrix written np.block([[...], ...]): its rows of cells (a flat list of
+        # items for a stacked vector), so that a join of joins stays one np.block
+        self.blocks = blocks
 
     def at(self, prec: int) -> str:
         return self.text if self.prec >= prec else f"({self.text})"
@@ -187,6 +190,10 @@ class NumpyCodePrinter:
             fields = {f"p{i}": p for i, p in enumerate(values)}
             template = ev.OPS[op].template.replace("!r}", "}")
             return _Expr(template.format(*(a.text for a in args), **fields), _POSTFIX, ndim)
+        if op == "slice":
+            return self.slice(args[0], step.node)
+        if op in ("c_hcat", "c_vcat"):
+            return self.block(op == "c_hcat", args, ndim)
         if op.startswith("f_") or op.startswith("c_"):
             return self.function(op[2:], args, step, ndim)
         raise NotImplementedError(op)
@@ -214,6 +221,51 @@ class NumpyCodePrinter:
             out = _Expr(f"np.reshape({text}, {self.shape_src(shape) if shape else '()'})",
                         _POSTFIX, ndim)
         return out
+
+    def slice(self, a: _Expr, node) -> _Expr:
+        """A block X[r, c] as NumPy slicing (an index where one row or column is taken and
+        matgrad's shape drops that axis: a column block of width 1 is a vector)."""
+        m, n = as_matrix(node.operand.shape)
+
+        def axis(start, count, full, keep: bool) -> str:
+            if start == 0 and count == full:
+                return ":"
+            if count == 1 and not keep:
+                return self.size(start)
+            first = "" if start == 0 else self.size(start)
+            end = dim_add(start, count)
+            return f"{first}:{'' if end == full else self.size(end)}"
+
+        if a.ndim == 1:
+            return _Expr(f"{a.at(_POSTFIX)}[{axis(node.row0, node.nrows, m, False)}]",
+                         _POSTFIX, len(node.shape))
+        rows = axis(node.row0, node.nrows, m, node.ncols != 1)
+        cols = axis(node.col0, node.ncols, n, False)
+        return _Expr(f"{a.at(_POSTFIX)}[{rows}, {cols}]", _POSTFIX, len(node.shape))
+
+    def block(self, horizontal: bool, args: list[_Expr], ndim: int) -> _Expr:
+        """[A, B; C, D] as np.block([[A, B], [C, D]]): vectors as columns x[:, None] (a
+        stacked vector [x; y] is np.block([x, y]), which joins 1-d arrays)."""
+        if ndim == 1:
+            items = [i for a in args for i in (a.blocks or [a.text])]
+            return _Expr(f"np.block([{', '.join(items)}])", _POSTFIX, 1, blocks=items)
+
+        def rows(a: _Expr) -> list:
+            if a.blocks is not None and a.ndim == 2:
+                return a.blocks
+            if a.ndim == 1:
+                return [[f"{a.at(_POSTFIX)}[:, None]"]]
+            return [[a.text]]
+
+        (ra, rb) = rows(args[0]), rows(args[1])
+        if not horizontal:
+            cells = ra + rb
+        elif len(ra) == 1 and len(rb) == 1:
+            cells = [ra[0] + rb[0]]
+        else:
+            cells = [[args[0].text, args[1].text]]
+        text = "np.block([" + ", ".join("[" + ", ".join(r) + "]" for r in cells) + "])"
+        return _Expr(text, _POSTFIX, 2, blocks=cells)
 
     def transpose(self, a: _Expr, ndim: int) -> _Expr:
         if a.ndim == 0:
