@@ -369,6 +369,9 @@ class Printer:
             return [a[0] + b[0]]
         return [list(node.args)]  # [[A; C], B]: a stacked block beside another
 
+    def is_block(self, node: Node) -> bool:
+        return isinstance(node, Call) and node.name in ("hcat", "vcat")
+
     def _call_hcat(self, node, ctx):
         cells = [[self.print(e).text for e in row] for row in self.block_rows(node)]
         return self.block(cells)

@@ -93,7 +93,9 @@ class LatexPrinter(TextPrinter):
     def dim(self, d) -> str:
         if isinstance(d, int):
             return str(d)
-        return " ".join(p if p.isdigit() else latex_name(p) for p in d.split("*"))
+        # a sum of sizes (n+1, m*n+p): each term's factors as names
+        return re.sub(r"[^+-]+", lambda t: " ".join(
+            p if p.isdigit() else latex_name(p) for p in t.group(0).split("*")), d)
 
     def int_sup(self, k: int) -> str:
         return str(k)
