@@ -72,6 +72,10 @@ def _sample_argument(name, rng):
         return rng.standard_normal((2, 3)), rng.standard_normal((3, 2))
     if name in ("max", "min"):
         return rng.standard_normal((3, 4)), rng.standard_normal((3, 4))
+    if name == "hcat":  # [A, B]
+        return rng.standard_normal((3, 2)), rng.standard_normal((3, 4))
+    if name == "vcat":  # [A; B]
+        return rng.standard_normal((2, 3)), rng.standard_normal((4, 3))
     return (rng.standard_normal((4, 4)) + 4 * np.eye(4),)
 
 

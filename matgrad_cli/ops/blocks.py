@@ -114,10 +114,14 @@ def _slice_jacobian(node, js):
 
 
 ENTRIES = [
-    Structural("hcat", 2, _hcat_shape, _hcat, "_hcat({0}, {1})", "hcat", "hcat", _hcat_vjp,
+    # numpy_source is the form for matrix blocks; printers/numpy_code.py writes vectors as
+    # columns and joins nested blocks into one np.block
+    Structural("hcat", 2, _hcat_shape, _hcat, "np.block([[{0}, {1}]])", "hcat", "hcat",
+               _hcat_vjp,
                _hcat_jacobian, "G : d[A, B] = G[:, 1:n] : dA + G[:, n+1:n+p] : dB",
                differential="d[A, B] = [dA, dB]", callable_by_name=False, fresh=True),
-    Structural("vcat", 2, _vcat_shape, _vcat, "_vcat({0}, {1})", "vcat", "vcat", _vcat_vjp,
+    Structural("vcat", 2, _vcat_shape, _vcat, "np.block([[{0}], [{1}]])", "vcat", "vcat",
+               _vcat_vjp,
                _vcat_jacobian, "G : d[A; B] = G[1:m, :] : dA + G[m+1:m+q, :] : dB",
                differential="d[A; B] = [dA; dB]", callable_by_name=False, fresh=True),
 ]
