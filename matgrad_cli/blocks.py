@@ -16,7 +16,7 @@ a range is decided only when the comparison holds for every value of the names.
 from __future__ import annotations
 
 from . import algebra as alg
-from .ir import (Add, Call, Div, Eye, Fill, Func, Had, MatMul, Node, Ones, Scale, Slice, T,
+from .ir import (Add, Call, Commutation, Div, Eye, Fill, Func, Had, MatMul, Node, Ones, Scale, Slice, T,
                  Zeros, as_matrix, dim_add, dim_difference, dim_quotient, dim_sub,
                  normalize_shape)
 
@@ -103,6 +103,11 @@ def _select_through(x, row0, nrows, col0, ncols, shape):
             return alg.eye(nrows)
         if _disjoint(row0, nrows, col0, ncols):
             return alg.zeros(shape)
+        # rows (columns) of I are [0, I, 0] ([0; I; 0]), as a textbook writes a selector
+        if _whole_range(col0, ncols, x.n):
+            return embed(alg.eye(nrows), shape, 0, row0)
+        if _whole_range(row0, nrows, x.n):
+            return embed(alg.eye(ncols), shape, col0, 0)
         return None
     if isinstance(x, Slice):
         return select(x.operand, dim_add(x.row0, row0), nrows, dim_add(x.col0, col0), ncols)
@@ -127,7 +132,35 @@ def _select_through(x, row0, nrows, col0, ncols, shape):
         return _select_in_block(x, row0, nrows, col0, ncols)
     if isinstance(x, Call) and x.name == "kron":
         return _select_in_kron(x, row0, nrows, col0, ncols)
+    if isinstance(x, Commutation):
+        return _select_in_commutation(x, row0, nrows, col0, ncols)
     return None
+
+
+def _select_in_commutation(k: Commutation, row0, nrows, col0, ncols):
+    """Columns of K_{p,q} for the columns a+1 … a+b of a p×q X are (I_p ⊗ I_q[:, a+1:a+b])
+    K_{p,b}; rows for the rows a+1 … a+b of X, K_{b,q} (I_q ⊗ I_p[a+1:a+b, :])."""
+    from .ops.vecform import commutation
+
+    p, q = k.m, k.n
+    size = as_matrix(k.shape)[0]
+    if _whole_range(row0, nrows, size):
+        a, b = dim_quotient(col0, p), dim_quotient(ncols, p)
+        if a is None or b is None:
+            return None
+        place = select(alg.eye(q), 0, q, a, b)
+        return alg.matmul(alg.kron(alg.eye(p), place), commutation(p, b))
+    if _whole_range(col0, ncols, size):
+        a, b = dim_quotient(row0, q), dim_quotient(nrows, q)
+        if a is None or b is None:
+            return None
+        pick = select(alg.eye(p), a, b, 0, p)
+        return alg.matmul(commutation(b, q), alg.kron(alg.eye(q), pick))
+    return None
+
+
+def _whole_range(start, count, full) -> bool:
+    return dim_difference(start, 0) == 0 and dim_difference(count, full) == 0
 
 
 def _select_in_kron(x: Call, row0, nrows, col0, ncols):

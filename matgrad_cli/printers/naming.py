@@ -10,7 +10,8 @@ from __future__ import annotations
 import re
 
 from ..ops import FUNCTION_NAMES
-from ..ir import LEAVES, Call, Fill, Func, MatMul, Node, Num, Ones, Scale, T, Var, walk
+from ..ir import (LEAVES, Call, Fill, Func, MatMul, Node, Num, Ones, Scale, Slice, T, Var,
+                  walk)
 
 # Preferred base names by what the sub-expression is; then by its shape.
 FUNC_NAMES = {"sigmoid": "s", "relu": "r", "tanh": "t", "exp": "e", "softplus": "sp",
@@ -31,11 +32,15 @@ def is_valid_name(name: str) -> bool:
 
 
 def _is_trivial(node: Node) -> bool:
-    """A leaf, a transposed leaf, or a numeric multiple of either: shorter than a name."""
+    """A leaf, a transposed leaf, a block of a leaf (x[1:n]), or a numeric multiple of
+    those: shorter than a name."""
     if isinstance(node, (LEAVES, Fill)):
         return True
-    if isinstance(node, T):
+    if isinstance(node, Slice):
         return isinstance(node.operand, LEAVES)
+    if isinstance(node, T):
+        return isinstance(node.operand, LEAVES) or (
+            isinstance(node.operand, Slice) and isinstance(node.operand.operand, LEAVES))
     if isinstance(node, Scale) and isinstance(node.factor, Num):
         return _is_trivial(node.operand)
     return False

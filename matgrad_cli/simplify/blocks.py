@@ -71,4 +71,24 @@ def join_of_zeros(node: Node):
     return None
 
 
-RULES = [block_product, product_with_zero_block, product_with_identity_block, join_of_zeros]
+def _has_block(node: Node) -> bool:
+    return isinstance(node, Slice) or _is_join(node, "hcat") or _is_join(node, "vcat")
+
+
+def kron_mixed_product_with_block(node: Node):
+    """(A ⊗ B)((C ⊗ D) R) = (A C ⊗ B D) R when the sizes allow and C or D selects or
+    places a block (the Jacobian of a block read through a product: x₁ᵀ ⊗ I)"""
+    if not (isinstance(node, MatMul) and _is_join(node.left, "kron")
+            and isinstance(node.right, MatMul) and _is_join(node.right.left, "kron")):
+        return None
+    (a, b), (c, d) = node.left.args, node.right.left.args
+    if not (_has_block(c) or _has_block(d)):
+        return None
+    if as_matrix(a.shape)[1] == as_matrix(c.shape)[0] and \
+            as_matrix(b.shape)[1] == as_matrix(d.shape)[0]:
+        return alg.matmul(alg.kron(alg.matmul(a, c), alg.matmul(b, d)), node.right.right)
+    return None
+
+
+RULES = [block_product, product_with_zero_block, product_with_identity_block, join_of_zeros,
+         kron_mixed_product_with_block]
