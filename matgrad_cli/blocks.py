@@ -16,8 +16,8 @@ a range is decided only when the comparison holds for every value of the names.
 from __future__ import annotations
 
 from . import algebra as alg
-from .ir import (Add, Call, Commutation, Div, Eye, Fill, Func, Had, MatMul, Node, Ones, Scale, Slice, T,
-                 Zeros, as_matrix, dim_add, dim_difference, dim_quotient, dim_sub,
+from .ir import (Add, Call, Commutation, Div, Eye, Fill, Func, Had, MatMul, Node, Ones, Scale,
+                 Slice, T, Zeros, as_matrix, dim_add, dim_difference, dim_quotient, dim_sub,
                  normalize_shape)
 
 

@@ -115,6 +115,13 @@ def sample_11(rng):
     return {"X": X, "W": W, "Y": Y, "Z": np.round(X @ W, 2)}
 
 
+def sample_13(rng):
+    # Least squares with the bias as a column of ones: X 6x3 (6 examples, 3 features),
+    # weights w (3), the bias beta and the targets y (6).
+    return {"X": rounded(rng, 6, 3), "w": rounded(rng, 3), "beta": np.round(rng.normal(), 2),
+            "y": rounded(rng, 6)}
+
+
 SAMPLES = {
     "01-sigmoid-norm": (sample_01, 1),
     "02-relu-network": (sample_02, 2),
@@ -127,6 +134,7 @@ SAMPLES = {
     "09-gaussian-covariance": (sample_09, 9),
     "10-attention": (sample_10, 10),
     "11-nxc-cross-entropy": (sample_11, 11),
+    "13-block-matrices": (sample_13, 13),
 }
 
 

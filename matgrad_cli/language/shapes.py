@@ -623,7 +623,8 @@ def _size_poly(st: _State, node: Syntax, call: CallExpr) -> dict:
             for k, c in b.items():
                 out[k] = out.get(k, 0) + (c if node.op == "+" else -c)
         return {k: c for k, c in out.items() if c}
-    raise ShapeError(f"the size in {call.name}(...) must be an integer or a dimension name, or +, - and * of them",
+    raise ShapeError(f"the size in {call.name}(...) must be an integer or a dimension name, "
+                     "or +, - and * of them",
                      node.span, st.source)
 
 
@@ -660,7 +661,8 @@ def _size_arg(st: _State, node: Syntax, call: CallExpr) -> DimVar:
     if isinstance(node, Binary) and node.op == "*":
         a, b = _size_arg(st, node.left, call), _size_arg(st, node.right, call)
         return DimVar(factors=(a, b))
-    raise ShapeError(f"the size in {call.name}(...) must be an integer or a dimension name, or +, - and * of them",
+    raise ShapeError(f"the size in {call.name}(...) must be an integer or a dimension name, "
+                     "or +, - and * of them",
                      node.span, st.source)
 
 
@@ -1051,18 +1053,20 @@ class _Builder:
         if isinstance(node, CallExpr):
             return self.build_call(node, shape, b)
         if isinstance(node, BlockExpr):
-            rows = [functools.reduce(_hcat, [b(e) for e in row]) for row in node.rows]
-            return functools.reduce(_vcat, rows)
+            try:
+                rows = [functools.reduce(_hcat, [b(e) for e in row]) for row in node.rows]
+                return functools.reduce(_vcat, rows)
+            except ir.ShapeMismatch:
+                raise _undecided(self.st, "the block matrix", node.span) from None
         if isinstance(node, Binary):
             try:
                 return self.build_binary(node, b)
             except ir.ShapeMismatch:
-                # Only products of symbolic sizes (kron, vec) can get here: unification
-                # cannot tell whether m·n equals k·p.
-                raise ShapeError(f"cannot tell whether the sizes in {_op_name(node)} agree "
-                                 "(products of symbolic sizes): give the shapes with --shape "
-                                 "or --dim", node.op_span if node.op_text else node.span,
-                                 self.st.source) from None
+                # Only products (kron, vec) or sums (block matrices) of symbolic sizes can
+                # get here: unification cannot tell whether m·n equals k·p, or how a known
+                # total splits into open blocks.
+                raise _undecided(self.st, _op_name(node),
+                                 node.op_span if node.op_text else node.span) from None
         raise AssertionError(node)
 
     def size(self, poly: dict) -> ir.Dim:
@@ -1153,6 +1157,11 @@ class _Builder:
         if k == -1:
             return ir.Call("inv", (left,), span=span)
         return ir.MatPow(left, k, span=span)
+
+
+def _undecided(st: _State, what: str, span: Span) -> ShapeError:
+    return ShapeError(f"cannot tell whether the sizes in {what} agree (sums or products of "
+                      "symbolic sizes): give the shapes with --shape or --dim", span, st.source)
 
 
 def _hcat(a: ir.Node, b: ir.Node) -> ir.Node:
