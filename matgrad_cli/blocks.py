@@ -4,11 +4,14 @@ checks at a glance, applied as the nodes are built:
 
 * a block of a block matrix literal is that block (``[A, B][:, 1:n] = A``), and a range
   inside one block is a range of that block;
-* selection distributes over sums, scalings and entrywise operations, goes through a
-  transpose (``(Xᵀ)[r, c] = (X[c, r])ᵀ``), and through a product it selects rows of the
-  left factor and columns of the right one (``(M Xᵀ)[:, c] = M (X[c, :])ᵀ``): the
-  gradient 2 [A, B] x xᵀ of ‖[A, B] x‖² w.r.t. A prints as 2 [A, B] x x[1:n]ᵀ;
-* a block of a constant (𝟏, 0, I) is a constant.
+* selection distributes over sums, scalings and entrywise operations (powers too), goes
+  through a transpose (``(Xᵀ)[r, c] = (X[c, r])ᵀ``), and through a product it selects rows
+  of the left factor and columns of the right one (``(M Xᵀ)[:, c] = M (X[c, :])ᵀ``): the
+  gradient 2 [A, B] x xᵀ of ‖[A, B] x‖² w.r.t. A prints as 2 [A, B] x x[1:n]ᵀ; through a
+  Kronecker product when the range covers whole copies of its right factor, and through
+  a commutation matrix when it covers whole columns (rows) of the matrix it transposes;
+* a block of a constant (𝟏, 0, I) is a constant, and rows (columns) of I are the
+  selector [0, I, 0] ([0; I; 0]).
 
 Offsets and sizes are dimensions (ints, or polynomials in dimension names, ir.dim_*):
 a range is decided only when the comparison holds for every value of the names.
@@ -16,9 +19,9 @@ a range is decided only when the comparison holds for every value of the names.
 from __future__ import annotations
 
 from . import algebra as alg
-from .ir import (Add, Call, Commutation, Div, Eye, Fill, Func, Had, MatMul, Node, Ones, Scale,
-                 Slice, T, Zeros, as_matrix, dim_add, dim_difference, dim_quotient, dim_sub,
-                 normalize_shape)
+from .ir import (Add, Call, Commutation, Div, Eye, Fill, Func, Had, MatMul, Node, Ones, Pow,
+                 Scale, Slice, T, Zeros, as_matrix, dim_add, dim_difference, dim_quotient,
+                 dim_sub, normalize_shape)
 
 
 def hcat(a: Node, b: Node) -> Node:
@@ -121,6 +124,8 @@ def _select_through(x, row0, nrows, col0, ncols, shape):
         return alg.div(sel(x.left), sel(x.right))
     if isinstance(x, Func):
         return alg.func(x.name, sel(x.operand))
+    if isinstance(x, Pow) and x.base.shape != ():
+        return alg.power(sel(x.base), x.exponent)
     if isinstance(x, T):
         return alg.transpose(select(x.operand, col0, ncols, row0, nrows))
     if isinstance(x, MatMul):
