@@ -3,8 +3,9 @@ identities live in the smart constructor, matgrad_cli/blocks.py)."""
 from __future__ import annotations
 
 from .. import algebra as alg
-from ..blocks import select
-from ..ir import Call, Eye, MatMul, Node, Slice, as_matrix
+from ..blocks import hcat, select
+from ..ir import (Call, Eye, MatMul, Node, Reshape, Slice, as_matrix, dim_quotient,
+                  normalize_shape)
 
 
 def _is_join(node: Node, name: str) -> bool:
@@ -71,6 +72,30 @@ def join_of_zeros(node: Node):
     return None
 
 
+def _unvec_part(part: Node, rows):
+    """The m-row matrix whose vec ``part`` is (vec(A) → A, a zero vector → 0), or None."""
+    if _is_join(part, "vec") and as_matrix(part.args[0].shape)[0] == rows:
+        return part.args[0]
+    if alg.is_zero(part) and len(part.shape) == 1:
+        cols = dim_quotient(part.shape[0], rows)
+        return alg.zeros(normalize_shape(rows, cols)) if cols not in (None, 0) else None
+    if len(part.shape) == 1 and rows == part.shape[0]:  # a column is its own vec
+        return part
+    return None
+
+
+def unvec_of_stacked_vecs(node: Node):
+    """unvec([vec A; vec B]) = [A, B]: the differential d[A, B] = [dA, dB] (--steps)"""
+    if not (isinstance(node, Reshape) and len(node.dims) == 2 and _is_join(node.operand,
+                                                                           "vcat")):
+        return None
+    rows = node.dims[0]
+    parts = [_unvec_part(p, rows) for p in node.operand.args]
+    if any(p is None for p in parts):
+        return None
+    return hcat(*parts)
+
+
 def _has_block(node: Node) -> bool:
     return isinstance(node, Slice) or _is_join(node, "hcat") or _is_join(node, "vcat")
 
@@ -91,4 +116,4 @@ def kron_mixed_product_with_block(node: Node):
 
 
 RULES = [block_product, product_with_zero_block, product_with_identity_block, join_of_zeros,
-         kron_mixed_product_with_block]
+         kron_mixed_product_with_block, unvec_of_stacked_vecs]
