@@ -83,8 +83,14 @@ CASES = [
      ("A", "D", "x"), [{"A": (2, 2), "D": (3, 3), "x": (5,)}],
      lambda a: a["x"] @ block([[a["A"], np.zeros((2, 3))], [np.zeros((3, 2)), a["D"]]])
      @ a["x"], {}),
+    ("transposed-block-row-times-vector", "[A, B]'*y", ("A", "B", "y"),
+     [{"A": (3, 2), "B": (3, 1), "y": (3,)}, {"A": (2, 2), "B": (2, 3), "y": (2,)}],
+     lambda a: block([[a["A"], a["B"]]]).T @ a["y"], {}),
+    ("rows-of-a-matrix-times-matrix", "rows(X, 2, 3)*Y", ("X", "Y"),
+     [{"X": (4, 3), "Y": (3, 2)}],
+     lambda a: a["X"][1:3, :] @ a["Y"], {}),
     ("block-of-blocks", "sum([[A, B]; C] .* E)", ("A", "C"),
-     [{"A": (2, 1), "B": (2, 2), "C": (1, 3), "E": (3, 3)}],
+     [{"A": (2, 2), "B": (2, 2), "C": (1, 4), "E": (3, 4)}],
      lambda a: np.sum(block([[block([[a["A"], a["B"]]])], [a["C"]]]) * a["E"]), {}),
 ]
 
@@ -178,6 +184,45 @@ def test_derivative_through_a_block_matrix_prints_its_block(expr, wrt, expected)
     result = invoke(["derive", "--wrt", wrt, "--", expr])
     assert result.exit_code == 0, result.output
     assert expected in result.stdout.splitlines(), result.stdout
+
+
+@pytest.mark.parametrize("args, expected", [
+    # rows (columns) of the identity print as the selector a textbook writes
+    (["--shape", "X=4x3", "--", "rows(X, 2, 3)"], "∂vec(f)/∂vec(X)ᵀ = I_3 ⊗ [0, I_2, 0]    (6×12)"),
+    (["--shape", "X=3x3", "--", "tr(rows(X, 1, 2)*Y)"], "∂f/∂X = [Yᵀ; 0]    (3×3)"),
+])
+def test_selectors_print_as_blocks_of_the_identity(args, expected):
+    result = invoke(["derive", "--wrt", "X", *args])
+    assert expected in result.stdout.splitlines(), result.stdout
+
+
+def test_jacobian_through_a_transposed_block_row():
+    result = invoke(["derive", "--wrt", "A", "--", "[A, B]'*y"])
+    assert "∂f/∂vec(A)ᵀ = (yᵀ ⊗ [I_m; 0]) K_{n,m}    ((k+m)×mn)" in result.stdout.splitlines()
+
+
+def test_steps_show_the_differential_of_a_block_matrix():
+    result = invoke(["derive", "--wrt", "A", "--steps", "--", "||[A, B]*x||^2"])
+    lines = result.stdout.splitlines()
+    assert "    du = [dA, 0]    [d[A, B] = [dA, dB]]" in lines, result.stdout
+    assert "    df = 2 v x[1:n]ᵀ : dA    [G : d[A, B] = G[:, 1:n] : dA + G[:, n+1:n+p] : dB]" \
+        in lines, result.stdout
+
+
+def test_hessian_through_a_block_matrix_matches_differences_of_the_gradient(tmp_path):
+    rng = np.random.default_rng(5)
+    arrays = {"A": rng.standard_normal((3, 2)), "B": rng.standard_normal((3, 3)),
+              "x": rng.standard_normal(5)}
+    from helpers import input_args
+
+    result = invoke(["eval", "--order", "2", "--wrt", "x", "--wrt", "A", "--check",
+                     *input_args(arrays, tmp_path), "--", "||[A, B]*x||^2"])
+    assert result.exit_code == 0, result.output
+    payload = cli_eval_json("||[A, B]*x||^2", arrays, tmp_path,
+                            ["--order", "2", "--wrt", "x"])
+    M = block([[arrays["A"], arrays["B"]]])
+    hess = np.asarray(payload["hess_x"]).reshape(payload["shapes"]["hess_x"])
+    assert_close(hess, 2 * M.T @ M, "hess_x")
 
 
 def test_text_latex_and_dsl_forms_of_a_block_matrix():
