@@ -32,19 +32,25 @@ def is_valid_name(name: str) -> bool:
 
 
 def _is_trivial(node: Node) -> bool:
-    """A leaf, a transposed leaf, a block of a leaf (x[1:n]), or a numeric multiple of
-    those: shorter than a name."""
+    """A leaf, a transposed leaf, a leaf's inverse (X⁻¹, X⁻ᵀ), a block of a leaf (x[1:n],
+    transposed too), or a numeric multiple of one of them: shorter than a name."""
     if isinstance(node, (LEAVES, Fill)):
         return True
     if isinstance(node, Slice):
         return isinstance(node.operand, LEAVES)
     if isinstance(node, T):
-        return isinstance(node.operand, LEAVES) or (
+        return isinstance(node.operand, LEAVES) or _is_leaf_inverse(node.operand) or (
             isinstance(node.operand, Slice) and isinstance(node.operand.operand, LEAVES))
+    if _is_leaf_inverse(node):
+        return True
     if isinstance(node, Scale) and isinstance(node.factor, Num):
         return _is_trivial(node.operand)
     return False
 
+
+
+def _is_leaf_inverse(node: Node) -> bool:
+    return isinstance(node, Call) and node.name == "inv" and isinstance(node.args[0], LEAVES)
 
 
 def _slice_sums(node: Node) -> str | None:
