@@ -311,3 +311,61 @@ def test_malformed_block_matrices_are_parse_errors(expr, message):
     result = invoke(["derive", "--wrt", "A", "--", expr])
     assert result.exit_code == 2
     assert result.stderr == f"matgrad: error: {message}\n"
+
+
+# ---------------------------------------------------------------- random block expressions
+
+_ATOMS = ["A", "B", "x", "y", "1", "alpha", "C'", "x'", "eye(2)", "rows(x, 1, 1)",
+          "cols(A, 2, 2)", "rows(A, 1, 1)"]
+
+
+def _random_expr(rng, depth=0) -> str:
+    r = rng.random()
+    if depth < 2 and r < 0.35:
+        rows = [", ".join(_random_expr(rng, depth + 1) for _ in range(rng.integers(1, 3)))
+                for _ in range(rng.integers(1, 3))]
+        return "[" + "; ".join(rows) + "]"
+    if depth < 2 and r < 0.6:
+        op = ["*", " + ", " .* ", "'*"][rng.integers(4)]
+        return _random_expr(rng, depth + 1) + op + _random_expr(rng, depth + 1)
+    if depth < 2 and r < 0.7:
+        return "sin(" + _random_expr(rng, depth + 1) + ")"
+    return _ATOMS[rng.integers(len(_ATOMS))]
+
+
+def test_random_block_expressions_check_and_round_trip(tmp_path):
+    """Random nestings of blocks, products, sums and selections of 2×2 matrices, vectors
+    and scalars: every one that is well-shaped passes eval --check, and its dsl lines
+    read back to the eval gradient (a shape error is fine, anything else fails)."""
+    import json
+    import re
+
+    from helpers import input_args
+
+    rng = np.random.default_rng(11)
+    arrays = {"A": rng.standard_normal((2, 2)), "B": rng.standard_normal((2, 2)),
+              "C": rng.standard_normal((2, 2)), "x": rng.standard_normal(2),
+              "y": rng.standard_normal(2), "alpha": np.array(0.7)}
+    shapes = {"A": (2, 2), "B": (2, 2), "C": (2, 2), "x": (2,), "y": (2,), "alpha": ()}
+    inputs = input_args(arrays, tmp_path)
+    checked = 0
+    while checked < 25:
+        expr = _random_expr(rng)
+        wrt = [w for w in ("A", "x", "alpha", "C") if re.search(rf"\b{w}\b", expr)]
+        if not wrt:
+            continue
+        wrt_args = [a for w in wrt for a in ("--wrt", w)]
+        result = invoke(["eval", "--check", "--format", "json", *wrt_args, *inputs, "--", expr])
+        assert result.exit_code in (0, 2), (expr, result.output)
+        if result.exit_code == 2:
+            assert result.stderr.startswith("matgrad: error: shape conflict"), result.stderr
+            continue
+        payload = json.loads(result.stdout)
+        lines = cli_derive_dsl(expr, wrt, shape_args(shapes))
+        for w, line in zip(wrt, lines):
+            used = {k: v for k, v in arrays.items() if _mentions(line, k)}
+            printed = cli_eval_value(line, used, tmp_path)
+            grad = np.asarray(payload[f"grad_{w}"]).reshape(payload["shapes"][f"grad_{w}"])
+            expected = matrix_form(grad, tuple(payload["shapes"]["value"]), np.shape(arrays[w]))
+            assert_close(printed.reshape(expected.shape), expected, f"{expr} d/d{w}: {line}")
+        checked += 1
