@@ -86,6 +86,9 @@ CASES = [
     ("transposed-block-row-times-vector", "[A, B]'*y", ("A", "B", "y"),
      [{"A": (3, 2), "B": (3, 1), "y": (3,)}, {"A": (2, 2), "B": (2, 3), "y": (2,)}],
      lambda a: block([[a["A"], a["B"]]]).T @ a["y"], {}),
+    ("transposed-block-column-times-matrix", "[A; C]'*X", ("A", "C", "X"),
+     [{"A": (2, 3), "C": (1, 3), "X": (3, 2)}, {"A": (3, 2), "C": (2, 2), "X": (5, 4)}],
+     lambda a: block([[a["A"]], [a["C"]]]).T @ a["X"], {}),
     ("rows-of-a-matrix-times-matrix", "rows(X, 2, 3)*Y", ("X", "Y"),
      [{"X": (4, 3), "Y": (3, 2)}],
      lambda a: a["X"][1:3, :] @ a["Y"], {}),
@@ -199,6 +202,12 @@ def test_selectors_print_as_blocks_of_the_identity(args, expected):
 def test_jacobian_through_a_transposed_block_row():
     result = invoke(["derive", "--wrt", "A", "--", "[A, B]'*y"])
     assert "∂f/∂vec(A)ᵀ = (yᵀ ⊗ [I_m; 0]) K_{n,m}    ((k+m)×mn)" in result.stdout.splitlines()
+
+
+def test_jacobian_through_a_transposed_block_column_selects_the_rows_of_x():
+    result = invoke(["derive", "--wrt", "A", "--", "[A; C]'*X"])
+    assert "∂vec(f)/∂vec(A)ᵀ = (X[1:m, :]ᵀ ⊗ I_n) K_{m,n}    (np×mn)" in \
+        result.stdout.splitlines(), result.stdout
 
 
 def test_steps_show_the_differential_of_a_block_matrix():

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from .. import algebra as alg
 from ..blocks import hcat, select
-from ..ir import (Call, Eye, MatMul, Node, Reshape, Slice, as_matrix, dim_quotient,
-                  normalize_shape)
+from ..ir import (Call, Commutation, Eye, MatMul, Node, Reshape, Slice, as_matrix,
+                  dim_quotient, normalize_shape)
+from ..ops.vecform import commutation
 
 
 def _is_join(node: Node, name: str) -> bool:
@@ -115,5 +116,33 @@ def kron_mixed_product_with_block(node: Node):
     return None
 
 
+def _commuted(k: Node, right: Node):
+    """K_{p,n} (I_n ⊗ E) = (E ⊗ I_n) K_{m,n} for E p×m a block selector, else None."""
+    if not (isinstance(k, Commutation) and _is_join(right, "kron")):
+        return None
+    eye, e = right.args
+    if not (isinstance(eye, Eye) and eye.n == k.n and _has_block(e)):
+        return None
+    p, m = as_matrix(e.shape)
+    if p != k.m:
+        return None
+    return alg.matmul(alg.kron(e, eye), commutation(m, k.n))
+
+
+def commutation_past_selector(node: Node):
+    """K_{p,n} (I_n ⊗ E) = (E ⊗ I_n) K_{m,n} (Magnus–Neudecker): the selector E of a
+    transposed block moves next to the factor it selects from"""
+    if not isinstance(node, MatMul):
+        return None
+    moved = _commuted(node.left, node.right)
+    if moved is not None:
+        return moved
+    if isinstance(node.left, MatMul):
+        moved = _commuted(node.left.right, node.right)
+        if moved is not None:
+            return alg.matmul(alg.matmul(node.left.left, moved.left), moved.right)
+    return None
+
+
 RULES = [block_product, product_with_zero_block, product_with_identity_block, join_of_zeros,
-         kron_mixed_product_with_block, unvec_of_stacked_vecs]
+         kron_mixed_product_with_block, unvec_of_stacked_vecs, commutation_past_selector]
