@@ -28,6 +28,16 @@ Shape = tuple
 # expanded and sorted so that equal sizes are equal strings: "n", "m*n", "2*m*n", and, for
 # the sizes of block matrices, sums: "n+p", "m*n+m*p", "n+1" (a constant term last).
 
+# The letters matgrad gives open dimensions, in the order it gives them (language/shapes.py
+# takes them from here): the terms of a sum follow it, so the blocks of [A, B] with A m×n
+# and B m×k make x of length n+k (other names after them, alphabetically).
+DIM_LETTERS = ("n", "m", "k", "p", "q", "r", "l", "d", "h", "t", "u", "v", "w", "a", "b", "c")
+
+
+def _name_rank(name: str) -> tuple:
+    return (DIM_LETTERS.index(name), "") if name in DIM_LETTERS else (len(DIM_LETTERS), name)
+
+
 def dim_poly(d: Dim) -> dict:
     """The polynomial of a size: {sorted tuple of names: coefficient}."""
     if isinstance(d, int):
@@ -50,7 +60,7 @@ def poly_dim(poly: dict) -> Dim:
     poly = {k: c for k, c in poly.items() if c}
     if all(k == () for k in poly):
         return poly.get((), 0)
-    order = sorted(poly, key=lambda k: (k == (), -len(k), k))
+    order = sorted(poly, key=lambda k: (k == (), -len(k), tuple(map(_name_rank, k))))
     text = ""
     for key in order:
         coef = poly[key]

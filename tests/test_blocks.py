@@ -174,13 +174,13 @@ def test_numpy_format_function_equals_eval(expr, wrt, shapes, reference, domains
 @pytest.mark.parametrize("expr, wrt, expected", [
     # the block of G = 2 [A, B] x xᵀ that belongs to A: x splits, x[1:n] is its first block
     ("||[A, B]*x||^2", "A", "∂f/∂A = 2 [A, B] x x[1:n]ᵀ    (m×n)"),
-    ("||[A, B]*x||^2", "B", "∂f/∂B = 2 [A, B] x x[n+1:k+n]ᵀ    (m×k)"),
+    ("||[A, B]*x||^2", "B", "∂f/∂B = 2 [A, B] x x[n+1:n+k]ᵀ    (m×k)"),
     ("tr([A, B; C, D])", "A", "∂f/∂A = I_m    (m×m)"),
     ("tr([A, B; C, D])", "B", "∂f/∂B = 0    (m×n)"),
     # a block of a block matrix literal is that block: [y; z] selects y
     ("||[A, B]*[y; z]||^2", "A", "∂f/∂A = 2 (A y + B z) yᵀ    (k×n)"),
     ("[A, B]*X", "A", "∂vec(f)/∂vec(A)ᵀ = X[1:n, :]ᵀ ⊗ I_m    (mp×mn)"),
-    ("[A; C]*X", "A", "∂vec(f)/∂vec(A)ᵀ = Xᵀ ⊗ [I_m; 0]    ((kp+mp)×mn)"),
+    ("[A; C]*X", "A", "∂vec(f)/∂vec(A)ᵀ = Xᵀ ⊗ [I_m; 0]    ((mp+kp)×mn)"),
     ("sum(exp(rows(x, 2, 4)))", "x", "∂f/∂x = [0; exp(x[2:4]); 0]    (n)"),
 ])
 def test_derivative_through_a_block_matrix_prints_its_block(expr, wrt, expected):
@@ -201,7 +201,7 @@ def test_selectors_print_as_blocks_of_the_identity(args, expected):
 
 def test_jacobian_through_a_transposed_block_row():
     result = invoke(["derive", "--wrt", "A", "--", "[A, B]'*y"])
-    assert "∂f/∂vec(A)ᵀ = (yᵀ ⊗ [I_m; 0]) K_{n,m}    ((k+m)×mn)" in result.stdout.splitlines()
+    assert "∂f/∂vec(A)ᵀ = (yᵀ ⊗ [I_m; 0]) K_{n,m}    ((m+k)×mn)" in result.stdout.splitlines()
 
 
 def test_jacobian_through_a_transposed_block_column_selects_the_rows_of_x():
@@ -267,9 +267,9 @@ def test_a_space_before_bracket_is_a_product_with_a_block_matrix(tmp_path):
 
 def test_symbolic_sizes_of_blocks_add_up():
     result = invoke(["derive", "--wrt", "x", "--", "||[A, B]*x||^2"])
-    assert "  A: m×n, B: m×k, x: k+n" in result.stdout.splitlines()
+    assert "  A: m×n, B: m×k, x: n+k" in result.stdout.splitlines()
     result = invoke(["derive", "--wrt", "A", "--", "[A, B; C, D]"])
-    assert "f = [A, B; C, D]    ((m+p)×(k+n))" in result.stdout.splitlines()
+    assert "f = [A, B; C, D]    ((m+p)×(n+k))" in result.stdout.splitlines()
 
 
 def test_one_known_block_width_and_the_total_give_the_other():

@@ -955,7 +955,7 @@ def _infer_power(st: _State, node: Binary, sub) -> tuple:
 
 # ---------------------------------------------------------------- naming open dimensions
 
-_POOL = ["n", "m", "k", "p", "q", "r", "l", "d", "h", "t", "u", "v", "w", "a", "b", "c"]
+_POOL = list(ir.DIM_LETTERS)
 
 
 def _resolve_names(st: _State, syntax: ProgramSyntax, defined: dict) -> dict:
