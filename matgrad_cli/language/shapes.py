@@ -1201,7 +1201,17 @@ def _constant_value(node: ir.Node):
     if isinstance(node, ir.Scale):
         a, b = _constant_value(node.factor), _constant_value(node.operand)
         return None if a is None or b is None else a * b
+    if isinstance(node, ir.Call) and node.shape == () and \
+            node.name in _IDENTITY_ON_SCALARS | {"kron"}:  # Diag(0), tr(0), kron(2, 0) …
+        values = [_constant_value(a) for a in node.args]
+        if None in values:
+            return None
+        return values[0] * values[1] if node.name == "kron" else values[0]
     return None
+
+
+# functions whose value at a scalar is that scalar
+_IDENTITY_ON_SCALARS = {"Diag", "diag", "tr", "det", "vec", "sum", "mean"}
 
 
 def _broadcast(left: ir.Node, right: ir.Node):
