@@ -23,11 +23,17 @@ def shape_text(shape) -> str:
         return "scalar"
     if len(shape) == 1:
         return _dim(shape[0])
-    return f"{_dim(shape[0])}×{_dim(shape[1])}"
+    return f"{_side(shape[0])}×{_side(shape[1])}"
 
 
 def _dim(d) -> str:
     return str(d).replace("*", "")
+
+
+def _side(d) -> str:
+    """A side of m×n; a sum of sizes in parentheses: (m+p)×n."""
+    text = _dim(d)
+    return f"({text})" if "+" in text or "-" in text else text
 
 
 def _with_definitions(defs, names, root, printer, assign=" = ") -> tuple[str, list]:

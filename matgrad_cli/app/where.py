@@ -14,14 +14,15 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from ..ir import Node, Program, walk
+from ..ir import Node, Program, dim_symbols, walk
 from ..ops import FUNCTION_NAMES
 from ..printers import name_subexpressions
 
 
 def taken_names(program: Program) -> set[str]:
     """Names a fresh definition may not take: the input's own names, function names, I, f."""
-    dims = {str(d) for shape in program.variables.values() for d in shape if isinstance(d, str)}
+    dims = {name for shape in program.variables.values() for d in shape
+            for name in dim_symbols(d)}
     return set(program.variables) | set(program.definitions) | dims | set(FUNCTION_NAMES) | {
         "I", "f"}
 

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import re
 
+from ..ir import DIM_LETTERS
+
 # name, letter, LaTeX macro. LaTeX has no macro for omicron or the capitals that look
 # Latin (Α, Β, ...): those print as the Latin letter. The ``var`` forms are the math
 # variants (ϵ ϑ ϕ ϖ ϱ ς ϰ), as LaTeX spells them.
@@ -95,9 +97,9 @@ SHAPE_LETTERS = {
     2: ("M", "N", "P", "Q", "R"),  # matrix (a row included)
 }
 TENSOR_LETTERS = ("T", "U")
-# Open dimensions (shapes.py): n for a vector's length, m×n for a matrix, then these.
-DIMENSION_LETTERS = ("n", "m", "k", "p", "q", "r", "l", "d", "h", "t", "u", "v", "w", "a",
-                     "b", "c")
+# Open dimensions (shapes.py): n for a vector's length, m×n for a matrix, then these; the
+# IR orders the terms of a sum of sizes by the same letters, so the table lives there.
+DIMENSION_LETTERS = DIM_LETTERS
 
 
 def shape_letters(ndim: int) -> tuple[str, ...]:
