@@ -213,8 +213,9 @@ def test_jacobian_through_a_transposed_block_column_selects_the_rows_of_x():
 def test_steps_show_the_differential_of_a_block_matrix():
     result = invoke(["derive", "--wrt", "A", "--steps", "--", "||[A, B]*x||^2"])
     lines = result.stdout.splitlines()
-    assert "    du = [dA, 0]    [d[A, B] = [dA, dB]]" in lines, result.stdout
-    assert "    df = 2 v x[1:n]ᵀ : dA    [G : d[A, B] = G[:, 1:n] : dA + G[:, n+1:n+p] : dB]" \
+    # the intermediates take the one pool's letters by shape: M = [A, B], u = M x
+    assert "    dM = [dA, 0]    [d[A, B] = [dA, dB]]" in lines, result.stdout
+    assert "    df = 2 u x[1:n]ᵀ : dA    [G : d[A, B] = G[:, 1:n] : dA + G[:, n+1:n+p] : dB]" \
         in lines, result.stdout
 
 
