@@ -17,6 +17,7 @@ from ..errors import ParseError, ShapeError, Span, UsageError
 from ..ops import ALONG, ENTRYWISE, SIZED
 from ..ops import along as _along
 from ..ops import lookup
+from .index_syntax import IndexedDefinition
 from .parser import (Binary, CallExpr, Name, Negate, NormExpr, NumberLit, ProgramSyntax,
                      Syntax, Transpose, parse_syntax, syntax_children)
 
@@ -79,6 +80,8 @@ class _State:
     arrays: dict = field(default_factory=dict)  # NAME -> NumPy shape of the eval input
     defined: dict = field(default_factory=dict)  # definition name -> shape, so far
     function_keys: dict = field(default_factory=dict)  # user function -> registry key
+    index_dims: dict = field(default_factory=dict)  # index name -> DimVar (SPEC §2b)
+    bound_indices: list = field(default_factory=list)  # index names bound here, innermost last
 
 
 def _known(d: DimVar) -> int | None:
@@ -126,8 +129,6 @@ def parse_shape_spec(text: str) -> list[int | str]:
             sizes.append(part)
         else:
             raise UsageError(f"bad shape '{text}': use forms like 3x4, m,n, n or scalar")
-    if len(sizes) > 2:
-        raise UsageError(f"bad shape '{text}': at most two dimensions (a matrix)")
     return sizes
 
 
@@ -180,6 +181,10 @@ def infer(syntax: ProgramSyntax, shapes: dict, dims: dict, array_shapes: dict) -
     all_names = _value_names(syntax)
     for definition in syntax.definitions:
         _check_definition_name(st, definition, defined, size_names)
+        if isinstance(definition, IndexedDefinition):
+            defined[definition.name] = infer_indexed_definition(
+                st, definition, lambda n: _infer(st, n, defined, size_names))
+            continue
         defined[definition.name] = _infer(st, definition.value, defined, size_names)
     for name in sorted(size_names & all_names.keys(), key=lambda n: all_names[n].start):
         raise ShapeError(f"'{name}' is used both as a size and as a value", all_names[name],
@@ -209,6 +214,10 @@ def infer(syntax: ProgramSyntax, shapes: dict, dims: dict, array_shapes: dict) -
                        structures=structures)
     definitions = {}
     for definition in syntax.definitions:
+        if isinstance(definition, IndexedDefinition):
+            definitions[definition.name] = build_indexed_definition(builder, definition,
+                                                                    definitions)
+            continue
         definitions[definition.name] = builder.build(definition.value, definitions)
     expr = builder.build(syntax.expr, definitions)
     variables = {name: builder.resolve_shape(shape) for name, shape in st.shapes_of_vars.items()}
@@ -495,9 +504,8 @@ def _shape_from_array(name: str, array_shape: tuple) -> tuple:
     if 0 in tuple(array_shape):
         raise UsageError(f"input {name} is empty (shape {tuple(array_shape)}): every input "
                          "needs at least one entry")
-    if len(array_shape) > 2:
-        raise UsageError(f"input {name} has {len(array_shape)} axes; matgrad takes scalars, "
-                         "vectors and matrices")
+    if len(array_shape) > 2:  # a tensor (SPEC §2b)
+        return tuple(DimVar(d) for d in array_shape)
     if len(array_shape) == 2:
         r, c = array_shape
         # An (n,1) or (1,n) array is accepted for a variable that is a vector.
@@ -577,6 +585,8 @@ def _infer_node(st: _State, node: Syntax, defined: dict, size_names: set) -> tup
         return _infer_call(st, node, sub)
     if isinstance(node, Binary):
         return _infer_binary(st, node, sub)
+    if isinstance(node, INDEX_SYNTAX):
+        return infer_index_node(st, node, sub, defined)
     raise AssertionError(node)
 
 
@@ -847,6 +857,8 @@ class _Builder:
             return ir.Call(name, (b(node.operand),), span=span)
         if isinstance(node, CallExpr):
             return self.build_call(node, shape, b)
+        if isinstance(node, INDEX_SYNTAX):
+            return build_index_node(self, node, b, definitions)
         if isinstance(node, Binary):
             try:
                 return self.build_binary(node, b)
@@ -942,3 +954,8 @@ def _broadcast(left: ir.Node, right: ir.Node):
     if left.shape == ():
         return ir.Fill(left, right.shape, span=left.span), right
     return left, ir.Fill(right, left.shape, span=right.span)
+
+
+# index notation (SPEC §2b) lives in index_shapes.py; imported last, it uses the above
+from .index_shapes import (INDEX_SYNTAX, build_index_node, build_indexed_definition,  # noqa: E402
+                           infer_index_node, infer_indexed_definition)

@@ -21,6 +21,7 @@ NUM, NAME, OP, LPAREN, RPAREN, COMMA, SEP, EQ, BAR, SUB, TRANSPOSE, END = (
     "number", "name", "operator", "'('", "')'", "','", "';'", "'='", "norm bar",
     "norm subscript", "transpose", "end of input",
 )
+LBRACKET, RBRACKET = "'['", "']'"
 
 _NUMBER = re.compile(r"([0-9]+(\.[0-9]+)?|\.[0-9]+)([eE][+-]?[0-9]+)?")
 _DIGITS = "0123456789"
@@ -122,6 +123,11 @@ def tokenize(source: str) -> list[Token]:
             tokens.append(Token(RPAREN, ch, Span(i, i + 1)))
             i += 1
             continue
+        if ch in "[]":  # indexing X[i, :] (SPEC §2b)
+            depth = depth + 1 if ch == "[" else max(0, depth - 1)
+            tokens.append(Token(LBRACKET if ch == "[" else RBRACKET, ch, Span(i, i + 1)))
+            i += 1
+            continue
         if ch == ",":
             tokens.append(Token(COMMA, ch, Span(i, i + 1)))
             i += 1
@@ -148,8 +154,7 @@ def tokenize(source: str) -> list[Token]:
         else:
             if ch == "_":
                 raise ParseError("a name must start with a letter", Span(i, i + 1), source)
-            hint = {"[": " (write matrices as variables and give their values with -i)",
-                    "]": "", "{": "", "}": "", "!": "", "&": "", "%": "", "$": "",
+            hint = {"{": "", "}": "", "!": "", "&": "", "%": "", "$": "",
                     "@": " (@ is only for reading the expression from a file: @path)",
                     "~": "", "<": "", ">": "", "?": "", "\\": "", '"': " (there are no strings)"}
             if ch in _SUPERSCRIPTS:
