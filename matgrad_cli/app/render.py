@@ -12,14 +12,14 @@ from ..ops import FUNCTION_NAMES
 from .. import algebra as alg
 from ..ir import Fill, Node, Program, Var
 from ..printers import name_subexpressions, to_dsl, to_latex, to_text
+from ..ir import Build
+from ..tensors import forms
 
 
 def shape_text(shape) -> str:
     if len(shape) == 0:
         return "scalar"
-    if len(shape) == 1:
-        return _dim(shape[0])
-    return f"{_dim(shape[0])}×{_dim(shape[1])}"
+    return "×".join(_dim(d) for d in shape)  # a tensor too: l×m×n
 
 
 def _dim(d) -> str:
@@ -251,6 +251,16 @@ def header_text(program: Program) -> list[str]:
     return lines
 
 
+def _slice_form(derivation: Derivation, name, order: int, node: Node):
+    """(the whole derivative, its label, the formula printed, ', for each i' or ''): a
+    gradient built from slices prints its slice (or entry) and says for which indices."""
+    label = derivative_label(derivation, name, order)
+    if not isinstance(node, Build):
+        return node, label, node, ""
+    return node, label + forms.pattern_text(node.pattern), node.body, ", " + \
+        forms.for_each(node)
+
+
 def derive_text(derivation: Derivation, steps: list[str] | None = None) -> str:
     lines = header_text(derivation.program)
     if steps:
@@ -258,11 +268,12 @@ def derive_text(derivation: Derivation, steps: list[str] | None = None) -> str:
     shown: set = set()
     for name, order, node in _items(derivation):
         conditions = conditions_text(derivation, name)
+        whole, label, node, each = _slice_form(derivation, name, order, node)
         defs, names = named(derivation.program, [node])
         main, def_lines = _with_definitions(defs, names, node, to_text)
         lines.append("")
-        lines.append(f"{derivative_label(derivation, name, order)} = {main}    "
-                     f"({shape_text(node.shape)})")
+        lines.append(f"{label} = {main}    ({shape_text(node.shape)}{each})")
+        def_lines += forms.slice_names([node], to_text) if each else []
         lines += _where_lines(def_lines + function_lines([node], to_text, shown, 1))
         if conditions:
             lines.append(f"  valid {'; '.join(conditions)}")
@@ -281,10 +292,19 @@ def derive_latex(derivation: Derivation, steps: list[str] | None = None) -> str:
     shown: set = set()
     for name, order, node in _items(derivation):
         conditions = conditions_text(derivation, name, to_latex)
+        label = _latex_label(derivation, name, order)
+        each = ""
+        if isinstance(node, Build):  # slice or index form
+            from ..printers.latex import latex_name
+
+            label = label.replace(rf"\partial {name}}}",
+                                  rf"\partial {latex_name(name)}{forms.latex_pattern(node)}}}")
+            each = r" \quad \text{(" + forms.for_each(node) + ")}"
+            node = node.body
         defs, names = named(program, [node])
         main, def_lines = _with_definitions(defs, names, node, to_latex)
         def_lines += function_lines([node], to_latex, shown, 1)
-        line = f"{_latex_label(derivation, name, order)} = {main}"
+        line = f"{label} = {main}{each}"
         if def_lines:
             line += r", \quad \text{where } " + r", \; ".join(def_lines)
         if conditions:
@@ -310,8 +330,14 @@ def _latex_convention(derivation: Derivation, name, order: int) -> list[str]:
 
 
 def dsl_line(derivation: Derivation, node: Node) -> str:
+    whole = node
+    if isinstance(node, Build):  # G[:, i, :] = body; G — the whole tensor when re-read
+        node = node.body
     defs, names = named(derivation.program, [node])
     main, def_lines = _with_definitions(defs, names, node, to_dsl)
+    if whole is not node:
+        main = forms.dsl_definition(whole, forms.tensor_name(
+            _taken_names(derivation.program) | set(names.values())), main)
     # the user-defined functions the line calls, as definitions of the language
     return "; ".join(function_lines([node], to_dsl, set()) + def_lines + [main])
 
@@ -356,9 +382,10 @@ def derive_json(derivation: Derivation) -> str:
     }
     for name, order, node in _items(derivation):
         conditions = conditions_text(derivation, name)
-        defs, names = named(program, [node])
-        text, def_lines = _with_definitions(defs, names, node, to_text)
-        latex, latex_defs = _with_definitions(defs, names, node, to_latex)
+        whole, label, shown, each = _slice_form(derivation, name, order, node)
+        defs, names = named(program, [shown])
+        text, def_lines = _with_definitions(defs, names, shown, to_text)
+        latex, latex_defs = _with_definitions(defs, names, shown, to_latex)
         if isinstance(name, tuple):  # a mixed block: keyed "x,y" under "mixed"
             entry = payload.setdefault("mixed", {})[",".join(name)] = {"wrt": list(name)}
         else:
@@ -366,7 +393,7 @@ def derive_json(derivation: Derivation) -> str:
         entry.update({
             "kind": ("mixed hessian" if isinstance(name, tuple) else "hessian") if order == 2
             else derivation.kind(name),
-            "label": derivative_label(derivation, name, order),
+            "label": label,
             "dsl": dsl_line(derivation, node),
             "text": text,
             "latex": latex,

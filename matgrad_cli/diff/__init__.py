@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from .. import algebra as alg
 from ..ops import lookup
 from ..ir import Call, Func, MatPow, Node, Pow, walk
+from ..tensors import rules as _tensor_rules  # noqa: F401  (registers the index nodes' rules)
 from .jacobian import jacobian
 from .reverse import dependents, gradients
 

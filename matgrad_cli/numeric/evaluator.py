@@ -20,6 +20,9 @@ from ..algebra import kron_reduced
 from ..errors import EvaluationError
 from . import budget
 from ..ops import ENTRYWISE, STRUCTURAL, USER_FUNCTIONS, lookup
+from ..ir import Build, Delta, IndexSum, Slice
+from .tensors import Region, region_inputs
+from ..tensors.labels import closed
 from ..ir import (Add, Call, Commutation, Div, Eye, Fill, Frob, Func, Had, MatMul, MatPow, Node,
                  Num, Ones, Pow, Reshape, Scale, T, Var, Zeros, as_matrix, walk)
 
@@ -229,6 +232,8 @@ OPS: dict[str, Op] = {
     "reshape": Op(lambda a, *, p0: np.reshape(a, p0, order="F"),
                   "np.reshape({0}, {p0!r}, order='F')"),
 }
+INDEX_NODES = (Slice, IndexSum, Build, Delta)
+OPS["index"] = Op(lambda *args, p0: p0.run(*args), "{p0}.run({args})")
 for _name, _entry in ENTRYWISE.items():
     OPS["f_" + _name] = Op(_entry.numpy, f"_f_{_name}({{0}})")
 for _name, _entry in STRUCTURAL.items():
@@ -417,6 +422,10 @@ class _Compiler:
 
     # -- lowering one node
     def lower(self, node: Node) -> int:
+        if isinstance(node, INDEX_NODES):  # index notation: one step (tensors.py)
+            region = Region(node, region_inputs(node))
+            return self.emit("index", tuple(self.slot(n) for n in region.inputs), (region,),
+                             node)
         if isinstance(node, Var):
             s = self.emit("input", (), (node.name,), node)
             self.inputs[node.name] = s
@@ -616,6 +625,7 @@ def _best_order(dims: list, is_diag: list, known: set = frozenset()):
 
 
 def compile_plan(outputs: dict[str, Node], symbolic: bool = False) -> Plan:
+    outputs = {name: closed(node) for name, node in outputs.items()}  # (index notation)
     roots = list(outputs.values())
     compiler = _Compiler(symbolic)
     compiler.count_uses(roots)

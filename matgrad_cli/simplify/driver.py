@@ -7,8 +7,9 @@ from ..ir import (Add, Call, Div, Fill, Frob, Func, Had, MatMul, MatPow, Node, P
                   Scale, T)
 from .identities import IDENTITIES
 from .rules import RULES as CORE_RULES
+from ..tensors.simplify import RULES as INDEX_RULES
 
-RULES = CORE_RULES + IDENTITIES
+RULES = CORE_RULES + IDENTITIES + INDEX_RULES
 
 # A rule set that loops is a bug; this bound turns such a bug into an error, not a hang.
 _MAX_REWRITES_PER_NODE = 200

@@ -95,3 +95,14 @@ def sum_labels_not_in(adjoint: Node, child: Node) -> Node:
     if not labels:
         return adjoint
     return IndexSum(adjoint, labels, tuple(extra[k] for k in labels))
+
+
+def closed(node: Node) -> Node:
+    """node as a value without free labels: the tensor of its values for every index
+    (labels first, then its own axes), so that a sub-expression with a free index (the
+    argument of abs in Σᵢ sum(abs(Φᵢᵀ Φᵢ − I))) can be evaluated on its own."""
+    free = free_indices(node)
+    if not free:
+        return node
+    pattern = tuple(free) + (None,) * len(node.shape)
+    return Build(node, pattern, tuple(free.values()) + tuple(node.shape))

@@ -1,0 +1,74 @@
+"""The forms derive prints for a gradient w.r.t. a variable used through indexing (SPEC §2b).
+
+Slice form, when every use of T has one slice pattern: ``∂f/∂Φ[:, i, :] = 2 β Φᵢ sign(ΦᵢᵀΦᵢ − I)
+(for each i)``, with ``Φᵢ = Φ[:, i, :]`` named; index form otherwise: ``∂f/∂T[a, b, c] = …``
+(the gradient written entry by entry). Both are a Build node at the top: its pattern is the
+label, its body the formula. The dsl line is the indexed definition followed by its name.
+"""
+from __future__ import annotations
+
+from .. import algebra as alg
+from ..ir import Add, Build, Node, Slice, Var, walk
+from .labels import fresh_label, free_indices
+from .. import printers as _printers  # noqa: F401  (first: it installs printing.py's methods)
+from .printing import pattern_text, text_subscript
+from .simplify import bound_labels
+
+
+def index_form(node: Node) -> Node:
+    """A sum of gradients built from different slice patterns (or a dense term beside
+    them) as one tensor written entry by entry: Build(Σ terms[a, b, c], (a, b, c))."""
+    if not isinstance(node, Add) or not any(isinstance(t, Build) for t in node.terms):
+        return node
+    from ..simplify import simplify
+
+    taken = bound_labels(node) | set(free_indices(node))
+    labels: list = []
+    for _ in node.shape:
+        labels.append(fresh_label(taken | set(labels), "abcdefgh"[len(labels)]))
+    pattern = tuple(labels)
+    body = simplify(alg.add(*[Slice(t, pattern) for t in node.terms]))
+    return Build(body, pattern, node.shape)
+
+
+def slice_names(roots, text_printer) -> list[str]:
+    """``Φᵢ = Φ[:, i, :]`` for every slice with ':' of a variable in the roots: the text
+    form writes it Φᵢ, which does not say which axes the index takes."""
+    seen, lines = set(), []
+    for root in roots:
+        for n in walk(root):
+            if isinstance(n, Slice) and isinstance(n.operand, Var) and None in n.pattern \
+                    and n not in seen:
+                seen.add(n)
+                name = text_printer(n.operand)
+                labels = [e for e in n.pattern if e is not None]
+                lines.append(f"{name}{text_subscript(labels)} = {name}{pattern_text(n.pattern)}")
+    return lines
+
+
+def for_each(node: Build) -> str:
+    labels = [e for e in dict.fromkeys(node.pattern) if e is not None]
+    return "for each " + ", ".join(labels)
+
+
+def latex_pattern(node: Build) -> str:
+    return "_{" + ",".join(":" if e is None else e for e in node.pattern) + "}"
+
+
+def body_shape(node: Build) -> tuple:
+    return node.body.shape
+
+
+def dsl_definition(node: Build, name: str, body_text: str) -> str:
+    """``G[:, i, :] = body; G``: re-parsed, the whole tensor."""
+    return f"{name}{pattern_text(node.pattern)} = {body_text}; {name}"
+
+
+def tensor_name(taken: set) -> str:
+    for name in ("G", "Gamma", "D", "H", "J"):
+        if name not in taken:
+            return name
+    k = 1
+    while f"G{k}" in taken:
+        k += 1
+    return f"G{k}"

@@ -1,0 +1,323 @@
+"""Rewrite rules for index notation, run by the simplifier's driver with the others.
+
+Two groups: housekeeping (a slice of a tensor built from slices is the body with its
+indices renamed; zeros stay zeros; a factor that does not carry a sum's index leaves the
+sum), and the recognition of matrix notation in index sums (``sum(j: A[i, j] x[j])`` is
+``(A x)ᵢ``; ``sum(i: x[i] y[i])`` is ``xᵀ y``; ``sum(i: A[i, i])`` is ``tr(A)``; ``A[i, j]
+B[i, j]`` is ``(A ⊙ B)ᵢⱼ``), so that what matrix notation can say is printed in it.
+"""
+from __future__ import annotations
+
+from .. import algebra as alg
+from ..ir import Add, Build, Func, Had, IndexSum, Node, Num, Scale, Slice, T, Zeros
+from .labels import free_indices, rename
+
+
+def bound_labels(node: Node) -> set:
+    """Every label some sum or indexed definition below node binds."""
+    out: set = set()
+    for n in _walk(node):
+        if isinstance(n, IndexSum):
+            out.update(n.labels)
+        elif isinstance(n, Build):
+            out.update(e for e in n.pattern if e is not None)
+    return out
+
+
+def _walk(node: Node):
+    from ..ir import walk
+
+    return walk(node)
+
+
+def product(factors: list) -> Node:
+    out = factors[0]
+    for f in factors[1:]:
+        out = alg.scale(out, f) if out.shape == () or f.shape == () else alg.had(out, f)
+    return out
+
+
+def scalar_factors(node: Node) -> list:
+    if isinstance(node, Scale) and (node.operand.shape == () or node.factor.shape == ()) \
+            and node.shape == ():
+        return scalar_factors(node.factor) + scalar_factors(node.operand)
+    return [node]
+
+
+# ---------------------------------------------------------------- housekeeping
+
+def slice_of_build(node: Node):
+    """B[e] with B[p] = Y is Y with p's indices renamed to e's (a gather of a scatter)."""
+    if not (isinstance(node, Slice) and isinstance(node.operand, Build)):
+        return None
+    build = node.operand
+    labels = [e for e in build.pattern if e is not None]
+    if len(set(labels)) != len(labels):
+        return None
+    mapping, rest = {}, []
+    for b, s in zip(build.pattern, node.pattern):
+        if b is None:
+            rest.append(s)
+        elif s is None:
+            return None
+        else:
+            mapping[b] = s
+    body = build.body
+    if set(mapping.values()) & bound_labels(body):
+        return None  # renaming would be captured by a sum inside
+    body = rename(body, mapping)
+    if all(e is None for e in rest):
+        return body
+    return Slice(body, tuple(rest))
+
+
+def slice_of_whole(node: Node):
+    """X[:, :] is X."""
+    if isinstance(node, Slice) and all(e is None for e in node.pattern):
+        return node.operand
+    return None
+
+
+def zero_index_nodes(node: Node):
+    """Σ 0 = 0; a tensor of zero slices is 0; a slice of 0 is 0."""
+    if isinstance(node, (IndexSum, Build)) and alg.is_zero(node.body):
+        return alg.zeros(node.shape)
+    if isinstance(node, Slice) and isinstance(node.operand, Zeros):
+        return alg.zeros(node.shape)
+    return None
+
+
+def slice_of_linear(node: Node):
+    """(c X)[e] = c X[e]; (X + Y)[e] = X[e] + Y[e]; (Xᵀ)[i, j] = X[j, i]. (Not f(X)[e] =
+    f(X[e]) nor the Hadamard product: those go the other way, toward matrix notation.)"""
+    if not isinstance(node, Slice):
+        return None
+    x, p = node.operand, node.pattern
+    if isinstance(x, Scale) and x.factor.shape == ():
+        return alg.scale(x.factor, Slice(x.operand, p))
+    if isinstance(x, Add):
+        return alg.add(*[Slice(t, p) for t in x.terms])
+    if isinstance(x, T) and len(x.shape) == 2 and len(x.operand.shape) == 2:
+        return Slice(x.operand, (p[1], p[0]))
+    return None
+
+
+def factor_out_of_sum(node: Node):
+    """Σᵢ c Yᵢ = c Σᵢ Yᵢ when c does not carry i; Σᵢ Y = n Y when nothing does."""
+    if not isinstance(node, IndexSum):
+        return None
+    labels = set(node.labels)
+    used = [(k, n) for k, n in zip(node.labels, node.sizes) if k in free_indices(node.body)]
+    if len(used) < len(node.labels):
+        count: Node = Num(1)
+        for k, n in zip(node.labels, node.sizes):
+            if k not in free_indices(node.body):
+                count = alg.scale(count, Num(n) if isinstance(n, int) else _size(n))
+        inner = IndexSum(node.body, tuple(k for k, _ in used), tuple(n for _, n in used)) \
+            if used else node.body
+        return alg.scale(count, inner)
+    if isinstance(node.body, Scale):
+        c, y = node.body.factor, node.body.operand
+        if not labels & set(free_indices(c)):
+            return alg.scale(c, IndexSum(y, node.labels, node.sizes))
+        if y.shape == () and not labels & set(free_indices(y)):
+            return alg.scale(y, IndexSum(c, node.labels, node.sizes))
+    if isinstance(node.body, Add):
+        return alg.add(*[IndexSum(t, node.labels, node.sizes) for t in node.body.terms])
+    return None
+
+
+def _size(n) -> Node:
+    from ..ir import Call, Ones
+
+    return Call("sum", (Ones((n,)),))  # printed as the size itself (sum(𝟏) = n)
+
+
+# ---------------------------------------------------------------- matrix notation
+
+def _as_index(node: Node):
+    """(X, pattern) when node is a slice of a value without free indices."""
+    if isinstance(node, Slice) and not free_indices(node.operand):
+        return node.operand, node.pattern
+    return None
+
+
+def hadamard_of_slices(node: Node):
+    """X[i, j] Y[i, j] = (X ⊙ Y)[i, j] for two scalar entries at one index pattern."""
+    if not (isinstance(node, Scale) and node.shape == ()):
+        return None
+    a, b = _as_index(node.factor), _as_index(node.operand)
+    if a and b and a[1] == b[1] and a[0].shape == b[0].shape and all(
+            e is not None for e in a[1]):
+        return Slice(alg.had(a[0], b[0]), a[1])
+    return None
+
+
+def entrywise_of_slice(node: Node):
+    """f(X[i, j]) = f(X)[i, j]."""
+    if isinstance(node, Func) and _as_index(node.operand) and node.shape == ():
+        x, p = _as_index(node.operand)
+        return Slice(alg.func(node.name, x), p)
+    return None
+
+
+def _matrix_of(x: Node, pattern: tuple):
+    """(M, row label, col label) reading x[pattern] as the entry of a matrix M (a vector
+    x[j] is the column x: row label j, col None)."""
+    if len(pattern) == 1:
+        return x, pattern[0], None
+    if len(pattern) == 2 and pattern[0] != pattern[1]:
+        return x, pattern[0], pattern[1]
+    return None
+
+
+def contraction_as_product(node: Node):
+    """Σⱼ over two indexed factors that share j (and nothing else summed): a matrix
+    product, a quadratic form or a Frobenius product: Σⱼ Aᵢⱼ xⱼ = (A x)ᵢ,
+    Σⱼ Aᵢⱼ Bⱼₖ = (A B)ᵢₖ, Σᵢ xᵢ yᵢ = xᵀ y, Σᵢⱼ Aᵢⱼ Bᵢⱼ = A : B; and over one indexed
+    factor: Σᵢ Aᵢᵢ = tr(A), Σᵢ xᵢ = sum(x)."""
+    if not isinstance(node, IndexSum) or node.shape != ():
+        return None
+    factors = scalar_factors(node.body)
+    summed = set(node.labels)
+    carriers = [k for k, f in enumerate(factors) if summed & set(free_indices(f))]
+    rest = [f for k, f in enumerate(factors) if k not in carriers]
+    if len(carriers) == 1:
+        made = _single(_as_index(factors[carriers[0]]), summed)
+    elif len(carriers) == 2:
+        a, b = (_as_index(factors[k]) for k in carriers)
+        made = _pair(a, b, summed) if a and b else None
+    else:
+        return None
+    if made is None:
+        return None
+    return product(rest + [made]) if rest else made
+
+
+def _single(hit, summed: set):
+    if hit is None:
+        return None
+    x, p = hit
+    if len(p) == 2 and p[0] == p[1] and summed == {p[0]}:
+        return alg.call("tr", x)
+    if None in p or len(set(p)) != len(p) or set(p) != summed:
+        return None
+    if isinstance(x, Had):  # Σᵢ (x ⊙ y)ᵢ = xᵀ y; Σᵢⱼ (A ⊙ B)ᵢⱼ = A : B
+        if len(x.shape) == 1:
+            return alg.matmul(alg.transpose(x.left), x.right)
+        return alg.frob(x.left, x.right)
+    return alg.call("sum", x)
+
+
+def _pair(a, b, summed: set):
+    (x, p), (y, q) = a, b
+    if len(p) == len(q) == 2 and set(p) == summed and p == q and x.shape == y.shape:
+        return alg.frob(x, y)
+    ma, mb = _matrix_of(x, p), _matrix_of(y, q)
+    if ma is None or mb is None or len(summed) != 1:
+        return None
+    (s,) = summed
+    left = _oriented(ma, s, as_left=True)
+    right = _oriented(mb, s, as_left=False)
+    if left is None or right is None:
+        return None
+    (lm, lrow), (rm, rcol) = left, right
+    if s in (lrow, rcol):
+        return None
+    prod = alg.matmul(lm, rm)
+    labels = tuple(k for k in (lrow, rcol) if k is not None)
+    if not labels:
+        return prod
+    if lrow is None:  # a row result (xᵀ B)ₖ, read as the vector Bᵀ x
+        prod = alg.transpose(prod)
+    return Slice(prod, labels)
+
+
+def _oriented(m, s, as_left: bool):
+    """(matrix, free label) with the summed label s as the column (left) or row (right)."""
+    x, row, col = m
+    if col is None:  # a vector x[s]
+        if row != s:
+            return None
+        return (alg.transpose(x), None) if as_left else (x, None)
+    if as_left:
+        if col == s:
+            return x, row
+        if row == s:
+            return alg.transpose(x), col
+    else:
+        if row == s:
+            return x, col
+        if col == s:
+            return alg.transpose(x), row
+    return None
+
+
+def split_sum(node: Node):
+    """Σᵢⱼ = Σᵢ Σⱼ when the contraction over j alone is a matrix product: the sum over i
+    may then be one too (Σᵢⱼ yᵢ Aᵢⱼ xⱼ = Σᵢ yᵢ (A x)ᵢ = yᵀ A x)."""
+    if not (isinstance(node, IndexSum) and len(node.labels) > 1 and node.shape == ()):
+        return None
+    factors = scalar_factors(node.body)
+    for k, label in enumerate(node.labels):
+        carriers = [f for f in factors if label in free_indices(f)]
+        if len(carriers) != 2:
+            continue
+        made = contraction_as_product(IndexSum(product(carriers), (label,), (node.sizes[k],)))
+        if made is None:
+            continue
+        rest = [f for f in factors if label not in free_indices(f)]
+        return IndexSum(product(rest + [made]), node.labels[:k] + node.labels[k + 1:],
+                        node.sizes[:k] + node.sizes[k + 1:])
+    return None
+
+
+def build_as_matrix(node: Node):
+    """A matrix (or vector) built entry by entry from an entry of a matrix expression is
+    that expression: B[i, j] = Mᵢⱼ is M, = Mⱼᵢ is Mᵀ; B[i, j] = xᵢ yⱼ is x yᵀ;
+    B[i, j] = δᵢⱼ (or B[i, i] = 1) is I; scalar factors without the indices come out."""
+    if not isinstance(node, Build) or None in node.pattern or len(node.pattern) > 2:
+        return None
+    labels = set(node.pattern)
+    factors = scalar_factors(node.body)
+    constant = [f for f in factors if not labels & set(free_indices(f))]
+    varying = [f for f in factors if labels & set(free_indices(f))]
+    made = _entries_as_matrix(varying, node.pattern, node.dims)
+    if made is None:
+        return None
+    return alg.scale(product(constant), made) if constant else made
+
+
+def _entries_as_matrix(factors: list, pattern: tuple, dims: tuple):
+    if len(pattern) == 2 and pattern[0] == pattern[1]:  # B[i, i] = c: c I
+        return alg.eye(dims[0]) if not factors else None
+    if not factors:
+        return None
+    if len(factors) == 1:
+        f = factors[0]
+        from ..ir import Delta
+
+        if isinstance(f, Delta) and {f.i, f.j} == set(pattern) and len(pattern) == 2:
+            return alg.eye(dims[0])
+        hit = _as_index(f)
+        if hit is None or None in hit[1]:
+            return None
+        x, q = hit
+        if tuple(q) == tuple(pattern) and x.shape == tuple(dims):
+            return x
+        if len(q) == 2 and tuple(q) == tuple(reversed(pattern)):
+            return alg.transpose(x)
+        return None
+    if len(factors) == 2 and len(pattern) == 2:
+        a, b = (_as_index(f) for f in factors)
+        if a and b and len(a[1]) == len(b[1]) == 1:
+            if (a[1][0], b[1][0]) == tuple(pattern):
+                return alg.matmul(a[0], alg.transpose(b[0]))
+            if (b[1][0], a[1][0]) == tuple(pattern):
+                return alg.matmul(b[0], alg.transpose(a[0]))
+    return None
+
+
+RULES = [build_as_matrix, slice_of_whole, slice_of_build, zero_index_nodes, slice_of_linear, factor_out_of_sum,
+         entrywise_of_slice, hadamard_of_slices, contraction_as_product, split_sum]
+
