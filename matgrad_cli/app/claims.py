@@ -471,7 +471,7 @@ def _base_verdict(checker: _Checker, cases: list[_Case]) -> Verdict:
         claim_shape=_shape_text(claim_shape),
         label=label,
         derivative_text=to_text(node, names), derivative_where=where,
-        derivative_dsl=dsl_line(derivation, whole),
+        derivative_dsl=dsl_line(derivation, whole, wrt),
         derivative_shape=_shape_text(node.shape) + each,
         error=None,
         sizes=[dict(c.sizes) for c in cases],

@@ -329,7 +329,11 @@ def _latex_convention(derivation: Derivation, name, order: int) -> list[str]:
     return lines
 
 
-def dsl_line(derivation: Derivation, node: Node) -> str:
+def dsl_line(derivation: Derivation, node: Node, name: str | None = None) -> str:
+    from ..ir import Zeros
+
+    if isinstance(node, Zeros) and len(node.shape) > 2 and name is not None:
+        return f"0*{name}"  # a zero tensor: the language has no zeros(l, m, n)
     whole = node
     if isinstance(node, Build):  # G[:, i, :] = body; G — the whole tensor when re-read
         node = node.body
@@ -343,7 +347,7 @@ def dsl_line(derivation: Derivation, node: Node) -> str:
 
 
 def derive_dsl(derivation: Derivation) -> str:
-    return "\n".join(dsl_line(derivation, node) for _, _, node in _items(derivation))
+    return "\n".join(dsl_line(derivation, node, name) for name, _, node in _items(derivation))
 
 
 def _json_shape(shape) -> list:
@@ -394,7 +398,7 @@ def derive_json(derivation: Derivation) -> str:
             "kind": ("mixed hessian" if isinstance(name, tuple) else "hessian") if order == 2
             else derivation.kind(name),
             "label": label,
-            "dsl": dsl_line(derivation, node),
+            "dsl": dsl_line(derivation, node, name if isinstance(name, str) else None),
             "text": text,
             "latex": latex,
             "where": def_lines,

@@ -17,7 +17,11 @@ from .simplify import bound_labels
 
 def index_form(node: Node) -> Node:
     """A sum of gradients built from different slice patterns (or a dense term beside
-    them) as one tensor written entry by entry: Build(Σ terms[a, b, c], (a, b, c))."""
+    them) as one tensor written entry by entry: Build(Σ terms[a, b, c], (a, b, c)); a
+    pattern whose index names a sum inside the body also binds gets fresh ones (the dsl
+    line would otherwise read ``G[i] = … sum(i: …) …``, an index bound twice)."""
+    if isinstance(node, Build):
+        return _distinct_labels(node)
     if not isinstance(node, Add) or not any(isinstance(t, Build) for t in node.terms):
         return node
     from ..simplify import simplify
@@ -29,6 +33,23 @@ def index_form(node: Node) -> Node:
     pattern = tuple(labels)
     body = simplify(alg.add(*[Slice(t, pattern) for t in node.terms]))
     return Build(body, pattern, node.shape)
+
+
+def _distinct_labels(node: Build) -> Build:
+    inner = bound_labels(node.body)
+    clash = [e for e in node.pattern if e is not None and e in inner]
+    if not clash:
+        return node
+    taken = inner | set(free_indices(node.body)) | {e for e in node.pattern if e}
+    mapping = {}
+    for k, e in enumerate(node.pattern):
+        if e in clash and e not in mapping:
+            mapping[e] = fresh_label(taken, "abcdefgh"[k % 8])
+            taken.add(mapping[e])
+    from .labels import rename
+
+    pattern = tuple(mapping.get(e, e) if e is not None else None for e in node.pattern)
+    return Build(rename(node.body, mapping), pattern, node.dims)
 
 
 def slice_names(roots, text_printer) -> list[str]:

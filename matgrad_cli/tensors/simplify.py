@@ -71,6 +71,17 @@ def slice_of_build(node: Node):
     return Slice(body, tuple(rest))
 
 
+def slice_of_slice(node: Node):
+    """X[:, i, :][a, :] is X[a, i, :]: the outer entries fill the inner ':' in order."""
+    if not (isinstance(node, Slice) and isinstance(node.operand, Slice)):
+        return None
+    inner = node.operand
+    if len(inner.shape) != inner.pattern.count(None):
+        return None  # a row vector or a 1-axis normalisation: leave it
+    outer = iter(node.pattern)
+    return Slice(inner.operand, tuple(next(outer) if e is None else e for e in inner.pattern))
+
+
 def slice_of_whole(node: Node):
     """X[:, :] is X."""
     if isinstance(node, Slice) and all(e is None for e in node.pattern):
@@ -318,6 +329,7 @@ def _entries_as_matrix(factors: list, pattern: tuple, dims: tuple):
     return None
 
 
-RULES = [build_as_matrix, slice_of_whole, slice_of_build, zero_index_nodes, slice_of_linear, factor_out_of_sum,
+RULES = [build_as_matrix, slice_of_slice, slice_of_whole, slice_of_build, zero_index_nodes,
+         slice_of_linear, factor_out_of_sum,
          entrywise_of_slice, hadamard_of_slices, contraction_as_product, split_sum]
 
