@@ -257,6 +257,8 @@ def _slice_form(derivation: Derivation, name, order: int, node: Node):
     label = derivative_label(derivation, name, order)
     if not isinstance(node, Build):
         return node, label, node, ""
+    if isinstance(name, tuple) or derivation.kind(name) != "gradient":
+        label = f"({label})"  # an entry or row of the Jacobian, not of X
     return node, label + forms.pattern_text(node.pattern), node.body, ", " + \
         forms.for_each(node)
 

@@ -9,6 +9,8 @@ from ..ops import lookup
 from ..ir import Call, Func, MatPow, Node, Pow, walk
 from ..tensors import rules as _tensor_rules  # noqa: F401  (registers the index nodes' rules)
 from .jacobian import jacobian
+from ..tensors.jacobian import index_jacobian
+from ..tensors.labels import uses_indices
 from .reverse import dependents, gradients
 
 
@@ -57,6 +59,8 @@ def derivative(f: Node, name: str, shape: tuple) -> Node:
     f = prepare(f)
     if f.shape == ():
         return gradients(f, {name: shape})[name]
+    if uses_indices(f) or len(shape) > 2:  # index notation: one seeded reverse sweep
+        return index_jacobian(f, name, shape)
     j = jacobian(f, name, shape)
     if shape == ():
         return alg.unvec(j, f.shape)

@@ -83,6 +83,13 @@ def fresh_label(taken, preferred: str = "j") -> str:
     return f"i{n}"
 
 
+SEED_MARK = "′"  # the indices of a seeded sweep's unit tensor (jacobian.py): never summed
+
+
+def summable(label: str) -> bool:
+    return not label.endswith(SEED_MARK)
+
+
 def sum_labels_not_in(adjoint: Node, child: Node) -> Node:
     """The adjoint a child gets, summed over the labels the child does not carry: inside
     ``sum(i: β f(X[:, i, :]))`` the scalar β gets Σᵢ of its per-i adjoint (the chain rule
@@ -91,7 +98,7 @@ def sum_labels_not_in(adjoint: Node, child: Node) -> Node:
     if not extra:
         return adjoint
     own = free_indices(child)
-    labels = tuple(k for k in extra if k not in own)
+    labels = tuple(k for k in extra if k not in own and summable(k))
     if not labels:
         return adjoint
     return IndexSum(adjoint, labels, tuple(extra[k] for k in labels))

@@ -11,13 +11,14 @@ from __future__ import annotations
 from ..errors import EvaluationError
 from ..ir import Build, Delta, IndexSum, Slice
 from ..ops.operators import operator
-from .labels import free_indices
+from .labels import free_indices, summable
 
 
 def _slice_vjp(node: Slice, G):
     own = free_indices(node.operand)
     labels = {e for e in node.pattern if e is not None}
-    extra = {k: v for k, v in free_indices(G).items() if k not in labels and k not in own}
+    extra = {k: v for k, v in free_indices(G).items()
+             if k not in labels and k not in own and summable(k)}
     if extra:
         G = IndexSum(G, tuple(extra), tuple(extra.values()))
     return (Build(G, node.pattern, node.operand.shape),)

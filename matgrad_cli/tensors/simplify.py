@@ -9,7 +9,8 @@ B[i, j]`` is ``(A ⊙ B)ᵢⱼ``), so that what matrix notation can say is print
 from __future__ import annotations
 
 from .. import algebra as alg
-from ..ir import Add, Build, Func, Had, IndexSum, Node, Num, Scale, Slice, T, Zeros
+from ..ir import (Add, Build, Delta, Func, Had, IndexSum, MatMul, Node, Num, Scale, Slice, T,
+                  Zeros)
 from .labels import free_indices, rename
 
 
@@ -54,14 +55,21 @@ def slice_of_build(node: Node):
     labels = [e for e in build.pattern if e is not None]
     if len(set(labels)) != len(labels):
         return None
-    mapping, rest = {}, []
+    mapping, rest, kept = {}, [], []
     for b, s in zip(build.pattern, node.pattern):
         if b is None:
             rest.append(s)
         elif s is None:
-            return None
+            kept.append(b)  # this axis stays: the result is built over it
         else:
             mapping[b] = s
+    if kept:
+        if None in build.pattern or set(mapping.values()) & (bound_labels(build.body) |
+                                                              set(kept)):
+            return None
+        dims = tuple(d for b, s, d in zip(build.pattern, node.pattern, build.dims)
+                     if s is None)
+        return Build(rename(build.body, mapping), tuple(kept), dims)
     body = build.body
     if set(mapping.values()) & bound_labels(body):
         return None  # renaming would be captured by a sum inside
@@ -283,6 +291,109 @@ def split_sum(node: Node):
     return None
 
 
+def delta_of_one_index(node: Node):
+    """δᵢᵢ = 1."""
+    if isinstance(node, Delta) and node.i == node.j:
+        return Num(1)
+    return None
+
+
+def delta_contraction(node: Node):
+    """Σᵢ δᵢₚ Yᵢ = Yₚ: the sum over i of a product with δ(i, p) keeps the term i = p."""
+    if not isinstance(node, IndexSum) or node.shape != ():
+        return None
+    factors = scalar_factors(node.body)
+    for k, f in enumerate(factors):
+        if not isinstance(f, Delta):
+            continue
+        for summed, other in ((f.i, f.j), (f.j, f.i)):
+            if summed not in node.labels or summed == other:
+                continue
+            rest = factors[:k] + factors[k + 1:]
+            body = product(rest) if rest else Num(1)
+            if other in bound_labels(body):
+                continue
+            body = rename(body, {summed: other})
+            keep = [(lab, n) for lab, n in zip(node.labels, node.sizes) if lab != summed]
+            if not keep:
+                return body
+            return IndexSum(body, tuple(lab for lab, _ in keep), tuple(n for _, n in keep))
+    return None
+
+
+def _unit_vector(node: Node):
+    """p when node is e_p, the vector built as e[u] = δᵤₚ."""
+    if isinstance(node, Build) and len(node.pattern) == 1 and isinstance(node.body, Delta):
+        u, d = node.pattern[0], node.body
+        if u is not None and u in (d.i, d.j) and d.i != d.j:
+            return d.j if d.i == u else d.i
+    return None
+
+
+def frobenius_with_unit_vector(node: Node):
+    """e_p : v = vₚ (and v : e_p)."""
+    from ..ir import Frob
+
+    if not isinstance(node, Frob) or len(node.shape) != 0 or len(node.left.shape) != 1:
+        return None
+    for a, b in ((node.left, node.right), (node.right, node.left)):
+        p = _unit_vector(a)
+        if p is not None:
+            return Slice(b, (p,))
+        if isinstance(a, Scale) and _unit_vector(a.operand) is not None:
+            return alg.scale(a.factor, Slice(b, (_unit_vector(a.operand),)))
+    return None
+
+
+def product_with_unit_vector(node: Node):
+    """M e_p = M[:, p] (a column of M); xᵀ e_p = xₚ; e_pᵀ M = M[p, :]ᵀ."""
+    if not isinstance(node, MatMul):
+        return None
+    p = _unit_vector(node.right)
+    if p is not None:
+        left = node.left
+        if isinstance(left, T) and len(left.operand.shape) == 1:
+            return Slice(left.operand, (p,))
+        if len(left.shape) == 2 and left.shape[0] != 1:
+            return Slice(left, (None, p))
+    if isinstance(node.left, T):
+        p = _unit_vector(node.left.operand)
+        if p is not None and len(node.right.shape) == 2:
+            return alg.transpose(Slice(node.right, (p, None)))
+        if p is not None and len(node.right.shape) == 1:
+            return Slice(node.right, (p,))
+    return None
+
+
+def delta_out_of_build(node: Node):
+    """B[v] = δᵢₚ Yᵥ is δᵢₚ B′ with B′[v] = Yᵥ: a δ of other indices is a scalar here."""
+    if not (isinstance(node, Build) and node.shape != ()):
+        return None
+    labels = {e for e in node.pattern if e is not None}
+    factors = scalar_factors(node.body) if node.body.shape == () else [node.body]
+    deltas = [f for f in factors if isinstance(f, Delta) and not {f.i, f.j} & labels]
+    if not deltas or len(factors) == len(deltas):
+        return None
+    rest = [f for f in factors if f not in deltas]
+    return alg.scale(product(deltas), Build(product(rest), node.pattern, node.dims))
+
+
+def build_of_build(node: Node):
+    """A tensor whose slices are tensors built from entries: one tensor built from entries
+    (B[p, :] = C with C[i] = Yᵢ is B[p, i] = Yᵢ)."""
+    if not (isinstance(node, Build) and isinstance(node.body, Build)):
+        return None
+    inner = node.body
+    if None in inner.pattern or node.pattern.count(None) != len(inner.pattern):
+        return None
+    outer_labels = {e for e in node.pattern if e is not None}
+    if outer_labels & set(inner.pattern) or outer_labels & bound_labels(inner.body) - set():
+        return None
+    fill = iter(inner.pattern)
+    pattern = tuple(next(fill) if e is None else e for e in node.pattern)
+    return Build(inner.body, pattern, node.dims)
+
+
 def build_as_matrix(node: Node):
     """A matrix (or vector) built entry by entry from an entry of a matrix expression is
     that expression: B[i, j] = Mᵢⱼ is M, = Mⱼᵢ is Mᵀ; B[i, j] = xᵢ yⱼ is x yᵀ;
@@ -306,10 +417,11 @@ def _entries_as_matrix(factors: list, pattern: tuple, dims: tuple):
         return None
     if len(factors) == 1:
         f = factors[0]
-        from ..ir import Delta
-
         if isinstance(f, Delta) and {f.i, f.j} == set(pattern) and len(pattern) == 2:
             return alg.eye(dims[0])
+        if isinstance(f, Slice) and len(pattern) == 1 and f.pattern == (pattern[0],) and \
+                not free_indices(f.operand):
+            return f.operand
         hit = _as_index(f)
         if hit is None or None in hit[1]:
             return None
@@ -319,6 +431,12 @@ def _entries_as_matrix(factors: list, pattern: tuple, dims: tuple):
         if len(q) == 2 and tuple(q) == tuple(reversed(pattern)):
             return alg.transpose(x)
         return None
+    deltas = [f for f in factors if isinstance(f, Delta) and {f.i, f.j} == set(pattern)]
+    if len(factors) == 2 and len(pattern) == 2 and deltas:  # B[p, i] = cᵢ δᵢₚ: Diag(c)
+        other = _as_index(factors[1 - factors.index(deltas[0])])
+        if other and len(other[1]) == 1 and other[1][0] in pattern and \
+                len(other[0].shape) == 1:
+            return alg.diag_matrix(other[0])
     if len(factors) == 2 and len(pattern) == 2:
         a, b = (_as_index(f) for f in factors)
         if a and b and len(a[1]) == len(b[1]) == 1:
@@ -329,7 +447,7 @@ def _entries_as_matrix(factors: list, pattern: tuple, dims: tuple):
     return None
 
 
-RULES = [build_as_matrix, slice_of_slice, slice_of_whole, slice_of_build, zero_index_nodes,
+RULES = [delta_out_of_build, product_with_unit_vector, frobenius_with_unit_vector, delta_of_one_index, delta_contraction, build_of_build, build_as_matrix, slice_of_slice, slice_of_whole, slice_of_build, zero_index_nodes,
          slice_of_linear, factor_out_of_sum,
          entrywise_of_slice, hadamard_of_slices, contraction_as_product, split_sum]
 
