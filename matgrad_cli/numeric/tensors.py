@@ -264,6 +264,11 @@ def _call(node: Call, arrays: list, own: list):
         return np.abs(a).sum(axis=axes) if k else np.abs(a)
     if name == "tr":
         return np.trace(a, axis1=-2, axis2=-1) if k == 2 else a
+    if name == "vec":  # column-major over the node's own axes
+        if k < 2:
+            return a
+        batch = a.shape[:a.ndim - k]
+        return np.swapaxes(a, -1, -2).reshape(batch + (-1,))
     if name == "diag":
         return np.diagonal(a, axis1=-2, axis2=-1) if k == 2 else a
     if name == "inv":

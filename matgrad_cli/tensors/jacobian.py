@@ -9,6 +9,7 @@ rule is needed for the index nodes.
 """
 from __future__ import annotations
 
+from .. import algebra as alg
 from ..ir import Build, Delta, Node, Reshape, size_of
 from .labels import SEED_MARK, fresh_label, free_indices, rename
 from .simplify import bound_labels, product
@@ -29,6 +30,8 @@ def index_jacobian(f: Node, name: str, shape: tuple) -> Node:
     G = gradients(f, {name: shape}, seed=seed)[name]
     plain = [p[:-1] for p in outer]  # the sweep is done: ordinary names from here on
     G = rename(G, dict(zip(outer, plain)))
+    if len(f.shape) == 1 and len(shape) == 2:  # J[p, :] = vec(∂fₚ/∂X)ᵀ: a row per entry
+        return Build(alg.vec(G), (plain[0], None), (f.shape[0], size_of(shape)))
     full = Build(G, tuple(plain) + (None,) * len(shape), tuple(f.shape) + tuple(shape))
     if shape == ():
         return full  # shaped like f

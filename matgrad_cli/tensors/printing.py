@@ -109,11 +109,25 @@ def _dsl_delta(self, node, ctx):
 
 
 def _dsl_build(self, node, ctx):
-    raise TypeError("a tensor built from slices is written as an indexed definition in the "
+    from ..errors import UsageError
+
+    raise UsageError("a tensor built from slices is written as an indexed definition in the "
                     "dsl (render.dsl_line writes it)")
 
 
+def _guard_reshape(original):
+    def _print_Reshape(self, node, ctx):
+        if len(node.operand.shape) > 1:
+            from ..errors import UsageError
+
+            raise UsageError("this Jacobian (a tensor reshaped to len(vec f) × len(vec X)) has "
+                             "no form in the language: use --format text, or -o with eval")
+        return original(self, node, ctx)
+    return _print_Reshape
+
+
 def install() -> None:
+    DslPrinter._print_Reshape = _guard_reshape(DslPrinter._print_Reshape)
     for cls, methods in (
         (TextPrinter, (_text_slice, _text_sum, _text_delta, _text_build)),
         (LatexPrinter, (_latex_slice, _latex_sum, _latex_delta, _latex_build)),

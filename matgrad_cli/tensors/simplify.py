@@ -9,8 +9,8 @@ B[i, j]`` is ``(A ⊙ B)ᵢⱼ``), so that what matrix notation can say is print
 from __future__ import annotations
 
 from .. import algebra as alg
-from ..ir import (Add, Build, Delta, Func, Had, IndexSum, MatMul, Node, Num, Scale, Slice, T,
-                  Zeros)
+from ..ir import (Add, Build, Delta, Func, Had, IndexSum, MatMul, Node, Num, Pow, Scale, Slice,
+                  T, Zeros)
 from .labels import free_indices, rename
 
 
@@ -197,7 +197,13 @@ def contraction_as_product(node: Node):
     factor: Σᵢ Aᵢᵢ = tr(A), Σᵢ xᵢ = sum(x)."""
     if not isinstance(node, IndexSum) or node.shape != ():
         return None
-    factors = scalar_factors(node.body)
+    factors = []
+    for f in scalar_factors(node.body):  # a square xᵢ² is the pair xᵢ xᵢ
+        if isinstance(f, Pow) and isinstance(f.exponent, Num) and f.exponent.value == 2 \
+                and f.shape == ():
+            factors += [f.base, f.base]
+        else:
+            factors.append(f)
     summed = set(node.labels)
     carriers = [k for k, f in enumerate(factors) if summed & set(free_indices(f))]
     rest = [f for k, f in enumerate(factors) if k not in carriers]
@@ -278,7 +284,8 @@ def split_sum(node: Node):
     if not (isinstance(node, IndexSum) and len(node.labels) > 1 and node.shape == ()):
         return None
     factors = scalar_factors(node.body)
-    for k, label in enumerate(node.labels):
+    # the last index first: Σᵢⱼ yᵢ Aᵢⱼ xⱼ = Σᵢ yᵢ (A x)ᵢ = yᵀ A x, as it is read
+    for k, label in reversed(list(enumerate(node.labels))):
         carriers = [f for f in factors if label in free_indices(f)]
         if len(carriers) != 2:
             continue
@@ -428,6 +435,8 @@ def _entries_as_matrix(factors: list, pattern: tuple, dims: tuple):
         x, q = hit
         if tuple(q) == tuple(pattern) and x.shape == tuple(dims):
             return x
+        if len(pattern) == 1 and len(q) == 2 and q[0] == q[1] == pattern[0]:
+            return alg.call("diag", x)
         if len(q) == 2 and tuple(q) == tuple(reversed(pattern)):
             return alg.transpose(x)
         return None
