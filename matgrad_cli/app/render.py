@@ -339,9 +339,11 @@ def dsl_line(derivation: Derivation, node: Node, name: str | None = None) -> str
     whole = node
     if isinstance(node, Build):  # G[:, i, :] = body; G — the whole tensor when re-read
         node = node.body
+    node, hoisted = forms.hoist_for_dsl(node, _taken_names(derivation.program))
     defs, names = named(derivation.program, [node])
     main, def_lines = _with_definitions(defs, names, node, to_dsl)
-    if whole is not node:
+    def_lines = hoisted + def_lines
+    if isinstance(whole, Build):
         main = forms.dsl_definition(whole, forms.tensor_name(
             _taken_names(derivation.program) | set(names.values())), main)
     # the user-defined functions the line calls, as definitions of the language

@@ -264,6 +264,21 @@ def _call(node: Call, arrays: list, own: list):
         return np.abs(a).sum(axis=axes) if k else np.abs(a)
     if name == "tr":
         return np.trace(a, axis1=-2, axis2=-1) if k == 2 else a
+    if name == "mean":
+        return a.mean(axis=axes) if k else a
+    if k == 2 and name[:-2] in ("sum", "mean", "logsumexp", "softmax") and name[-2:] in (
+            "_1", "_2"):  # along one dimension of each matrix (MATLAB's k)
+        axis, op = (-2 if name.endswith("_1") else -1), name[:-2]
+        keep = name.endswith("_1")  # k = 1 gives a 1×n row
+        if op == "softmax":
+            e = np.exp(a - a.max(axis=axis, keepdims=True))
+            return e / e.sum(axis=axis, keepdims=True)
+        if op == "logsumexp":
+            top = a.max(axis=axis, keepdims=True)
+            out = np.log(np.exp(a - top).sum(axis=axis, keepdims=True)) + top
+        else:
+            out = getattr(a, op)(axis=axis, keepdims=True)
+        return out if keep else out[..., 0]
     if name == "vec":  # column-major over the node's own axes
         if k < 2:
             return a

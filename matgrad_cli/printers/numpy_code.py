@@ -123,6 +123,11 @@ class NumpyCodePrinter:
 
     def step_expr(self, step, args: list[_Expr], ndim: int) -> _Expr:
         op, params = step.op, step.params
+        if op == "index":  # index notation (numeric/tensors.py) has no code generator yet
+            from ..errors import UsageError
+
+            raise UsageError("--format numpy does not support index notation (X[i, :], "
+                             "sum(i: ...)) yet: use eval, or --format dsl/text/latex/json")
         if op == "input":
             return _Expr(self.params[params[0]], _POSTFIX, ndim)
         if op == "const":

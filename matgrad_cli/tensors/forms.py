@@ -93,3 +93,44 @@ def tensor_name(taken: set) -> str:
     while f"G{k}" in taken:
         k += 1
     return f"G{k}"
+
+
+def hoist_for_dsl(node: Node, taken: set) -> tuple[Node, list[str]]:
+    """node with every tensor built from slices (a Build below the top) and every slice of
+    a compound value replaced by a slice of a defined name, and the definitions that make
+    those names: ``H[p, i, j] = body`` — a Build's free indices become leading axes of H,
+    so ``H[p, :, :]`` is the inner tensor again. The language indexes only names."""
+    from ..printers import to_dsl
+
+    lines: list[str] = []
+    used = set(taken)
+    memo: dict = {}
+
+    def fresh(base: str) -> str:
+        k = 1
+        while f"{base}{k}" in used:
+            k += 1
+        used.add(f"{base}{k}")
+        return f"{base}{k}"
+
+    def go(n: Node) -> Node:
+        if n in memo:
+            return memo[n]
+        new = n.with_children(tuple(go(c) for c in n.children)) if n.children else n
+        if isinstance(new, Build):
+            free = free_indices(new)
+            name = fresh("H")
+            pattern = tuple(free) + tuple(new.pattern)
+            lines.append(f"{name}{pattern_text(pattern)} = {to_dsl(new.body)}")
+            dims = tuple(free.values()) + tuple(new.dims)
+            new = Slice(Var(name, dims), tuple(free) + (None,) * len(new.dims))
+        elif isinstance(new, Slice) and not isinstance(new.operand, Var):
+            if free_indices(new.operand):
+                raise ValueError("a slice of a value with free indices")
+            name = fresh("M")
+            lines.append(f"{name} = {to_dsl(new.operand)}")
+            new = Slice(Var(name, new.operand.shape), new.pattern)
+        memo[n] = new
+        return new
+
+    return go(node), lines
