@@ -32,8 +32,8 @@ from fractions import Fraction
 from ..errors import ParseError, Span
 from ..ops import ALONG, ENTRYWISE, FUNCTION_NAMES, NOT_FUNCTIONS, SIZED, STRUCTURAL
 from .index_syntax import IndexParsing, SumBinder, parse_indexed_definition
-from .tokens import (BAR, COMMA, END, EQ, LBRACKET, LPAREN, NAME, NUM, OP, RPAREN, SEP, SUB,
-                     TRANSPOSE, Token, tokenize)
+from .tokens import (BAR, COMMA, END, EQ, LBRACKET, LPAREN, NAME, NUM, OP, RBRACKET, RPAREN,
+                     SEP, SUB, TRANSPOSE, Token, tokenize)
 
 
 # ---------------------------------------------------------------- syntax tree
@@ -310,6 +310,8 @@ class _Parser(IndexParsing):
 
     def unexpected(self):
         t = self.tok
+        if t.kind in (LBRACKET, RBRACKET):
+            raise self.error(f"unexpected character '{t.text}'", t.span)
         if t.kind == RPAREN:
             raise self.error("unmatched ')'", t.span)
         if t.kind == BAR:
@@ -414,6 +416,9 @@ class _Parser(IndexParsing):
             return self.norm()
         if t.kind == OP and t.value == "-":
             raise self.error("a '-' here needs parentheses: write x*(-y) or -(x*y)", t.span)
+        if t.kind == LBRACKET:  # '[' indexes only right after a name (index_syntax.py)
+            raise self.error("unexpected character '[' (write matrices as variables and give "
+                             "their values with -i)", t.span)
         raise self.expect_operand_error()
 
     def _has_comma_args(self) -> bool:
