@@ -115,6 +115,17 @@ def sample_11(rng):
     return {"X": X, "W": W, "Y": Y, "Z": np.round(X @ W, 2)}
 
 
+def sample_13(rng):
+    # beta*sum(i: sum(abs(Phi[:, i, :]'*Phi[:, i, :] - I))): Phi is 4x3x3, an order-3
+    # tensor whose 3 slices Phi[:, i, :] (4x3 each) are near (not at) orthonormal columns.
+    # beta is given on the command line. A tensor has no .csv form: .npy and inputs.npz.
+    slices = []
+    for _ in range(3):
+        Q, _ = np.linalg.qr(rng.standard_normal((4, 3)))
+        slices.append(Q + 0.1 * rng.standard_normal((4, 3)))
+    return {"Phi": np.round(np.stack(slices, axis=1), 2)}
+
+
 SAMPLES = {
     "01-sigmoid-norm": (sample_01, 1),
     "02-relu-network": (sample_02, 2),
@@ -127,6 +138,7 @@ SAMPLES = {
     "09-gaussian-covariance": (sample_09, 9),
     "10-attention": (sample_10, 10),
     "11-nxc-cross-entropy": (sample_11, 11),
+    "13-tensor-slices": (sample_13, 13),
 }
 
 
@@ -145,7 +157,8 @@ def main() -> None:
         for name, array in arrays.items():
             array = np.asarray(array, dtype=float)
             np.save(directory / f"{name}.npy", array)
-            write_csv(directory / f"{name}.csv", array)
+            if array.ndim <= 2:  # a tensor (3+ axes) has no .csv form
+                write_csv(directory / f"{name}.csv", array)
         np.savez(directory / "inputs.npz", **arrays)
         print(f"{folder}: " + ", ".join(f"{n} {np.shape(a)}" for n, a in arrays.items()))
 

@@ -149,3 +149,45 @@ def build_indexed_definition(builder, definition: IndexedDefinition, definitions
         dims.append(next(axes) if entry is None else
                     builder.dim(builder.st.index_dims[entry]))
     return ir.Build(body, tuple(definition.pattern), tuple(dims), span=definition.span)
+
+
+# What a whole tensor (3+ axes, not indexed) may be an operand of: entrywise operations,
+# sums and scalings, the sum of all entries and the Frobenius norm and product. Matrix
+# operations (products, transposes, inverses …) need its slices: T[:, i, :].
+_ENTRYWISE_OPS = {"+", "-", ".*", "./", ":", ".^"}
+
+
+def check_tensor_use(st, node) -> None:
+    from ..ops import ENTRYWISE
+    from .parser import Binary, CallExpr, NormExpr, Transpose, syntax_children
+
+    operands = [c for c in syntax_children(node) if len(st.node_shapes.get(id(c), ())) > 2]
+    if not operands:
+        return
+    tensor = operands[0]
+    if isinstance(node, Binary):
+        other = node.right if tensor is node.left else node.left
+        scalar_other = st.node_shapes.get(id(other)) == ()
+        if node.op in _ENTRYWISE_OPS or (node.op in ("*", "/") and scalar_other):
+            return
+        if node.op == "^" and scalar_other:
+            what = "'^' (use .^ for an entrywise power)"
+        else:
+            what = "a matrix product" if node.op == "*" else f"'{node.op}'"
+    elif isinstance(node, CallExpr):
+        if node.name in ENTRYWISE or node.name in st.function_keys or node.name in (
+                "sum", "max", "min") and len(node.args) <= 2:
+            return
+        what = f"{node.name}(...)"
+    elif isinstance(node, NormExpr):
+        if node.subscript in (None, "F", "1"):
+            return
+        what = "this norm"
+    elif isinstance(node, Transpose):
+        what = "a transpose"
+    else:
+        return
+    text = st.source[tensor.span.start:tensor.span.end].strip()
+    raise ShapeError(f"{text} is a tensor ({_describe(st, st.node_shapes[id(tensor)])}): "
+                     f"{what} needs a matrix; index its slices ({text}[:, i, :], with "
+                     "sum(i: ...))", node.span, st.source)

@@ -330,6 +330,8 @@ def describe(shape: tuple, names: dict | None = None) -> str:
         return "a scalar"
     if len(shape) == 1:
         return f"a vector of length {_dim_text(shape[0], names)}"
+    if len(shape) > 2:
+        return "×".join(_dim_text(d, names) for d in shape)
     if _is_one(shape[0]):
         return f"a row vector (1×{_dim_text(shape[1], names)})"
     return f"{_dim_text(shape[0], names)}×{_dim_text(shape[1], names)}"
@@ -530,6 +532,15 @@ def _check_array_against(st, name, shape, array_shape):
 
 
 def _infer(st: _State, node: Syntax, defined: dict, size_names: set) -> tuple:
+    known = st.node_shapes.get(id(node))
+    if known is not None:
+        return known
+    if isinstance(node, (Transpose, Binary, CallExpr, NormExpr)):
+        # operands first, so that a whole tensor (3+ axes) where a matrix operation needs
+        # a matrix is an error with a caret, before the operation's own rule reads it
+        for child in syntax_children(node, into_sizes=False):
+            _infer(st, child, defined, size_names)
+        check_tensor_use(st, node)
     shape = _infer_node(st, node, defined, size_names)
     st.node_shapes[id(node)] = shape
     return shape
@@ -958,4 +969,4 @@ def _broadcast(left: ir.Node, right: ir.Node):
 
 # index notation (SPEC §2b) lives in index_shapes.py; imported last, it uses the above
 from .index_shapes import (INDEX_SYNTAX, build_index_node, build_indexed_definition,  # noqa: E402
-                           infer_index_node, infer_indexed_definition)
+                           check_tensor_use, infer_index_node, infer_indexed_definition)
