@@ -6,12 +6,13 @@ from __future__ import annotations
 
 from .. import ir
 from ..errors import ShapeError
-from .index_syntax import DeltaExpr, IndexExpr, IndexedDefinition, SumBinder
+from .index_syntax import INDEX_SYNTAX, DeltaExpr, IndexExpr, IndexedDefinition, SumBinder
 from .parser import Name
 from .shapes import (DimVar, _Conflict, _describe, _dim_text, _normalize, _resolve_names,
                      _unify, _variable_shape)
 
-INDEX_SYNTAX = (IndexExpr, SumBinder, DeltaExpr)
+__all__ = ["INDEX_SYNTAX", "build_index_node", "build_indexed_definition", "check_tensor_use",
+           "infer_index_node", "infer_indexed_definition"]
 
 
 def _index_dim(st, label: str) -> DimVar:

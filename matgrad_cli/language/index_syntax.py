@@ -48,6 +48,9 @@ class DeltaExpr:
     j_span: Span
 
 
+INDEX_SYNTAX = (IndexExpr, SumBinder, DeltaExpr)
+
+
 def index_positions(node, found: set | None = None) -> set:
     """The index names a syntax tree uses in index positions (X[i, :], delta(i, j))."""
     from .parser import syntax_children

@@ -17,7 +17,7 @@ from ..errors import ParseError, ShapeError, Span, UsageError
 from ..ops import ALONG, ENTRYWISE, SIZED
 from ..ops import along as _along
 from ..ops import lookup
-from .index_syntax import IndexedDefinition
+from .index_syntax import INDEX_SYNTAX, IndexedDefinition
 from .parser import (Binary, CallExpr, Name, Negate, NormExpr, NumberLit, ProgramSyntax,
                      Syntax, Transpose, parse_syntax, syntax_children)
 
@@ -967,6 +967,34 @@ def _broadcast(left: ir.Node, right: ir.Node):
     return left, ir.Fill(right, left.shape, span=right.span)
 
 
-# index notation (SPEC §2b) lives in index_shapes.py; imported last, it uses the above
-from .index_shapes import (INDEX_SYNTAX, build_index_node, build_indexed_definition,  # noqa: E402
-                           check_tensor_use, infer_index_node, infer_indexed_definition)
+# index notation (SPEC §2b) lives in index_shapes.py, which uses this module's helpers: it
+# is imported where it is called, so the two modules form no import cycle
+
+def infer_index_node(st, node, sub, defined):
+    from .index_shapes import infer_index_node as run
+
+    return run(st, node, sub, defined)
+
+
+def infer_indexed_definition(st, definition, sub):
+    from .index_shapes import infer_indexed_definition as run
+
+    return run(st, definition, sub)
+
+
+def check_tensor_use(st, node) -> None:
+    from .index_shapes import check_tensor_use as run
+
+    run(st, node)
+
+
+def build_index_node(builder, node, b, definitions):
+    from .index_shapes import build_index_node as run
+
+    return run(builder, node, b, definitions)
+
+
+def build_indexed_definition(builder, definition, definitions):
+    from .index_shapes import build_indexed_definition as run
+
+    return run(builder, definition, definitions)
