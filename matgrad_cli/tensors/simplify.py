@@ -405,9 +405,20 @@ def build_as_matrix(node: Node):
     """A matrix (or vector) built entry by entry from an entry of a matrix expression is
     that expression: B[i, j] = Mᵢⱼ is M, = Mⱼᵢ is Mᵀ; B[i, j] = xᵢ yⱼ is x yᵀ;
     B[i, j] = δᵢⱼ (or B[i, i] = 1) is I; scalar factors without the indices come out."""
-    if not isinstance(node, Build) or None in node.pattern or len(node.pattern) > 2:
+    if not isinstance(node, Build):
         return None
-    labels = set(node.pattern)
+    labels = {e for e in node.pattern if e is not None}
+    hit = _as_index(node.body)
+    if hit and tuple(hit[1]) == tuple(node.pattern) and hit[0].shape == tuple(node.dims) and \
+            len(labels) == len([e for e in node.pattern if e is not None]):
+        return hit[0]  # B[:, i, :] = X[:, i, :] is X
+    if isinstance(node.body, Scale) and not labels & set(free_indices(node.body.factor)):
+        inner = _as_index(node.body.operand)
+        if inner and tuple(inner[1]) == tuple(node.pattern) and \
+                inner[0].shape == tuple(node.dims):
+            return alg.scale(node.body.factor, inner[0])  # B[:, i, :] = c X[:, i, :]
+    if None in node.pattern or len(node.pattern) > 2:
+        return None
     factors = scalar_factors(node.body)
     constant = [f for f in factors if not labels & set(free_indices(f))]
     varying = [f for f in factors if labels & set(free_indices(f))]
