@@ -49,6 +49,10 @@ def _with_definitions(defs, names, root, printer, sep="; ", assign=" = ") -> tup
     lines = []
     for name, node in defs:
         own = {k: v for k, v in names.items() if v != name}
+        if isinstance(node, Build):  # a tensor from its slices: G[:, i, :] = body
+            lines.append(f"{name}{forms.pattern_text(node.pattern)}{assign}"
+                         f"{printer(node.body, own)}")
+            continue
         lines.append(f"{name}{assign}{printer(node, own)}")
     return printer(root, names), lines
 
@@ -376,12 +380,22 @@ def _json_convention(derivation: Derivation, name, order: int, entry: dict) -> N
                                         "latex": _formula(derivation, node, to_latex)}
 
 
+def _f_dsl(program: Program) -> str:
+    """f in the language; index notation keeps its indexed definitions (G[:, i, :] = …)."""
+    from ..tensors.labels import uses_indices
+
+    if not uses_indices(program.expr):
+        return to_dsl(program.expr)
+    node, hoisted = forms.hoist_for_dsl(program.expr, _taken_names(program))
+    return "; ".join(hoisted + [to_dsl(node)])
+
+
 def derive_json(derivation: Derivation) -> str:
     program = derivation.program
     payload = {
         "expression": program.source,
         "f": {"text": "\n".join(header_text(program)), "dsl": "; ".join(
-            function_lines([program.expr], to_dsl, set()) + [to_dsl(program.expr)]),
+            function_lines([program.expr], to_dsl, set()) + [_f_dsl(program)]),
               "latex": to_latex(program.expr), "shape": _json_shape(program.expr.shape)},
         "variables": {name: _json_shape(shape) for name, shape in program.variables.items()},
         "structures": dict(program.structures),

@@ -123,7 +123,8 @@ def hoist_for_dsl(node: Node, taken: set) -> tuple[Node, list[str]]:
             pattern = tuple(free) + tuple(new.pattern)
             lines.append(f"{name}{pattern_text(pattern)} = {to_dsl(new.body)}")
             dims = tuple(free.values()) + tuple(new.dims)
-            new = Slice(Var(name, dims), tuple(free) + (None,) * len(new.dims))
+            new = Slice(Var(name, dims), tuple(free) + (None,) * len(new.dims)) if free \
+                else Var(name, dims)
         elif isinstance(new, Slice) and not isinstance(new.operand, Var):
             if free_indices(new.operand):
                 raise ValueError("a slice of a value with free indices")

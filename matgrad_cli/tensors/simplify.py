@@ -9,8 +9,8 @@ B[i, j]`` is ``(A ⊙ B)ᵢⱼ``), so that what matrix notation can say is print
 from __future__ import annotations
 
 from .. import algebra as alg
-from ..ir import (Add, Build, Delta, Func, Had, IndexSum, MatMul, Node, Num, Pow, Scale, Slice,
-                  T, Zeros)
+from ..ir import (Add, Build, Delta, Func, Had, IndexSum, MatMul, Node, Num, Ones, Pow, Scale,
+                  Slice, T, Zeros)
 from .labels import free_indices, rename
 
 
@@ -103,6 +103,25 @@ def zero_index_nodes(node: Node):
         return alg.zeros(node.shape)
     if isinstance(node, Slice) and isinstance(node.operand, Zeros):
         return alg.zeros(node.shape)
+    if isinstance(node, Slice) and isinstance(node.operand, Ones):  # 𝟏[i, :] = 𝟏
+        return alg.ones(node.shape) if node.shape else Num(1)
+    return None
+
+
+def sum_of_slice(node: Node):
+    """sum(A[i, :]) = (A 𝟏)ᵢ, sum(A[:, j]) = (Aᵀ 𝟏)ⱼ: row and column sums."""
+    from ..ir import Call
+
+    if not (isinstance(node, Call) and node.name == "sum" and len(node.args) == 1):
+        return None
+    hit = _as_index(node.args[0])
+    if hit is None or len(hit[1]) != 2 or len(hit[0].shape) != 2:
+        return None
+    x, (a, b) = hit
+    if a is not None and b is None:
+        return Slice(alg.matmul(x, alg.ones((x.shape[1],))), (a,))
+    if a is None and b is not None:
+        return Slice(alg.matmul(alg.transpose(x), alg.ones((x.shape[0],))), (b,))
     return None
 
 
@@ -467,7 +486,7 @@ def _entries_as_matrix(factors: list, pattern: tuple, dims: tuple):
     return None
 
 
-RULES = [delta_out_of_build, product_with_unit_vector, frobenius_with_unit_vector, delta_of_one_index, delta_contraction, build_of_build, build_as_matrix, slice_of_slice, slice_of_whole, slice_of_build, zero_index_nodes,
+RULES = [sum_of_slice, delta_out_of_build, product_with_unit_vector, frobenius_with_unit_vector, delta_of_one_index, delta_contraction, build_of_build, build_as_matrix, slice_of_slice, slice_of_whole, slice_of_build, zero_index_nodes,
          slice_of_linear, factor_out_of_sum,
          entrywise_of_slice, hadamard_of_slices, contraction_as_product, split_sum]
 
