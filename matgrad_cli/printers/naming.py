@@ -32,21 +32,28 @@ def is_valid_name(name: str) -> bool:
 
 
 def _is_trivial(node: Node) -> bool:
-    """A leaf, a transposed leaf, or a numeric multiple of either: shorter than a name."""
+    """A leaf, a transposed leaf, a leaf's inverse (X⁻¹, X⁻ᵀ), or a numeric multiple of
+    one of them: shorter than a name."""
     if isinstance(node, (LEAVES, Fill)):
         return True
     if isinstance(node, T):
-        return isinstance(node.operand, LEAVES)
+        return isinstance(node.operand, LEAVES) or _is_leaf_inverse(node.operand)
+    if _is_leaf_inverse(node):
+        return True
     if isinstance(node, Scale) and isinstance(node.factor, Num):
         return _is_trivial(node.operand)
     return False
 
 
 
+def _is_leaf_inverse(node: Node) -> bool:
+    return isinstance(node, Call) and node.name == "inv" and isinstance(node.args[0], LEAVES)
+
+
 def _slice_sums(node: Node) -> str | None:
     """'rows' for A 𝟏 (the row sums of a compound matrix A), 'columns' for 𝟏ᵀ A: named
     even where they occur once, as a textbook names them (S ⊙ (G − r 𝟏ᵀ), r = (G ⊙ S) 𝟏)."""
-    if not isinstance(node, MatMul):
+    if not isinstance(node, MatMul) or node.shape == ():  # a row's sum is not row sums
         return None
     if isinstance(node.right, Ones) and len(node.right.shape) == 1 and \
             len(node.left.shape) == 2 and not _is_trivial(node.left):

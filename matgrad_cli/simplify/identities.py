@@ -14,7 +14,7 @@ from math import gcd
 
 from .. import algebra as alg
 from ..ir import Add, Call, Fill, Func, MatMul, Node, Num, Ones, Scale, T
-from .rules import transposed
+from .rules import _chain, _product, transposed
 
 
 def _is_call(node: Node, name: str) -> bool:
@@ -119,6 +119,32 @@ def logistic_from_exponentials(node: Node):
     if _is_one(node.left):
         return alg.func("sigmoid", alg.scale(Num(-1), t))
     return None
+
+
+def softmax_from_exponentials(node: Node):
+    """exp(x) / sum(exp(x)) = softmax(x) for a vector x (logsumexp′ = softmax)"""
+    from ..ir import Div
+
+    if isinstance(node, Scale) and isinstance(node.factor, Div) \
+            and isinstance(node.factor.left, Num):
+        coefficient, exponentials, total = node.factor.left, node.operand, node.factor.right
+        if isinstance(exponentials, MatMul) and len(exponentials.shape) == 2:
+            # (1 / sum(e)) e xᵀ = softmax(t) xᵀ (the outer product of logsumexp(W x))
+            first = exponentials.left
+            if _exp_argument(first) is not None and len(first.shape) == 1 and \
+                    total == alg.call("sum", first):
+                return alg.scale(coefficient, alg.matmul(alg.call("softmax",
+                                                                   _exp_argument(first)),
+                                                         exponentials.right))
+            return None
+    elif isinstance(node, Div) and node.left.shape != ():
+        coefficient, exponentials, total = Num(1), node.left, _divisor(node.right)
+    else:
+        return None
+    t = _exp_argument(exponentials)
+    if t is None or len(t.shape) != 1 or total != alg.call("sum", exponentials):
+        return None
+    return alg.scale(coefficient, alg.call("softmax", t))
 
 
 def logistic_times_exponential(node: Node):
@@ -356,19 +382,67 @@ def diagonal_times_ones_in_chain(node: Node):
     return None
 
 
+def _column_kron_identity(node: Node):
+    """(a, p) for a ⊗ I_p with a a column vector or a row (aᵀ ⊗ I_p)."""
+    from ..ir import Eye
+
+    if _is_call(node, "kron") and isinstance(node.args[1], Eye):
+        a = node.args[0]
+        if len(a.shape) == 1 or (len(a.shape) == 2 and a.shape[0] == 1):
+            return a, node.args[1].n
+    return None
+
+
+def kron_sandwich(node: Node):
+    """(a ⊗ I) M (bᵀ ⊗ I) = (a bᵀ) ⊗ M (the mixed-product rule with M = 1 ⊗ M: the
+    Hessian of f(X x) in the textbook's layout, (x xᵀ) ⊗ ∇²)"""
+    if not isinstance(node, MatMul):
+        return None
+    factors = _chain(node)
+    for i, left in enumerate(factors):
+        column = _column_kron_identity(left)
+        if column is None or len(column[0].shape) != 1:
+            continue
+        for j in range(i + 2, len(factors)):
+            row_part = _column_kron_identity(factors[j])
+            if row_part is None or len(row_part[0].shape) != 2:
+                continue
+            middle = _product(factors[i + 1:j])
+            if len(middle.shape) != 2 or (middle.shape[0], middle.shape[1]) != \
+                    (column[1], row_part[1]):
+                continue
+            sandwich = alg.kron(alg.matmul(column[0], row_part[0]), middle)
+            return _product(factors[:i] + [sandwich] + factors[j + 1:])
+    return None
+
+
 def common_scalar_factor(node: Node):
-    """c A + c B = c (A + B) for a scalar expression c (c = 1 / (xᵀ A x) …)"""
+    """c A + c B = c (A + B) for a scalar expression c (c = 1 / (xᵀ A x) …), also for the
+    terms of a longer sum that share c (c A x + d x + c Aᵀ x = c (A + Aᵀ) x + d x)"""
     if not isinstance(node, Add) or len(node.terms) < 2:
         return None
+    groups: dict[Node, list[int]] = {}
     split = [alg.split_coefficient(t) for t in node.terms]
-    rests = [rest for _, rest in split]
-    if any(not isinstance(r, Scale) or isinstance(r.factor, Num) for r in rests):
+    for i, (_, rest) in enumerate(split):
+        if isinstance(rest, Scale) and not isinstance(rest.factor, Num):
+            groups.setdefault(rest.factor, []).append(i)
+    shared = [members for members in groups.values() if len(members) > 1]
+    if not shared:
         return None
-    factor = rests[0].factor
-    if any(r.factor != factor for r in rests[1:]):
-        return None
-    return alg.scale(factor, alg.add(*[alg.scale(Num(c), r.operand) for (c, _), r in
-                                       zip(split, rests)]))
+    collected, terms = set(), []
+    for i, term in enumerate(node.terms):
+        if i in collected:
+            continue
+        members = next((m for m in shared if m[0] == i), None)
+        if members is None:
+            terms.append(term)
+            continue
+        collected.update(members)
+        factor = split[i][1].factor
+        terms.append(alg.scale(factor, alg.add(*[alg.scale(Num(split[j][0]),
+                                                           split[j][1].operand)
+                                                 for j in members])))
+    return alg.add(*terms)
 
 
 def _scalar_factors(node: Node) -> list[Node]:
@@ -417,6 +491,8 @@ IDENTITIES = [
     common_numeric_factor,
     negation_into_difference,
     logistic_from_exponentials,
+    softmax_from_exponentials,
+    kron_sandwich,
     logistic_times_exponential,
     division_by_number,
     hadamard_cancels_quotients,
