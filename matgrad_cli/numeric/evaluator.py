@@ -21,7 +21,7 @@ from ..errors import EvaluationError
 from . import budget
 from ..ops import ENTRYWISE, STRUCTURAL, USER_FUNCTIONS, lookup
 from ..ir import Build, Delta, IndexSum, Slice
-from .tensors import Region, region_inputs
+from .tensors import Region, region_inputs, shared_run
 from ..tensors.labels import closed
 from ..ir import (Add, Call, Commutation, Div, Eye, Fill, Frob, Func, Had, MatMul, MatPow, Node,
                  Num, Ones, Pow, Reshape, Scale, T, Var, Zeros, as_matrix, walk)
@@ -806,10 +806,11 @@ def run_plan(plan: Plan, arrays: dict) -> dict:
     # No np.errstate here: entering it costs as much as a small step, and a library caller
     # keeps NumPy's own warnings; the command line evaluates under errstate (evaluate()).
     try:
-        for i, fn, args, free in program:
-            values[i] = fn(*[values[a] for a in args])
-            for slot in free:
-                values[slot] = None
+        with shared_run():  # index notation's sub-expressions, computed once per run
+            for i, fn, args, free in program:
+                values[i] = fn(*[values[a] for a in args])
+                for slot in free:
+                    values[slot] = None
     except np.linalg.LinAlgError as exc:
         raise EvaluationError(f"evaluation failed: {exc} (a singular matrix?)") from None
     return {name: _as_float_array(values[slot]) for name, slot in plan.outputs.items()}

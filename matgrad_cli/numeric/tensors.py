@@ -12,6 +12,8 @@ inputs are the sub-expressions without free labels, evaluated by the plan as usu
 """
 from __future__ import annotations
 
+import contextlib
+import contextvars
 import string
 
 import numpy as np
@@ -43,6 +45,20 @@ def region_inputs(root: Node) -> list[Node]:
     return found
 
 
+# One plan run's values of the index sub-expressions, shared by all its regions: the
+# gradient's Φᵢᵀ Φᵢ − I is the value's, computed once (within a run the inputs are fixed).
+_RUN: contextvars.ContextVar = contextvars.ContextVar("index_run", default=None)
+
+
+@contextlib.contextmanager
+def shared_run():
+    token = _RUN.set({})
+    try:
+        yield
+    finally:
+        _RUN.reset(token)
+
+
 class Region:
     """One step of a plan: an index expression over its inputs' values."""
 
@@ -53,7 +69,9 @@ class Region:
         return f"Region({type(self.root).__name__})"
 
     def run(self, *values):
-        memo = dict(zip(self.inputs, ((np.asarray(v, dtype=float), ()) for v in values)))
+        shared = _RUN.get()
+        memo = shared if shared is not None else {}
+        memo.update(zip(self.inputs, ((np.asarray(v, dtype=float), ()) for v in values)))
         array, labels = _ev(self.root, memo)
         assert not labels, labels
         return array
@@ -173,6 +191,13 @@ def _build(node: Build, memo: dict):
     pattern_labels = [e for e in node.pattern if e is not None]
     outer = tuple(k for k in labels if k not in pattern_labels)
     unique = tuple(dict.fromkeys(pattern_labels))
+    own = body.ndim - len(labels)
+    if len(unique) == len(pattern_labels) and set(unique) <= set(labels) and \
+            own == node.pattern.count(None) and not outer:
+        # every axis is there: the tensor is the body with its axes moved (a view)
+        colon = iter(range(len(labels), body.ndim))
+        axes = [labels.index(e) if e is not None else next(colon) for e in node.pattern]
+        return body.transpose(axes), ()
     out = np.zeros(tuple(int(free_indices(node)[k]) for k in outer) + _concrete(node.dims))
     letter = _letters(outer + unique)
     spare = iter(string.ascii_letters[len(letter):])
