@@ -90,8 +90,6 @@ def test_sample_numpy_code_equals_eval(folder, words, monkeypatch):
     source = opts["source"]
     if source.startswith("@"):
         source = Path(source[1:]).read_text(encoding="utf-8")
-    if "[" in source:
-        pytest.skip("index notation (SPEC §2b) has no --format numpy code generator yet")
     shapes, dims = parse_shapes(tuple(opts["shapes"])), parse_dims(tuple(opts["dims"]))
     result = run_eval(source, opts["wrt"], opts["inputs"], shapes, dims, opts["order"])
     arrays = load_problem(source, opts["inputs"], shapes, dims).arrays

@@ -4,6 +4,7 @@ index sums that must print in matrix notation, and the errors (with carets)."""
 from __future__ import annotations
 
 import json
+import re
 
 import numpy as np
 import pytest
@@ -238,6 +239,25 @@ def test_index_expression_gradient_against_finite_differences_and_its_dsl_line(
     with np.load(out) as z:
         np.testing.assert_allclose(np.reshape(z["value"], grad.shape), grad, rtol=1e-10,
                                    atol=1e-12)
+
+
+@pytest.mark.parametrize("title, expr, wrt, arrays", CASES, ids=[c[0] for c in CASES])
+def test_index_expression_numpy_code_equals_eval(title, expr, wrt, arrays):
+    """--format numpy writes the same batched steps (einsum, matmul over index axes)."""
+    from matgrad_cli.printers.numpy_code import to_numpy_code
+
+    shapes = {k: np.shape(v) for k, v in arrays.items()}
+    program = api.parse(expr, array_shapes=shapes)
+    derivation = api.derive(program, [wrt])
+    expected = api.evaluate(derivation, arrays)
+    namespace: dict = {}
+    exec(to_numpy_code(derivation), namespace)  # noqa: S102 (our own generated code)
+    params = list(program.variables)
+    value, grads = namespace["f_and_grad"](*[arrays[name] for name in params])
+    np.testing.assert_allclose(value, expected["value"], rtol=1e-10, atol=1e-12)
+    np.testing.assert_allclose(grads[wrt], expected[f"grad_{wrt}"], rtol=1e-10, atol=1e-12)
+    body = to_numpy_code(derivation).split('"""')[-1]
+    assert not re.search(r"^\s*for ", body, re.MULTILINE)  # no loop over index values
 
 
 def test_enough_index_expressions():
