@@ -285,7 +285,7 @@ def test_index_form_when_a_tensor_has_two_slice_patterns():
     result = run("derive", "sum(i, j: Phi[:, i, j]'*Phi[:, j, i])", "--wrt", "Phi",
                  "--shape", "Phi=2,3,3")
     assert result.exit_code == 0, result.output
-    assert "∂f/∂Φ[a, b, c] = 2 Φ_{a,c,b}    (scalar, for each a, b, c)" in result.output
+    assert "∂f/∂Φ[a, b, c] = 2 Φ_{acb}    (scalar, for each a, b, c)" in result.output
 
 
 def test_index_form_latex_has_sums_and_deltas():

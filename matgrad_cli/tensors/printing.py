@@ -23,9 +23,11 @@ SUM_KIND = "sum"  # a level-3 kind of its own: Σ extends to the right, so it is
 
 
 def text_subscript(labels) -> str:
-    """Unicode subscripts when every label has one (ᵢⱼ), else _{i,head}."""
+    """Unicode subscripts when every label has one (ᵢⱼ), else _{acb} (or _{i,head})."""
     if all(len(k) == 1 and k in _SUB for k in labels):
         return "".join(_SUB[k] for k in labels)
+    if all(len(k) == 1 for k in labels):  # Φ_{acb}: b and c have no subscript letter
+        return "_{" + "".join(labels) + "}"
     return "_{" + ",".join(labels) + "}"
 
 
