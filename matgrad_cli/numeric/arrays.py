@@ -15,8 +15,8 @@
   a single value a scalar, anything else a matrix.
 
 Arrays come back as float64 (bools and integers converted; complex, text and object
-data refused); an array with 3 or more axes is a tensor (SPEC §2b). Values are scalars, vectors and
-matrices. Nothing is ever passed to eval or unpickled.
+data refused). Values are scalars, vectors, matrices and, with 3 or more axes, tensors
+(SPEC §2b). Nothing is ever passed to eval or unpickled.
 """
 from __future__ import annotations
 

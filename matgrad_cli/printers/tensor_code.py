@@ -247,7 +247,8 @@ class RegionCode:
         if name in ("softmax", "logsumexp") and k == 1:
             top = f"np.max({a}, axis=-1, keepdims=True)"
             if name == "softmax":
-                return f"np.exp({a} - {top}) / np.sum(np.exp({a} - {top}), axis=-1, keepdims=True)"
+                return (f"np.exp({a} - {top}) / np.sum(np.exp({a} - {top}), axis=-1, "
+                        "keepdims=True)")
             return f"np.log(np.sum(np.exp({a} - {top}), axis=-1)) + {top}[..., 0]"
         if k == 2 and name[-2:] in ("_1", "_2") and name[:-2] in ("sum", "mean", "softmax",
                                                                    "logsumexp"):

@@ -486,7 +486,11 @@ def _entries_as_matrix(factors: list, pattern: tuple, dims: tuple):
     return None
 
 
-RULES = [sum_of_slice, delta_out_of_build, product_with_unit_vector, frobenius_with_unit_vector, delta_of_one_index, delta_contraction, build_of_build, build_as_matrix, slice_of_slice, slice_of_whole, slice_of_build, zero_index_nodes,
-         slice_of_linear, factor_out_of_sum,
-         entrywise_of_slice, hadamard_of_slices, contraction_as_product, split_sum]
-
+# Housekeeping first (slices of tensors built from slices, deltas, zeros), then the
+# recognition of matrix notation.
+RULES = [
+    sum_of_slice, delta_out_of_build, product_with_unit_vector, frobenius_with_unit_vector,
+    delta_of_one_index, delta_contraction, build_of_build, build_as_matrix, slice_of_slice,
+    slice_of_whole, slice_of_build, zero_index_nodes, slice_of_linear, factor_out_of_sum,
+    entrywise_of_slice, hadamard_of_slices, contraction_as_product, split_sum,
+]
