@@ -369,6 +369,9 @@ def test_index_sum_prints_in_matrix_notation(expr, printed):
     ("sum(i: A[i,i])", "A", "∂f/∂A = I"),
     ("sum(i, j: A[i,j]*log(X[i,j]))", "A", "∂f/∂A = log(X)"),
     ("sum(j: sum(i: A[i, j]*x[i])^2)", "x", "∂f/∂x = 2 A Aᵀ x"),
+    ("sum(i: sigmoid(w'*X[:, i]))", "w", "∂f/∂w = X (s ⊙ (1 − s))"),
+    ("sum(i: log(1 + exp(-y[i]*w'*X[:, i])))", "w", "∂f/∂w = −X (y ⊙ σ(−(y ⊙ (Xᵀ w))))"),
+    ("G[i, :] = A[i, :]*x[i]; sum(G)", "x", "∂f/∂x = A 𝟏"),
 ])
 def test_gradient_of_index_sum_prints_in_matrix_notation(expr, wrt, printed):
     result = run("derive", expr, "--wrt", wrt)

@@ -177,7 +177,7 @@ def check_tensor_use(st, node) -> None:
             what = "a matrix product" if node.op == "*" else f"'{node.op}'"
     elif isinstance(node, CallExpr):
         if node.name in ENTRYWISE or node.name in st.function_keys or node.name in (
-                "sum", "max", "min") and len(node.args) <= 2:
+                "sum", "max", "min", "norm") and len(node.args) <= 2:
             return
         what = f"{node.name}(...)"
     elif isinstance(node, NormExpr):

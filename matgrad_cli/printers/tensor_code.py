@@ -158,7 +158,8 @@ class RegionCode:
                          for e in node.pattern)
             return self.name(f"np.transpose({body}, {axes})"), ()
         free = free_indices(node)
-        out = self.name(f"np.zeros({self.shape(tuple(free[k] for k in outer) + tuple(node.dims))})")
+        dims = tuple(free[k] for k in outer) + tuple(node.dims)
+        out = self.name(f"np.zeros({self.shape(dims)})")
         letter = self.letters(outer + unique)
         spare = iter(string.ascii_letters[len(letter):])
         inner, colons = [], []

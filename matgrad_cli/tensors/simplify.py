@@ -126,15 +126,13 @@ def sum_of_slice(node: Node):
 
 
 def slice_of_linear(node: Node):
-    """(c X)[e] = c X[e]; (X + Y)[e] = X[e] + Y[e]; (Xᵀ)[i, j] = X[j, i]. (Not f(X)[e] =
-    f(X[e]) nor the Hadamard product: those go the other way, toward matrix notation.)"""
+    """(c X)[e] = c X[e]; (Xᵀ)[i, j] = X[j, i]. (Not f(X)[e] = f(X[e]), the Hadamard
+    product nor sums: those go the other way, toward matrix notation.)"""
     if not isinstance(node, Slice):
         return None
     x, p = node.operand, node.pattern
     if isinstance(x, Scale) and x.factor.shape == ():
         return alg.scale(x.factor, Slice(x.operand, p))
-    if isinstance(x, Add):
-        return alg.add(*[Slice(t, p) for t in x.terms])
     if isinstance(x, T) and len(x.shape) == 2 and len(x.operand.shape) == 2:
         return Slice(x.operand, (p[1], p[0]))
     return None
@@ -192,11 +190,27 @@ def hadamard_of_slices(node: Node):
 
 
 def entrywise_of_slice(node: Node):
-    """f(X[i, j]) = f(X)[i, j]."""
-    if isinstance(node, Func) and _as_index(node.operand) and node.shape == ():
-        x, p = _as_index(node.operand)
-        return Slice(alg.func(node.name, x), p)
-    return None
+    """f(X[i, j]) = f(X)[i, j], f(c X[i, j]) = f(c X)[i, j] for a number c."""
+    from ..ir import Div
+
+    if isinstance(node, Pow) and node.shape == () and isinstance(node.exponent, Num):
+        hit = _as_index(node.base)  # xᵢ^p = (x.^p)ᵢ
+        return Slice(alg.power(hit[0], node.exponent), hit[1]) if hit else None
+    if isinstance(node, Div) and node.shape == () and not free_indices(node.left):
+        hit = _as_index(node.right)  # c / xᵢ = (c ./ x)ᵢ
+        if hit and hit[0].shape:
+            return Slice(alg.div(alg.fill(node.left, hit[0].shape), hit[0]), hit[1])
+        return None
+    if not (isinstance(node, Func) and node.shape == ()):
+        return None
+    arg, coef = node.operand, None
+    if isinstance(arg, Scale) and isinstance(arg.factor, Num):
+        arg, coef = arg.operand, arg.factor
+    hit = _as_index(arg)
+    if hit is None:
+        return None
+    x, p = hit
+    return Slice(alg.func(node.name, alg.scale(coef, x) if coef is not None else x), p)
 
 
 def _matrix_of(x: Node, pattern: tuple):
@@ -246,6 +260,8 @@ def _single(hit, summed: set):
         return alg.call("tr", x)
     if None in p or len(set(p)) != len(p) or set(p) != summed:
         return None
+    if isinstance(x, Pow) and isinstance(x.exponent, Num) and x.exponent.value == 2:
+        x = Had(x.base, x.base)  # Σᵢ (v.^2)ᵢ = vᵀ v
     if isinstance(x, Had):  # Σᵢ (x ⊙ y)ᵢ = xᵀ y; Σᵢⱼ (A ⊙ B)ᵢⱼ = A : B
         if len(x.shape) == 1:
             return alg.matmul(alg.transpose(x.left), x.right)
@@ -486,6 +502,98 @@ def _entries_as_matrix(factors: list, pattern: tuple, dims: tuple):
     return None
 
 
+def product_with_a_column_slice(node: Node):
+    """wᵀ X[:, i] = (Xᵀ w)ᵢ and X[i, :]ᵀ w = (X w)ᵢ: the inner product of a vector with a
+    column (or row) of a matrix is an entry of a matrix-vector product."""
+    if not (isinstance(node, MatMul) and node.shape == ()):
+        return None
+    left, right = node.left, node.right
+    for row, col, flip in ((left, right, False), (right, left, True)):
+        # row is wᵀ (or the transposed slice), col the other operand
+        if not isinstance(row, T):
+            continue
+        w, hit = row.operand, _as_index(col)
+        if hit is not None and len(w.shape) == 1 and not free_indices(w):
+            x, p = hit
+            if len(p) == 2 and p.count(None) == 1 and len(x.shape) == 2:
+                label = p[0] if p[0] is not None else p[1]
+                m = alg.transpose(x) if p[0] is None else x
+                return Slice(alg.matmul(m, w), (label,))
+        hit = _as_index(w)
+        if hit is not None and len(col.shape) == 1 and not free_indices(col):
+            x, p = hit
+            if len(p) == 2 and p.count(None) == 1 and len(x.shape) == 2:
+                label = p[0] if p[0] is not None else p[1]
+                m = alg.transpose(x) if p[0] is None else x
+                return Slice(alg.matmul(m, col), (label,))
+    return None
+
+
+def sum_of_entries(node: Node):
+    """c + vᵢ − uᵢ … = (c + v − u)ᵢ: a sum of entries at one index pattern (and of scalars
+    without that index) is an entry of the sum."""
+    if not (isinstance(node, Add) and node.shape == ()):
+        return None
+    pattern, operand_shape, parts = None, None, []
+    for t in node.terms:
+        coef, inner = (t.factor, t.operand) if isinstance(t, Scale) and isinstance(
+            t.factor, Num) else (None, t)
+        hit = _as_index(inner)
+        if hit is not None and None not in hit[1]:
+            if pattern is None:
+                pattern, operand_shape = hit[1], hit[0].shape
+            elif hit[1] != pattern or hit[0].shape != operand_shape:
+                return None
+            parts.append((coef, hit[0]))
+        elif not free_indices(t):
+            parts.append((None, t))  # a scalar: broadcast
+        else:
+            return None
+    if pattern is None or sum(1 for _, x in parts if x.shape) < 1:
+        return None
+    terms = []
+    for coef, x in parts:
+        x = alg.fill(x, operand_shape) if x.shape == () else x
+        terms.append(alg.scale(coef, x) if coef is not None else x)
+    return Slice(alg.add(*terms), pattern)
+
+
+def weighted_sum_of_slices(node: Node):
+    """Σᵢ sᵢ X[:, i] = X s, Σᵢ sᵢ X[i, :] = Xᵀ s (and transposed: Σᵢ sᵢ X[:, i]ᵀ = (X s)ᵀ);
+    several weights sᵢ tᵢ … are the entries of s ⊙ t ⊙ …, a factor without i comes out."""
+    if not (isinstance(node, IndexSum) and len(node.labels) == 1 and
+            isinstance(node.body, Scale) and node.shape != ()):
+        return None
+    (label,) = node.labels
+    weights, constants, v = [], [], node.body
+    while isinstance(v, Scale):
+        for c in scalar_factors(v.factor):
+            hit = _as_index(c)
+            if hit is not None and hit[1] == (label,) and len(hit[0].shape) == 1:
+                weights.append(hit[0])
+            elif not free_indices(c):
+                constants.append(c)
+            else:
+                return None
+        v = v.operand
+    if not weights:
+        return None
+    transposed = isinstance(v, T)
+    hit = _as_index(v.operand if transposed else v)
+    if hit is None or len(hit[1]) != 2 or hit[1].count(None) != 1 or label not in hit[1]:
+        return None
+    x, p = hit
+    if any(w.shape[0] != (x.shape[1] if p[1] == label else x.shape[0]) for w in weights):
+        return None
+    m = x if p[1] == label else alg.transpose(x)
+    weight = weights[0]
+    for w in weights[1:]:
+        weight = alg.had(weight, w)
+    out = alg.matmul(m, weight)
+    out = alg.transpose(out) if transposed else out
+    return alg.scale(product(constants), out) if constants else out
+
+
 # Housekeeping first (slices of tensors built from slices, deltas, zeros), then the
 # recognition of matrix notation.
 RULES = [
@@ -493,4 +601,5 @@ RULES = [
     delta_of_one_index, delta_contraction, build_of_build, build_as_matrix, slice_of_slice,
     slice_of_whole, slice_of_build, zero_index_nodes, slice_of_linear, factor_out_of_sum,
     entrywise_of_slice, hadamard_of_slices, contraction_as_product, split_sum,
+    product_with_a_column_slice, sum_of_entries, weighted_sum_of_slices,
 ]
