@@ -320,6 +320,13 @@ def test_jacobian_of_a_vector_valued_index_expression(tmp_path):
     assert result.exit_code == 0, result.output
 
 
+def test_jacobian_wrt_a_tensor_prints_its_entries():
+    result = run("derive", "sum(i: Phi[:, i, :]'*x)", "--wrt", "Phi", "--shape", "Phi=2,3,4")
+    assert result.exit_code == 0, result.output
+    assert ("∂fₚ/∂Φ[a, b, c] = xₐ δ_{cp}    (scalar, for each p, a, b, c; J = ∂vec(f)/∂vec(X)ᵀ "
+            "is its column-major reshape)") in result.output
+
+
 def test_jacobian_rows_dsl_round_trip(tmp_path):
     A, x = _r(3, 4), _r(4)
     expr = "g[i] = exp(sum(j: A[i, j]*x[j])); g"

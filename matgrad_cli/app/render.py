@@ -259,6 +259,12 @@ def _slice_form(derivation: Derivation, name, order: int, node: Node):
     """(the whole derivative, its label, the formula printed, ', for each i' or ''): a
     gradient built from slices prints its slice (or entry) and says for which indices."""
     label = derivative_label(derivation, name, order)
+    entries = forms.jacobian_entries(node, derivation.program.expr.shape)
+    if entries is not None and isinstance(name, str):  # ∂fₚ/∂T[a, b, c], not its reshape
+        shown = display_name(name)
+        return node, f"∂f{entries[1]}/∂{shown}{entries[2]}", entries[0].body, \
+            ", " + forms.for_each(entries[0]) + "; J = ∂vec(f)/∂vec(X)ᵀ is its column-major " \
+            "reshape"
     if not isinstance(node, Build):
         return node, label, node, ""
     if isinstance(name, tuple) or derivation.kind(name) != "gradient":

@@ -135,3 +135,29 @@ def hoist_for_dsl(node: Node, taken: set) -> tuple[Node, list[str]]:
         return new
 
     return go(node), lines
+
+
+def jacobian_entries(node: Node, f_shape: tuple):
+    """For the reshaped Jacobian of a non-scalar f w.r.t. a tensor (tensors/jacobian.py):
+    (Build of its entries ∂fₚ/∂T[a, b, c], 'ₚ', '[a, b, c]'), the form worth printing; or
+    None."""
+    from ..ir import Reshape
+    from ..simplify import simplify
+
+    if not (isinstance(node, Reshape) and isinstance(node.operand, Build)):
+        return None
+    build = node.operand
+    if None not in build.pattern and len(build.pattern) > len(f_shape):  # entries already
+        outer = build.pattern[:len(f_shape)]
+        return build, text_subscript(outer), pattern_text(build.pattern[len(f_shape):])
+    outer = [e for e in build.pattern if e is not None]
+    if len(outer) != len(f_shape) or build.pattern[:len(outer)] != tuple(outer):
+        return None
+    taken = bound_labels(build) | set(outer)
+    labels = []
+    for k in range(build.pattern.count(None)):
+        labels.append(fresh_label(taken, "abcdefgh"[k % 8]))
+        taken.add(labels[-1])
+    body = simplify(Slice(build.body, tuple(labels)))
+    full = Build(body, tuple(outer) + tuple(labels), build.dims)
+    return full, text_subscript(outer), pattern_text(tuple(labels))

@@ -594,6 +594,18 @@ def weighted_sum_of_slices(node: Node):
     return alg.scale(product(constants), out) if constants else out
 
 
+def slice_of_outer_product(node: Node):
+    """(u vᵀ)[a, c] = uₐ v꜀: an entry of an outer product is a product of entries."""
+    if not (isinstance(node, Slice) and isinstance(node.operand, MatMul) and
+            None not in node.pattern and len(node.pattern) == 2):
+        return None
+    u, vt = node.operand.left, node.operand.right
+    if len(u.shape) == 1 and isinstance(vt, T) and len(vt.operand.shape) == 1:
+        a, c = node.pattern
+        return alg.scale(Slice(u, (a,)), Slice(vt.operand, (c,)))
+    return None
+
+
 # Housekeeping first (slices of tensors built from slices, deltas, zeros), then the
 # recognition of matrix notation.
 RULES = [
@@ -601,5 +613,5 @@ RULES = [
     delta_of_one_index, delta_contraction, build_of_build, build_as_matrix, slice_of_slice,
     slice_of_whole, slice_of_build, zero_index_nodes, slice_of_linear, factor_out_of_sum,
     entrywise_of_slice, hadamard_of_slices, contraction_as_product, split_sum,
-    product_with_a_column_slice, sum_of_entries, weighted_sum_of_slices,
+    product_with_a_column_slice, sum_of_entries, weighted_sum_of_slices, slice_of_outer_product,
 ]
