@@ -94,9 +94,11 @@ def test_a_dsl_line_sizes_an_identity_that_nothing_beside_it_fixes(tmp_path, exp
 
 @pytest.mark.parametrize("expr, message, caret", [
     ("sofmax(x)", "unknown function 'sofmax' — did you mean softmax? (column 1)", "  ^^^^^^"),
-    ("tr(expm(A))", "unknown function 'expm' — did you mean expm1 or exp? (column 4)",
-     "     ^^^^"),
-    ("eig(X)", "unknown function 'eig' (column 1)", "  ^^^"),
+    ("tr(expmm(A))", "unknown function 'expmm' — did you mean expm or expm1? (column 4)",
+     "     ^^^^^"),
+    ("eig(X)", "unknown function 'eig' — did you mean eigvals? (column 1)", "  ^^^"),
+    ("cholesky(S)", "unknown function 'cholesky' — did you mean chol? (column 1)",
+     "  ^^^^^^^^"),
     ("trace(X)", "unknown function 'trace' — did you mean tr? (column 1)", "  ^^^^^"),
     ("2*sigmod(x)", "unknown function 'sigmod' — did you mean sigmoid or sign? (column 3)",
      "    ^^^^^^"),

@@ -41,6 +41,8 @@ ROWS = [  # id, expression, wrt, the printed derivative, conditions printed, sou
      "the outer product of logsumexp′"),
     ("rayleigh-quotient", "x'*A*x/(x'*x)", "x", "(1 / c) (A + Aᵀ) x − 2 (xᵀ A x / c²) x", [],
      "[MC] (89) and the quotient rule, c = xᵀ x named"),
+    ("gaussian-kernel", "exp(-||x - m||^2/(2*sigma^2))", "x", "−(exp(−‖u‖² / (2 c)) / c) u", [],
+     "RBF kernel: −(k / σ²)(x − m), u = x − m and c = σ² named"),
     ("log-needs-positive", "sum(log(x))", "x", "1 ./ x", ["where x > 0 entrywise"], "—"),
 ]
 
@@ -92,7 +94,8 @@ def test_printed_form_has_the_right_value(expr, wrt):
               "X": np.eye(n) + 0.2 * rng.standard_normal((n, n)),
               "U": rng.standard_normal((n, 2)), "V": rng.standard_normal((n, 2)),
               "w": rng.standard_normal(n), "y": rng.uniform(0.1, 0.9, n),
-              "W": rng.standard_normal((n, n)),
+              "W": rng.standard_normal((n, n)), "m": rng.standard_normal(n),
+              "sigma": np.array(1.3),
               "lambda": np.array(0.7)}
     dims = {"n": n} if "ones(n)" in expr else {}
     used = {k: v for k, v in arrays.items() if k in _names(expr)}

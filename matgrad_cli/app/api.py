@@ -172,11 +172,12 @@ def _tree_size(node: Node) -> int:
 
 
 def _known_conditions(program: Program, found: list) -> list:
-    """With ``spd``, det S ≠ 0 (and log|det S| defined) is known to hold: not printed."""
+    """With ``spd``, det S ≠ 0 (and log|det S| defined, and chol(S)) is known to hold: not
+    printed."""
     spd = {name for name, s in program.structures.items() if s == "spd"}
     return [c for c in found
             if not (isinstance(c.argument, Var) and c.argument.name in spd
-                    and "det" in c.template)]
+                    and ("det" in c.template or "positive definite" in c.template))]
 
 
 def output_arrays(derivation: Derivation) -> dict[str, Node]:

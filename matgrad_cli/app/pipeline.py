@@ -206,6 +206,7 @@ def _run_eval(source, wrt, inputs, shapes, dims, order, check, mixed, hvp) -> Ev
             arrays = {**arrays, api.HVP_DIRECTION: load_direction(hvp, program, wrt)}
         values = keep_shapes(api.evaluate(derivation, arrays), problem.kept, derivation)
         warnings += numcheck.kink_warnings(derivation, arrays, values)
+        warnings += numcheck.spectral_warnings(derivation, arrays)
     else:
         derivation = None
         values = {"value": evaluate({"value": program.expr}, arrays)["value"]}

@@ -241,6 +241,22 @@ def function_lines(roots: list[Node], printer, shown: set, order: int | None = N
     return lines
 
 
+def operator_lines(roots: list[Node], shown: set) -> list[str]:
+    """The one-line definition of each named operator the roots call (the Fréchet
+    derivative of expm, Φ of the Cholesky rule …) that is not in ``shown`` yet."""
+    from ..ir import Call, walk
+    from ..ops import lookup
+
+    lines = []
+    for node in walk(*roots):
+        if isinstance(node, Call):
+            definition = getattr(lookup(node.name), "definition", "")
+            if definition and definition not in shown:
+                shown.add(definition)
+                lines.append(definition)
+    return lines
+
+
 def header_text(program: Program) -> list[str]:
     defs, names = named(program, [program.expr])
     main, def_lines = _with_definitions(defs, names, program.expr, to_text)
@@ -286,7 +302,8 @@ def derive_text(derivation: Derivation, steps: list[str] | None = None) -> str:
         lines.append("")
         lines.append(f"{label} = {main}    ({shape_text(node.shape)}{each})")
         def_lines += forms.slice_names([node], to_text) if each else []
-        lines += _where_lines(def_lines + function_lines([node], to_text, shown, 1))
+        lines += _where_lines(def_lines + function_lines([node], to_text, shown, 1)
+                              + operator_lines([node], shown))
         if conditions:
             lines.append(f"  valid {'; '.join(conditions)}")
         lines += convention_lines(derivation, name, order)
@@ -316,6 +333,7 @@ def derive_latex(derivation: Derivation, steps: list[str] | None = None) -> str:
         defs, names = named(program, [node])
         main, def_lines = _with_definitions(defs, names, node, to_latex)
         def_lines += function_lines([node], to_latex, shown, 1)
+        def_lines += [r"\text{" + _latex_escape(d) + "}" for d in operator_lines([node], shown)]
         line = f"{label} = {main}{each}"
         if def_lines:
             line += r", \quad \text{where } " + r", \; ".join(def_lines)
@@ -325,6 +343,10 @@ def derive_latex(derivation: Derivation, steps: list[str] | None = None) -> str:
         lines.append(line)
         lines += _latex_convention(derivation, name, order)
     return "\n".join(lines)
+
+
+def _latex_escape(text: str) -> str:
+    return text.replace("\\", r"\textbackslash{}").replace("_", r"\_").replace("&", r"\&")
 
 
 def _latex_convention(derivation: Derivation, name, order: int) -> list[str]:
@@ -429,6 +451,7 @@ def derive_json(derivation: Derivation) -> str:
             "where_latex": latex_defs,
             "shape": _json_shape(node.shape),
             "conditions": conditions,
+            "operators": operator_lines([node], set()),
         })
         _json_convention(derivation, name, order, entry)
     return json.dumps(payload, ensure_ascii=False, indent=2)

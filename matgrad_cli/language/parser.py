@@ -83,7 +83,7 @@ class Transpose(Syntax):
 @dataclass(frozen=True, eq=False)
 class NormExpr(Syntax):
     operand: Syntax
-    subscript: str | None  # None, '1', '2' or 'F'
+    subscript: str | None  # None, '1', '2', 'F' or '*'
 
 
 @dataclass(frozen=True, eq=False)

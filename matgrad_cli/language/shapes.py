@@ -585,12 +585,7 @@ def _infer_node(st: _State, node: Syntax, defined: dict, size_names: set) -> tup
         rows, cols = _as_matrix(shape)
         return _normalize(cols, rows)
     if isinstance(node, NormExpr):
-        shape = sub(node.operand)
-        if node.subscript == "2" and len(shape) == 2 and not _is_one(shape[0]) \
-                and not _is_one(shape[1]):
-            raise ShapeError(f"||X||_2 of a matrix ({_describe(st, shape)}) is the spectral "
-                             "norm, which matgrad does not support: use ||X|| or ||X||_F for the "
-                             "Frobenius norm", node.span, st.source)
+        sub(node.operand)  # ||X||_2 of a matrix is its spectral norm, ||X||_* the nuclear
         return ()
     if isinstance(node, CallExpr):
         return _infer_call(st, node, sub)
@@ -638,6 +633,12 @@ def _infer_call(st: _State, node: CallExpr, sub) -> tuple:
         except _Conflict:
             raise ShapeError(f"{name} needs a square matrix, but {_operand_text(st, arg)} is "
                              f"{_describe(st, shape)}", node.span, st.source) from None
+    if info.accepts == "square" and info.arity == 2:  # expm_frechet(X, E): E like X
+        try:
+            _unify_shapes(st, shape, shapes[1])
+        except _Conflict:
+            raise _shape_error(st, f"{name}(X, E)", node, node.args[0], shape, node.args[1],
+                               shapes[1], "E must have the shape of the square X") from None
     if info.accepts == "vector" and len(shape) == 2:
         hint = "; diag(X) takes the diagonal of a matrix" if name == "Diag" else ""
         if name in ALONG:
@@ -864,8 +865,8 @@ class _Builder:
             inner = b(node.operand)
             return inner if inner.shape == () else ir.T(inner, span=span)
         if isinstance(node, NormExpr):
-            name = "norm1" if node.subscript == "1" else "norm"
-            return ir.Call(name, (b(node.operand),), span=span)
+            return ir.Call(_norm_entry(node.subscript, operand := b(node.operand)),
+                           (operand,), span=span)
         if isinstance(node, CallExpr):
             return self.build_call(node, shape, b)
         if isinstance(node, INDEX_SYNTAX):
@@ -940,6 +941,20 @@ class _Builder:
         if k == -1:
             return ir.Call("inv", (left,), span=span)
         return ir.MatPow(left, k, span=span)
+
+
+def _norm_entry(subscript, operand: ir.Node) -> str:
+    """The registry entry of a norm: ||X||_1 the sum of absolute values; of a true matrix
+    (neither size 1) ||X||_2 the spectral and ||X||_* the nuclear norm; every other norm
+    (of a vector or a row, where all three agree) the Euclidean / Frobenius one."""
+    if subscript == "1":
+        return "norm1"
+    matrix = len(operand.shape) == 2 and 1 not in operand.shape
+    if matrix and subscript == "2":
+        return "spectral_norm"
+    if matrix and subscript == "*":
+        return "nuclear_norm"
+    return "norm"
 
 
 def _constant_value(node: ir.Node):

@@ -6,7 +6,7 @@ What needs care here, and why:
   ``.^`` or the transpose ``.T``; ``2.*x`` is therefore ``2 .* x`` as in MATLAB;
 - an exponent needs digits (``2exp(x)`` is ``2 exp(x)``);
 - ``||`` and ``‖`` are bars whose meaning (open or close) the parser decides, and
-  ``_1``, ``_2``, ``_F`` right after a bar are norm subscripts;
+  ``_1``, ``_2``, ``_F``, ``_*`` right after a bar are norm subscripts;
 - newlines separate statements, except inside parentheses.
 """
 from __future__ import annotations
@@ -102,12 +102,12 @@ def tokenize(source: str) -> list[Token]:
             tokens.append(Token(BAR, source[i:i + width], Span(i, i + width), style))
             i += width
             if i < n and source[i] == "_":
-                if i + 1 < n and source[i + 1] in "12Ff":
+                if i + 1 < n and source[i + 1] in "12Ff*":
                     tokens.append(Token(SUB, source[i:i + 2], Span(i, i + 2),
                                         source[i + 1].upper()))
                     i += 2
                 else:
-                    raise ParseError("a norm subscript must be _1, _2 or _F", Span(i, i + 2),
+                    raise ParseError("a norm subscript must be _1, _2, _F or _*", Span(i, i + 2),
                                      source)
             continue
         if ch == "|":

@@ -4,7 +4,7 @@ this registry — the parser for names and arities, shape inference and the IR f
 rule, diff/ for the derivative rules, the evaluator and the printers for implementations
 and spellings, check for sampling domains. Adding an entrywise function is one entry in
 entrywise.py; a matrix function one entry in structural.py (or a module of its own when
-its rules are long).
+its rules are long, as matrix_functions.py).
 """
 from __future__ import annotations
 
@@ -15,11 +15,12 @@ from .along import ENTRIES as _ALONG_ENTRIES
 from .base import DimAlgebra, Entrywise, Structural
 from .entrywise import ENTRIES as _ENTRYWISE_ENTRIES
 from .operators import OPERATORS, Operator
+from .matrix_functions import ENTRIES as _MATRIX_ENTRIES
 from .structural import ENTRIES as _STRUCTURAL_ENTRIES
 from .user import ENTRIES as _USER_ENTRIES
 from .user import USER as USER_FUNCTIONS
 
-_STRUCTURAL_ENTRIES = _STRUCTURAL_ENTRIES + _ALONG_ENTRIES
+_STRUCTURAL_ENTRIES = _STRUCTURAL_ENTRIES + _ALONG_ENTRIES + _MATRIX_ENTRIES
 
 
 class UnknownOperation(MatgradError):
@@ -56,6 +57,8 @@ NOT_FUNCTIONS = {
     "prod": None, "diagm": "Diag", "identity": "eye", "norm2": "norm",
     "dot": "x'*y", "outer": "x*y'", "asin": "arcsin", "acos": "arccos", "atan": "arctan",
     "gelu": None, "elu": None, "swish": None, "square": "x.^2",
+    "eig": "eigvals", "eigh": "eigvals", "eigvalsh": "eigvals", "cholesky": "chol",
+    "svd": None, "logm": None, "sqrtm": None,
 }
 assert not set(NOT_FUNCTIONS) & FUNCTION_NAMES, "a hint names a function of the language"
 

@@ -96,6 +96,12 @@ class DslPrinter(Printer):
     def _call_norm1(self, node, ctx):
         return self.call("sum", self.call("abs", self.print(node.args[0]).text).text)
 
+    def _call_spectral_norm(self, node, ctx):
+        return Printed(f"||{self.print(node.args[0]).text}||_2", P.ATOM)
+
+    def _call_nuclear_norm(self, node, ctx):
+        return Printed(f"||{self.print(node.args[0]).text}||_*", P.ATOM)
+
     def _print_Reshape(self, node, ctx):
         """unvec(g) to m×n, column-major: (vec(Iₙ)ᵀ ⊗ Iₘ)(Iₙ ⊗ g)."""
         g = self.print(node.operand).text

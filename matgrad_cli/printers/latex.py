@@ -63,6 +63,7 @@ class LatexPrinter(TextPrinter):
     pi_symbol = r"\pi"
     norm_open, norm_close = r"\left\|", r"\right\|"
     norm1_mark = "_{1}"
+    spectral_mark, nuclear_mark = "_{2}", "_{*}"
     logdet_open, logdet_close = r"\log\left|\det", r"\right|"
     superscript_base = P.BASE  # LaTeX groups the exponent: (x^{2})^{3} still needs ( )
 

@@ -16,7 +16,8 @@ from ..ir import LEAVES, Call, Fill, Func, MatMul, Node, Num, Ones, Scale, T, Va
 # Preferred base names by what the sub-expression is; then by its shape.
 FUNC_NAMES = {"sigmoid": "s", "relu": "r", "tanh": "t", "exp": "e", "softplus": "sp",
               "log": "l"}
-CALL_NAMES = {"softmax": "p", "Diag": "D", "softmax_1": "S", "softmax_2": "S"}
+CALL_NAMES = {"softmax": "p", "Diag": "D", "softmax_1": "S", "softmax_2": "S", "chol": "L",
+              "eigvecs": "Q", "eigvals": "λ", "svd_u1": "u", "svd_v1": "v", "expm": "E"}
 SHAPE_NAMES = {
     0: ("c", "a", "b", "d", "k"),  # scalar
     1: ("u", "v", "w", "y", "z"),  # vector

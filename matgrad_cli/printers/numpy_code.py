@@ -22,7 +22,7 @@ import unicodedata
 
 from ..numeric import evaluator as ev
 from .. import ops
-from ..ops import entrywise, structural
+from ..ops import entrywise, matrix_functions, structural
 from ..ops import NUMPY_SOURCE, USER_FUNCTIONS, lookup
 from .naming import SHAPE_NAMES
 
@@ -37,7 +37,8 @@ _HELPER_OPS = {
 }
 _KERNELS = [ev._as2d, ev._fit, ev._kron_product, ev._kron_apply, ev._apply_kron_right,
             ev._commute, ev._commutation_matrix, ev._weighted_gram, ev._scaled_gram,
-            structural._kron, structural._pinv, entrywise._erf, ev._adjugate]
+            structural._kron, structural._pinv, entrywise._erf, ev._adjugate,
+            *matrix_functions.KERNELS]
 _ALWAYS_INLINE = {"input", "const", "transpose"}
 _RESERVED = {"np", "value", "f_and_grad"} | {k.__name__ for k in _KERNELS} | {"_np"}
 

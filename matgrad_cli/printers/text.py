@@ -45,6 +45,7 @@ class TextPrinter(Printer):
     pi_symbol = "π"
     norm_open, norm_close = "‖", "‖"
     norm1_mark = "₁"
+    spectral_mark, nuclear_mark = "₂", "_*"
     logdet_open, logdet_close = "log|det", "|"
     superscript_base = P.SUPERSCRIPT_BASE  # what may carry a superscript without parentheses
 
@@ -178,6 +179,12 @@ class TextPrinter(Printer):
     def _call_norm1(self, node, ctx):
         norm = self._call_norm(node, ctx)
         return Printed(norm.text + self.norm1_mark, P.ATOM)
+
+    def _call_spectral_norm(self, node, ctx):
+        return Printed(self._call_norm(node, ctx).text + self.spectral_mark, P.ATOM)
+
+    def _call_nuclear_norm(self, node, ctx):
+        return Printed(self._call_norm(node, ctx).text + self.nuclear_mark, P.ATOM)
 
     def _call_kron(self, node, ctx):
         left, right = (self.print(a) for a in node.args)
