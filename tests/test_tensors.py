@@ -194,6 +194,8 @@ CASES = [
      dict(Phi=_r(3, 4, 2))),
     ("logistic loss over columns", "sum(i: log(1 + exp(-y[i]*w'*X[:, i])))", "w",
      dict(w=_r(3), X=_r(3, 5), y=_r(5))),
+    ("least squares over columns, w.r.t. the columns", "sum(i: ||A*X[:, i] - B[:, i]||^2)",
+     "X", dict(A=_r(4, 3), X=_r(3, 5), B=_r(4, 5))),
     ("an indexed definition used by slices",
      "G[:, i, :] = Phi[:, i, :]'*Phi[:, i, :]; sum(i: sum(G[:, i, :].^2))", "Phi",
      dict(Phi=_r(3, 4, 2))),
@@ -379,6 +381,9 @@ def test_index_sum_prints_in_matrix_notation(expr, printed):
     ("sum(i: sigmoid(w'*X[:, i]))", "w", "∂f/∂w = X (s ⊙ (1 − s))"),
     ("sum(i: log(1 + exp(-y[i]*w'*X[:, i])))", "w", "∂f/∂w = −X (y ⊙ σ(−(y ⊙ (Xᵀ w))))"),
     ("G[i, :] = A[i, :]*x[i]; sum(G)", "x", "∂f/∂x = A 𝟏"),
+    ("sum(i: X[i, :]'*W*X[i, :])", "X", "∂f/∂X = X (Wᵀ + W)"),
+    ("sum(i: ||A*X[:, i] - B[:, i]||^2)", "X", "∂f/∂X = 2 Aᵀ (A X − B)"),
+    ("sum(i: ||A*X[:, i] - B[:, i]||^2)", "A", "∂f/∂A = 2 (A X − B) Xᵀ"),
 ])
 def test_gradient_of_index_sum_prints_in_matrix_notation(expr, wrt, printed):
     result = run("derive", expr, "--wrt", wrt)

@@ -530,22 +530,24 @@ def product_with_a_column_slice(node: Node):
 
 
 def sum_of_entries(node: Node):
-    """c + vᵢ − uᵢ … = (c + v − u)ᵢ: a sum of entries at one index pattern (and of scalars
-    without that index) is an entry of the sum."""
-    if not (isinstance(node, Add) and node.shape == ()):
+    """c + vᵢ − uᵢ … = (c + v − u)ᵢ: a sum of entries (or of columns, X[:, i] − Y[:, i] =
+    (X − Y)[:, i]) at one index pattern, and of scalars without the index, is one of the
+    sum."""
+    if not isinstance(node, Add) or len(node.shape) > 1:
         return None
     pattern, operand_shape, parts = None, None, []
     for t in node.terms:
         coef, inner = (t.factor, t.operand) if isinstance(t, Scale) and isinstance(
             t.factor, Num) else (None, t)
         hit = _as_index(inner)
-        if hit is not None and None not in hit[1]:
+        if hit is not None and (None not in hit[1] or node.shape == () or
+                                hit[1].count(None) == len(node.shape)):
             if pattern is None:
                 pattern, operand_shape = hit[1], hit[0].shape
             elif hit[1] != pattern or hit[0].shape != operand_shape:
                 return None
             parts.append((coef, hit[0]))
-        elif not free_indices(t):
+        elif not free_indices(t) and t.shape == ():
             parts.append((None, t))  # a scalar: broadcast
         else:
             return None
@@ -606,6 +608,53 @@ def slice_of_outer_product(node: Node):
     return None
 
 
+def build_of_products_with_slices(node: Node):
+    """Rows or columns of a product: B[i, :] = M X[i, :] is X Mᵀ, B[:, j] = M X[:, j] is
+    M X (a label-free factor c in front comes out: c X Mᵀ)."""
+    if not (isinstance(node, Build) and len(node.pattern) == 2 and
+            node.pattern.count(None) == 1):
+        return None
+    body, constant = node.body, None
+    if isinstance(body, Scale) and not free_indices(body.factor):
+        constant, body = body.factor, body.operand
+    if not isinstance(body, MatMul) or free_indices(body.left):
+        return None
+    hit = _as_index(body.right)
+    if hit is None or tuple(hit[1]) != tuple(node.pattern) or hit[0].shape != tuple(node.dims):
+        return None
+    x, m = hit[0], body.left
+    out = alg.matmul(x, alg.transpose(m)) if node.pattern[1] is None else alg.matmul(m, x)
+    return alg.scale(constant, out) if constant is not None else out
+
+
+def column_of_product(node: Node):
+    """M X[:, i] = (M X)[:, i]: a matrix times a column of X is a column of M X."""
+    if not (isinstance(node, MatMul) and len(node.shape) == 1) or free_indices(node.left):
+        return None
+    hit = _as_index(node.right)
+    if hit is None or len(hit[1]) != 2 or hit[1][0] is not None or hit[1][1] is None or \
+            len(hit[0].shape) != 2 or len(node.left.shape) != 2:
+        return None
+    return Slice(alg.matmul(node.left, hit[0]), hit[1])
+
+
+def sum_of_outer_products_of_columns(node: Node):
+    """Σᵢ P[:, i] Q[:, i]ᵀ = P Qᵀ and Σᵢ P[i, :] Q[i, :]ᵀ = Pᵀ Q."""
+    if not (isinstance(node, IndexSum) and len(node.labels) == 1 and
+            isinstance(node.body, MatMul) and isinstance(node.body.right, T)):
+        return None
+    (label,) = node.labels
+    a, b = _as_index(node.body.left), _as_index(node.body.right.operand)
+    if a is None or b is None or a[1] != b[1] or len(a[1]) != 2 or \
+            len(a[0].shape) != 2 or len(b[0].shape) != 2:
+        return None
+    if a[1] == (None, label):
+        return alg.matmul(a[0], alg.transpose(b[0]))
+    if a[1] == (label, None):
+        return alg.matmul(alg.transpose(a[0]), b[0])
+    return None
+
+
 # Housekeeping first (slices of tensors built from slices, deltas, zeros), then the
 # recognition of matrix notation.
 RULES = [
@@ -614,4 +663,5 @@ RULES = [
     slice_of_whole, slice_of_build, zero_index_nodes, slice_of_linear, factor_out_of_sum,
     entrywise_of_slice, hadamard_of_slices, contraction_as_product, split_sum,
     product_with_a_column_slice, sum_of_entries, weighted_sum_of_slices, slice_of_outer_product,
+    build_of_products_with_slices, column_of_product, sum_of_outer_products_of_columns,
 ]
