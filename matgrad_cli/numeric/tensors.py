@@ -176,6 +176,14 @@ def _evaluate(node: Node, memo: dict):
         return out, tuple(k for k in labels if k not in node.labels)
     if isinstance(node, Build):
         return _build(node, memo)
+    if isinstance(node, Scale) and isinstance(node.operand, Scale) and node.operand.shape:
+        # c₁ (c₂ X): multiply the (per-index) scalars first, then one pass over X
+        factor: Node = node.factor
+        operand = node.operand
+        while isinstance(operand, Scale) and operand.shape:
+            factor = Scale(factor, operand.factor)
+            operand = operand.operand
+        return _ev(Scale(factor, operand), memo)
     children = [_ev(c, memo) for c in node.children]
     labels = _union(*[lab for _, lab in children])
     arrays = [_align(a, lab, labels) for a, lab in children]
