@@ -504,7 +504,7 @@ def _colon_shape(dims: tuple) -> Shape:
 
 
 @_node
-class Slice(Node):
+class Indexed(Node):
     """``X[e1, …, ek]``: each e an index name (a str) or None for ':'; the value has the ':'
     axes of X, in order, and one free label per index name."""
 
@@ -515,7 +515,7 @@ class Slice(Node):
 
     def __post_init__(self):
         if len(self.pattern) != len(self.operand.shape):
-            raise ShapeMismatch(f"Slice of {self.operand.shape} by {self.pattern}")
+            raise ShapeMismatch(f"Indexed of {self.operand.shape} by {self.pattern}")
         _set_shape(self, _colon_shape(tuple(d for d, e in zip(self.operand.shape,
                                                                self.pattern) if e is None)))
 
@@ -548,7 +548,7 @@ class Delta(Node):
 @_node
 class Build(Node):
     """``G[:, i, :] = body``: the tensor of shape ``dims`` whose slice at the pattern is the
-    body (the ':' axes take the body's axes in order); the adjoint of Slice. A label the
+    body (the ':' axes take the body's axes in order); the adjoint of Indexed. A label the
     body does not carry means the body is the same along that axis."""
 
     body: Node

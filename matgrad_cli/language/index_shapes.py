@@ -134,7 +134,7 @@ def build_index_node(builder, node, b, definitions: dict) -> ir.Node:
             shape = builder.resolve_shape(st.shapes_of_vars[node.name])
             operand = ir.Var(node.name, shape, span=node.name_span,
                              structure=builder.structures.get(node.name, ""))
-        return ir.Slice(operand, tuple(node.entries), span=node.span)
+        return ir.Indexed(operand, tuple(node.entries), span=node.span)
     if isinstance(node, SumBinder):
         sizes = tuple(builder.dim(st.index_dims[label]) for label in node.labels)
         return ir.IndexSum(b(node.body), tuple(node.labels), sizes, span=node.span)

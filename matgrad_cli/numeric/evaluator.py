@@ -20,7 +20,7 @@ from ..algebra import kron_reduced
 from ..errors import EvaluationError
 from . import budget
 from ..ops import ENTRYWISE, STRUCTURAL, USER_FUNCTIONS, lookup
-from ..ir import Build, Delta, IndexSum, Slice
+from ..ir import Build, Delta, IndexSum, Indexed
 from .tensors import Region, region_inputs, shared_run
 from ..tensors.labels import closed
 from ..ir import (Add, Call, Commutation, Div, Eye, Fill, Frob, Func, Had, MatMul, MatPow, Node,
@@ -232,7 +232,7 @@ OPS: dict[str, Op] = {
     "reshape": Op(lambda a, *, p0: np.reshape(a, p0, order="F"),
                   "np.reshape({0}, {p0!r}, order='F')"),
 }
-INDEX_NODES = (Slice, IndexSum, Build, Delta)
+INDEX_NODES = (Indexed, IndexSum, Build, Delta)
 OPS["index"] = Op(lambda *args, p0: p0.run(*args), "{p0}.run({args})")
 for _name, _entry in ENTRYWISE.items():
     OPS["f_" + _name] = Op(_entry.numpy, f"_f_{_name}({{0}})")

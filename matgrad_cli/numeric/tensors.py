@@ -20,7 +20,7 @@ import numpy as np
 
 from ..errors import EvaluationError
 from ..ir import (Add, Build, Call, Delta, Div, Fill, Frob, Func, Had, IndexSum, MatMul, Node,
-                  Pow, Scale, Slice, T)
+                  Pow, Scale, Indexed, T)
 from ..ops import lookup
 from ..tensors.labels import free_indices
 
@@ -141,7 +141,7 @@ def _einsum_sum(node: IndexSum, memo: dict):
 
 
 def _evaluate(node: Node, memo: dict):
-    if isinstance(node, Slice):
+    if isinstance(node, Indexed):
         array, labels = _ev(node.operand, memo)
         new = [e for e in dict.fromkeys(node.pattern) if e is not None and e not in labels]
         letter = _letters(_union(labels, new))

@@ -11,7 +11,7 @@ from __future__ import annotations
 import string
 
 from ..ir import (Add, Build, Call, Delta, Div, Fill, Frob, Func, Had, IndexSum, MatMul, Node,
-                  Pow, Scale, Slice, T)
+                  Pow, Scale, Indexed, T)
 from ..tensors.labels import free_indices
 
 
@@ -84,7 +84,7 @@ class RegionCode:
     # ------------------------------------------------------------ nodes
 
     def node(self, node: Node):
-        if isinstance(node, Slice):
+        if isinstance(node, Indexed):
             text, labels = self.ev(node.operand)
             new = [e for e in dict.fromkeys(node.pattern) if e is not None and e not in labels]
             letter = self.letters(self.union(labels, new))

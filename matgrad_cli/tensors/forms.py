@@ -1,6 +1,6 @@
 """The forms derive prints for a gradient w.r.t. a variable used through indexing (SPEC §2b).
 
-Slice form, when every use of T has one slice pattern: ``∂f/∂Φ[:, i, :] = 2 β Φᵢ sign(ΦᵢᵀΦᵢ − I)
+Indexed form, when every use of T has one slice pattern: ``∂f/∂Φ[:, i, :] = 2 β Φᵢ sign(ΦᵢᵀΦᵢ − I)
 (for each i)``, with ``Φᵢ = Φ[:, i, :]`` named; index form otherwise: ``∂f/∂T[a, b, c] = …``
 (the gradient written entry by entry). Both are a Build node at the top: its pattern is the
 label, its body the formula. The dsl line is the indexed definition followed by its name.
@@ -8,7 +8,7 @@ label, its body the formula. The dsl line is the indexed definition followed by 
 from __future__ import annotations
 
 from .. import algebra as alg
-from ..ir import Add, Build, Node, Slice, Var, walk
+from ..ir import Add, Build, Node, Indexed, Var, walk
 from .labels import fresh_label, free_indices
 from .. import printers as _printers  # noqa: F401  (first: it installs printing.py's methods)
 from .printing import pattern_text, text_subscript
@@ -31,7 +31,7 @@ def index_form(node: Node) -> Node:
     for _ in node.shape:
         labels.append(fresh_label(taken | set(labels), "abcdefgh"[len(labels)]))
     pattern = tuple(labels)
-    body = simplify(alg.add(*[Slice(t, pattern) for t in node.terms]))
+    body = simplify(alg.add(*[Indexed(t, pattern) for t in node.terms]))
     return Build(body, pattern, node.shape)
 
 
@@ -58,7 +58,7 @@ def slice_names(roots, text_printer) -> list[str]:
     seen, lines = set(), []
     for root in roots:
         for n in walk(root):
-            if isinstance(n, Slice) and isinstance(n.operand, Var) and None in n.pattern \
+            if isinstance(n, Indexed) and isinstance(n.operand, Var) and None in n.pattern \
                     and n not in seen:
                 seen.add(n)
                 name = text_printer(n.operand)
@@ -123,14 +123,14 @@ def hoist_for_dsl(node: Node, taken: set) -> tuple[Node, list[str]]:
             pattern = tuple(free) + tuple(new.pattern)
             lines.append(f"{name}{pattern_text(pattern)} = {to_dsl(new.body)}")
             dims = tuple(free.values()) + tuple(new.dims)
-            new = Slice(Var(name, dims), tuple(free) + (None,) * len(new.dims)) if free \
+            new = Indexed(Var(name, dims), tuple(free) + (None,) * len(new.dims)) if free \
                 else Var(name, dims)
-        elif isinstance(new, Slice) and not isinstance(new.operand, Var):
+        elif isinstance(new, Indexed) and not isinstance(new.operand, Var):
             if free_indices(new.operand):
                 raise ValueError("a slice of a value with free indices")
             name = fresh("M")
             lines.append(f"{name} = {to_dsl(new.operand)}")
-            new = Slice(Var(name, new.operand.shape), new.pattern)
+            new = Indexed(Var(name, new.operand.shape), new.pattern)
         memo[n] = new
         return new
 
@@ -158,6 +158,6 @@ def jacobian_entries(node: Node, f_shape: tuple):
     for k in range(build.pattern.count(None)):
         labels.append(fresh_label(taken, "abcdefgh"[k % 8]))
         taken.add(labels[-1])
-    body = simplify(Slice(build.body, tuple(labels)))
+    body = simplify(Indexed(build.body, tuple(labels)))
     full = Build(body, tuple(outer) + tuple(labels), build.dims)
     return full, text_subscript(outer), pattern_text(tuple(labels))

@@ -1,12 +1,12 @@
 """Free index labels of an expression, and renaming them.
 
-A node's free labels are the index names used below it (in a Slice or a Delta) that no
+A node's free labels are the index names used below it (in a Indexed or a Delta) that no
 IndexSum or Build between it and them binds. They are the batch axes of its value: the
 evaluator computes ``X[:, i, :]' X[:, i, :]`` once for every i, as one batched product.
 """
 from __future__ import annotations
 
-from ..ir import Build, Delta, IndexSum, Node, Slice
+from ..ir import Build, Delta, IndexSum, Node, Indexed
 
 
 def free_indices(node: Node) -> dict:
@@ -15,7 +15,7 @@ def free_indices(node: Node) -> dict:
     if cached is not None:
         return cached
     out: dict = {}
-    if isinstance(node, Slice):
+    if isinstance(node, Indexed):
         out.update(free_indices(node.operand))
         for e, d in zip(node.pattern, node.operand.shape):
             if e is not None:
@@ -46,7 +46,7 @@ def uses_indices(node: Node) -> bool:
     """Whether index notation occurs anywhere below node."""
     cached = node.__dict__.get("_uses_indices")
     if cached is None:
-        cached = isinstance(node, (Slice, Delta, IndexSum, Build)) or any(
+        cached = isinstance(node, (Indexed, Delta, IndexSum, Build)) or any(
             uses_indices(c) for c in node.children)
         object.__setattr__(node, "_uses_indices", cached)
     return cached
@@ -57,9 +57,9 @@ def rename(node: Node, mapping: dict) -> Node:
     mapping = {k: v for k, v in mapping.items() if k != v and k in free_indices(node)}
     if not mapping:
         return node
-    if isinstance(node, Slice):
+    if isinstance(node, Indexed):
         pattern = tuple(mapping.get(e, e) if e is not None else None for e in node.pattern)
-        return Slice(rename(node.operand, mapping), pattern, span=node.span)
+        return Indexed(rename(node.operand, mapping), pattern, span=node.span)
     if isinstance(node, Delta):
         return Delta(mapping.get(node.i, node.i), mapping.get(node.j, node.j), node.n,
                      span=node.span)

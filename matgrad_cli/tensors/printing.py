@@ -135,6 +135,6 @@ def install() -> None:
         (LatexPrinter, (_latex_slice, _latex_sum, _latex_delta, _latex_build)),
         (DslPrinter, (_dsl_slice, _dsl_sum, _dsl_delta, _dsl_build)),
     ):
-        for node_name, method in zip(("Slice", "IndexSum", "Delta", "Build"), methods):
+        for node_name, method in zip(("Indexed", "IndexSum", "Delta", "Build"), methods):
             setattr(cls, "_print_" + node_name, method)
     Printer.sum_kind = SUM_KIND

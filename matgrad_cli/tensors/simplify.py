@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from .. import algebra as alg
 from ..ir import (Add, Build, Delta, Func, Had, IndexSum, MatMul, Node, Num, Ones, Pow, Scale,
-                  Slice, T, Zeros)
+                  Indexed, T, Zeros)
 from .labels import free_indices, rename
 
 
@@ -49,7 +49,7 @@ def scalar_factors(node: Node) -> list:
 
 def slice_of_build(node: Node):
     """B[e] with B[p] = Y is Y with p's indices renamed to e's (a gather of a scatter)."""
-    if not (isinstance(node, Slice) and isinstance(node.operand, Build)):
+    if not (isinstance(node, Indexed) and isinstance(node.operand, Build)):
         return None
     build = node.operand
     labels = [e for e in build.pattern if e is not None]
@@ -76,23 +76,23 @@ def slice_of_build(node: Node):
     body = rename(body, mapping)
     if all(e is None for e in rest):
         return body
-    return Slice(body, tuple(rest))
+    return Indexed(body, tuple(rest))
 
 
 def slice_of_slice(node: Node):
     """X[:, i, :][a, :] is X[a, i, :]: the outer entries fill the inner ':' in order."""
-    if not (isinstance(node, Slice) and isinstance(node.operand, Slice)):
+    if not (isinstance(node, Indexed) and isinstance(node.operand, Indexed)):
         return None
     inner = node.operand
     if len(inner.shape) != inner.pattern.count(None):
         return None  # a row vector or a 1-axis normalisation: leave it
     outer = iter(node.pattern)
-    return Slice(inner.operand, tuple(next(outer) if e is None else e for e in inner.pattern))
+    return Indexed(inner.operand, tuple(next(outer) if e is None else e for e in inner.pattern))
 
 
 def slice_of_whole(node: Node):
     """X[:, :] is X."""
-    if isinstance(node, Slice) and all(e is None for e in node.pattern):
+    if isinstance(node, Indexed) and all(e is None for e in node.pattern):
         return node.operand
     return None
 
@@ -101,9 +101,9 @@ def zero_index_nodes(node: Node):
     """Σ 0 = 0; a tensor of zero slices is 0; a slice of 0 is 0."""
     if isinstance(node, (IndexSum, Build)) and alg.is_zero(node.body):
         return alg.zeros(node.shape)
-    if isinstance(node, Slice) and isinstance(node.operand, Zeros):
+    if isinstance(node, Indexed) and isinstance(node.operand, Zeros):
         return alg.zeros(node.shape)
-    if isinstance(node, Slice) and isinstance(node.operand, Ones):  # 𝟏[i, :] = 𝟏
+    if isinstance(node, Indexed) and isinstance(node.operand, Ones):  # 𝟏[i, :] = 𝟏
         return alg.ones(node.shape) if node.shape else Num(1)
     return None
 
@@ -119,22 +119,22 @@ def sum_of_slice(node: Node):
         return None
     x, (a, b) = hit
     if a is not None and b is None:
-        return Slice(alg.matmul(x, alg.ones((x.shape[1],))), (a,))
+        return Indexed(alg.matmul(x, alg.ones((x.shape[1],))), (a,))
     if a is None and b is not None:
-        return Slice(alg.matmul(alg.transpose(x), alg.ones((x.shape[0],))), (b,))
+        return Indexed(alg.matmul(alg.transpose(x), alg.ones((x.shape[0],))), (b,))
     return None
 
 
 def slice_of_linear(node: Node):
     """(c X)[e] = c X[e]; (Xᵀ)[i, j] = X[j, i]. (Not f(X)[e] = f(X[e]), the Hadamard
     product nor sums: those go the other way, toward matrix notation.)"""
-    if not isinstance(node, Slice):
+    if not isinstance(node, Indexed):
         return None
     x, p = node.operand, node.pattern
     if isinstance(x, Scale) and x.factor.shape == ():
-        return alg.scale(x.factor, Slice(x.operand, p))
+        return alg.scale(x.factor, Indexed(x.operand, p))
     if isinstance(x, T) and len(x.shape) == 2 and len(x.operand.shape) == 2:
-        return Slice(x.operand, (p[1], p[0]))
+        return Indexed(x.operand, (p[1], p[0]))
     return None
 
 
@@ -173,7 +173,7 @@ def _size(n) -> Node:
 
 def _as_index(node: Node):
     """(X, pattern) when node is a slice of a value without free indices."""
-    if isinstance(node, Slice) and not free_indices(node.operand):
+    if isinstance(node, Indexed) and not free_indices(node.operand):
         return node.operand, node.pattern
     return None
 
@@ -185,7 +185,7 @@ def hadamard_of_slices(node: Node):
     a, b = _as_index(node.factor), _as_index(node.operand)
     if a and b and a[1] == b[1] and a[0].shape == b[0].shape and all(
             e is not None for e in a[1]):
-        return Slice(alg.had(a[0], b[0]), a[1])
+        return Indexed(alg.had(a[0], b[0]), a[1])
     return None
 
 
@@ -195,11 +195,11 @@ def entrywise_of_slice(node: Node):
 
     if isinstance(node, Pow) and node.shape == () and isinstance(node.exponent, Num):
         hit = _as_index(node.base)  # xᵢ^p = (x.^p)ᵢ
-        return Slice(alg.power(hit[0], node.exponent), hit[1]) if hit else None
+        return Indexed(alg.power(hit[0], node.exponent), hit[1]) if hit else None
     if isinstance(node, Div) and node.shape == () and not free_indices(node.left):
         hit = _as_index(node.right)  # c / xᵢ = (c ./ x)ᵢ
         if hit and hit[0].shape:
-            return Slice(alg.div(alg.fill(node.left, hit[0].shape), hit[0]), hit[1])
+            return Indexed(alg.div(alg.fill(node.left, hit[0].shape), hit[0]), hit[1])
         return None
     if not (isinstance(node, Func) and node.shape == ()):
         return None
@@ -210,7 +210,7 @@ def entrywise_of_slice(node: Node):
     if hit is None:
         return None
     x, p = hit
-    return Slice(alg.func(node.name, alg.scale(coef, x) if coef is not None else x), p)
+    return Indexed(alg.func(node.name, alg.scale(coef, x) if coef is not None else x), p)
 
 
 def _matrix_of(x: Node, pattern: tuple):
@@ -290,7 +290,7 @@ def _pair(a, b, summed: set):
         return prod
     if lrow is None:  # a row result (xᵀ B)ₖ, read as the vector Bᵀ x
         prod = alg.transpose(prod)
-    return Slice(prod, labels)
+    return Indexed(prod, labels)
 
 
 def _oriented(m, s, as_left: bool):
@@ -381,9 +381,9 @@ def frobenius_with_unit_vector(node: Node):
     for a, b in ((node.left, node.right), (node.right, node.left)):
         p = _unit_vector(a)
         if p is not None:
-            return Slice(b, (p,))
+            return Indexed(b, (p,))
         if isinstance(a, Scale) and _unit_vector(a.operand) is not None:
-            return alg.scale(a.factor, Slice(b, (_unit_vector(a.operand),)))
+            return alg.scale(a.factor, Indexed(b, (_unit_vector(a.operand),)))
     return None
 
 
@@ -395,15 +395,15 @@ def product_with_unit_vector(node: Node):
     if p is not None:
         left = node.left
         if isinstance(left, T) and len(left.operand.shape) == 1:
-            return Slice(left.operand, (p,))
+            return Indexed(left.operand, (p,))
         if len(left.shape) == 2 and left.shape[0] != 1:
-            return Slice(left, (None, p))
+            return Indexed(left, (None, p))
     if isinstance(node.left, T):
         p = _unit_vector(node.left.operand)
         if p is not None and len(node.right.shape) == 2:
-            return alg.transpose(Slice(node.right, (p, None)))
+            return alg.transpose(Indexed(node.right, (p, None)))
         if p is not None and len(node.right.shape) == 1:
-            return Slice(node.right, (p,))
+            return Indexed(node.right, (p,))
     return None
 
 
@@ -472,7 +472,7 @@ def _entries_as_matrix(factors: list, pattern: tuple, dims: tuple):
         f = factors[0]
         if isinstance(f, Delta) and {f.i, f.j} == set(pattern) and len(pattern) == 2:
             return alg.eye(dims[0])
-        if isinstance(f, Slice) and len(pattern) == 1 and f.pattern == (pattern[0],) and \
+        if isinstance(f, Indexed) and len(pattern) == 1 and f.pattern == (pattern[0],) and \
                 not free_indices(f.operand):
             return f.operand
         hit = _as_index(f)
@@ -518,14 +518,14 @@ def product_with_a_column_slice(node: Node):
             if len(p) == 2 and p.count(None) == 1 and len(x.shape) == 2:
                 label = p[0] if p[0] is not None else p[1]
                 m = alg.transpose(x) if p[0] is None else x
-                return Slice(alg.matmul(m, w), (label,))
+                return Indexed(alg.matmul(m, w), (label,))
         hit = _as_index(w)
         if hit is not None and len(col.shape) == 1 and not free_indices(col):
             x, p = hit
             if len(p) == 2 and p.count(None) == 1 and len(x.shape) == 2:
                 label = p[0] if p[0] is not None else p[1]
                 m = alg.transpose(x) if p[0] is None else x
-                return Slice(alg.matmul(m, col), (label,))
+                return Indexed(alg.matmul(m, col), (label,))
     return None
 
 
@@ -557,7 +557,7 @@ def sum_of_entries(node: Node):
     for coef, x in parts:
         x = alg.fill(x, operand_shape) if x.shape == () else x
         terms.append(alg.scale(coef, x) if coef is not None else x)
-    return Slice(alg.add(*terms), pattern)
+    return Indexed(alg.add(*terms), pattern)
 
 
 def weighted_sum_of_slices(node: Node):
@@ -598,13 +598,13 @@ def weighted_sum_of_slices(node: Node):
 
 def slice_of_outer_product(node: Node):
     """(u vᵀ)[a, c] = uₐ v꜀: an entry of an outer product is a product of entries."""
-    if not (isinstance(node, Slice) and isinstance(node.operand, MatMul) and
+    if not (isinstance(node, Indexed) and isinstance(node.operand, MatMul) and
             None not in node.pattern and len(node.pattern) == 2):
         return None
     u, vt = node.operand.left, node.operand.right
     if len(u.shape) == 1 and isinstance(vt, T) and len(vt.operand.shape) == 1:
         a, c = node.pattern
-        return alg.scale(Slice(u, (a,)), Slice(vt.operand, (c,)))
+        return alg.scale(Indexed(u, (a,)), Indexed(vt.operand, (c,)))
     return None
 
 
@@ -635,7 +635,7 @@ def column_of_product(node: Node):
     if hit is None or len(hit[1]) != 2 or hit[1][0] is not None or hit[1][1] is None or \
             len(hit[0].shape) != 2 or len(node.left.shape) != 2:
         return None
-    return Slice(alg.matmul(node.left, hit[0]), hit[1])
+    return Indexed(alg.matmul(node.left, hit[0]), hit[1])
 
 
 def sum_of_outer_products_of_columns(node: Node):

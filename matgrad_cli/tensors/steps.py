@@ -9,7 +9,7 @@ back to dΦᵢ), run by the ordinary step builder on that per-index problem, the
 from __future__ import annotations
 
 from .. import algebra as alg
-from ..ir import Add, Build, IndexSum, Node, Program, Scale, Slice, Var, walk
+from ..ir import Add, Build, IndexSum, Node, Program, Scale, Indexed, Var, walk
 from .labels import free_indices
 from .printing import pattern_text, text_subscript
 
@@ -33,14 +33,14 @@ def _strip_sums(node: Node, labels: set) -> Node | None:
 
 
 def slice_problem(derivation, name: str):
-    """(per-index derivation, slice variable name, the Slice, the Build) or None."""
+    """(per-index derivation, slice variable name, the Indexed, the Build) or None."""
     from ..app.api import derive
 
     program = derivation.program
     result = derivation.derivatives.get(name)
     if not isinstance(result, Build) or derivation.order != 1:
         return None
-    slices = {n for n in walk(program.expr) if isinstance(n, Slice) and
+    slices = {n for n in walk(program.expr) if isinstance(n, Indexed) and
               isinstance(n.operand, Var) and n.operand.name == name}
     if len(slices) != 1:
         return None
