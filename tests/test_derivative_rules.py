@@ -207,6 +207,14 @@ STRUCTURAL = [
          sh("X:3x3 a:9")),
     case("vec-of-product", "vec(X*Y)", ["X", "Y"], sh("X:2x3 Y:3x2"), sh("X:2x2 Y:2x3")),
     case("vec-of-vector", "vec(x)", "x", sh("x:3")),
+    # block matrices: [A, B] (hcat), [A; B] (vcat), and their blocks rows(...) / cols(...)
+    case("hcat-matrix-f", "[X, Y]", ["X", "Y"], sh("X:2x2 Y:2x3"), sh("X:1x2 Y:1x3")),
+    case("hcat-scalar-f", "A : [X, Y]", ["X", "Y"], sh("X:2x2 Y:2x3 A:2x5")),
+    case("vcat-matrix-f", "[X; Y]", ["X", "Y"], sh("X:2x3 Y:1x3"), sh("X:2x2 Y:3x2")),
+    case("vcat-of-vectors", "[x; y]", ["x", "y"], sh("x:2 y:3")),
+    case("vcat-scalar-f", "a'*[x; beta]", ["x", "beta"], sh("x:2 beta:s a:3")),
+    case("rows-of-matrix", "rows(X, 2, 3)", "X", sh("X:4x3")),
+    case("cols-of-matrix-scalar-f", "A : cols(X, 1, 2)", "X", sh("X:3x4 A:3x2")),
     # kron
     case("kron-matrix-f", "kron(X, Y)", ["X", "Y"], sh("X:2x2 Y:2x3"), sh("X:2x3 Y:3x2")),
     case("kron-scalar-f", "A : kron(X, Y)", ["X", "Y"], sh("X:2x2 Y:2x3 A:4x6"),
@@ -613,5 +621,6 @@ def test_every_function_has_a_row():
             assert re.search(rf"\b{base}\([^()]*, {k}\)", exprs), name
             continue
         spelled = {"norm1": "||_1", "norm": "||", "spectral_norm": "||_2",
-                   "nuclear_norm": "||_*"}.get(name, f"{name}(")
+                   "nuclear_norm": "||_*", "hcat": "[X, Y]", "vcat": "[X; Y]"}.get(
+            name, f"{name}(")
         assert spelled in exprs, name

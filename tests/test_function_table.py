@@ -72,6 +72,10 @@ def _sample_argument(name, rng):
         return rng.standard_normal((2, 3)), rng.standard_normal((3, 2))
     if name in ("max", "min"):
         return rng.standard_normal((3, 4)), rng.standard_normal((3, 4))
+    if name == "hcat":  # [A, B]
+        return rng.standard_normal((3, 2)), rng.standard_normal((3, 4))
+    if name == "vcat":  # [A; B]
+        return rng.standard_normal((2, 3)), rng.standard_normal((4, 3))
     if name in ("expm_frechet", "expm_frechet2_kron"):
         return rng.standard_normal((3, 3)), rng.standard_normal((3, 3))
     if name in ("spectral_norm", "nuclear_norm", "svd_u1", "svd_v1", "polar"):

@@ -286,9 +286,8 @@ ERRORS = [
      "needs a scalar divisor: use './' for entrywise division) (column 3)\n  x / y\n    ^"),
     ("bad-character", "x $ y", ParseError,
      "unexpected character '$' (column 3)\n  x $ y\n    ^"),
-    ("bracket", "[1, 2]", ParseError,
-     "unexpected character '[' (write matrices as variables and give their values with -i) "
-     "(column 1)\n  [1, 2]\n  ^"),
+    ("bracket", "[1, 2", ParseError,
+     "unclosed '[' of a block matrix (column 1)\n  [1, 2\n  ^"),
     ("double-star", "x ** 2", ParseError,
      "'**' is not an operator: write ^ for a power (.^ entrywise) (column 3)\n  x ** 2\n    ^^"),
     ("double-equals", "x == y", ParseError,
@@ -315,9 +314,9 @@ ERRORS = [
      "a size must be a positive integer, not 2.5 (column 6)\n  ones(2.5)\n       ^^^"),
     ("size-zero", "eye(0)", ShapeError,
      "a size must be a positive integer, not 0 (column 5)\n  eye(0)\n      ^"),
-    ("size-expression", "ones(n + 1)", ShapeError,
-     "the size in ones(...) must be an integer or a dimension name (column 6)\n"
-     "  ones(n + 1)\n       ^^^^^"),
+    ("size-expression", "ones(n / 2)", ShapeError,
+     "the size in ones(...) must be an integer or a dimension name, or +, - and * of them "
+     "(column 6)\n  ones(n / 2)\n       ^^^^^"),
     ("define-size-name", "n = 2; ones(n)", ParseError,
      "'n' is a size in eye/ones/zeros/commutation and cannot be defined: give its value "
      "with --dim n=N (column 1)\n  n = 2; ones(n)\n  ^"),

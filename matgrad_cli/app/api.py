@@ -9,7 +9,8 @@ from dataclasses import dataclass, field
 
 from .. import diff
 from ..diff import symmetric
-from ..errors import UsageError
+from .. import algebra as alg
+from ..errors import UsageError, ZeroDivisor
 from ..ir import Node, Program, Var, walk
 from ..language.shapes import parse_program
 from ..simplify import simplify
@@ -91,6 +92,29 @@ def check_wrt(program: Program, wrt: list[str]) -> None:
 
 def derive(program: Program, wrt: list[str], order: int = 1, mixed: bool = False,
            hvp: bool = False) -> Derivation:
+    """See ``_derive``; a divisor that simplifies to 0 is reported at its place."""
+    try:
+        return _derive(program, wrt, order, mixed, hvp)
+    except ZeroDivisor as error:
+        raise _located_zero_divisor(program, error) from None
+
+
+def _located_zero_divisor(program: Program, error: ZeroDivisor) -> ZeroDivisor:
+    from ..ir import Div
+
+    for node in walk(program.expr):
+        if isinstance(node, Div) and node.span is not None:
+            try:
+                simplify(node.right)
+            except ZeroDivisor:
+                return ZeroDivisor(error.message, node.span, program.source)
+            if alg.is_zero(simplify(node.right)):
+                return ZeroDivisor(error.message, node.span, program.source)
+    return error
+
+
+def _derive(program: Program, wrt: list[str], order: int = 1, mixed: bool = False,
+            hvp: bool = False) -> Derivation:
     """∂f/∂X per variable; with order 2 the Hessian blocks ∂²f/∂X∂Xᵀ, and with ``mixed``
     also ∂²f/∂X∂Yᵀ for each pair (X before Y in ``wrt``). With ``hvp`` (order 2, one
     variable) no Hessian is formed: ``hvps[X]`` is H·v for the direction ``v``, the

@@ -10,7 +10,7 @@ import json
 from .api import Derivation
 from ..ops import FUNCTION_NAMES
 from .. import algebra as alg
-from ..ir import Fill, Node, Program, Var
+from ..ir import Fill, Node, Program, Var, dim_symbols
 from ..printers import name_subexpressions, to_dsl, to_latex, to_text
 from ..ir import Build
 from ..tensors import forms
@@ -19,15 +19,24 @@ from ..tensors import forms
 def shape_text(shape) -> str:
     if len(shape) == 0:
         return "scalar"
-    return "×".join(_dim(d) for d in shape)  # a tensor too: l×m×n
+    if len(shape) == 1:
+        return _dim(shape[0])
+    return "×".join(_side(d) for d in shape)  # a tensor too: l×m×n
 
 
 def _dim(d) -> str:
     return str(d).replace("*", "")
 
 
+def _side(d) -> str:
+    """A side of m×n; a sum of sizes in parentheses: (m+p)×n."""
+    text = _dim(d)
+    return f"({text})" if "+" in text or "-" in text else text
+
+
 def _taken_names(program: Program) -> set[str]:
-    dims = {str(d) for shape in program.variables.values() for d in shape if isinstance(d, str)}
+    dims = {name for shape in program.variables.values() for d in shape
+            for name in dim_symbols(d)}
     return set(program.variables) | set(program.definitions) | dims | set(FUNCTION_NAMES) | {
         "I", "f"}
 

@@ -160,7 +160,7 @@ _ENTRYWISE_OPS = {"+", "-", ".*", "./", ":", ".^"}
 
 def check_tensor_use(st, node) -> None:
     from ..ops import ENTRYWISE
-    from .parser import Binary, CallExpr, NormExpr, Transpose, syntax_children
+    from .parser import Binary, BlockExpr, CallExpr, NormExpr, Transpose, syntax_children
 
     operands = [c for c in syntax_children(node) if len(st.node_shapes.get(id(c), ())) > 2]
     if not operands:
@@ -186,6 +186,8 @@ def check_tensor_use(st, node) -> None:
         what = "this norm"
     elif isinstance(node, Transpose):
         what = "a transpose"
+    elif isinstance(node, BlockExpr):
+        what = "a block matrix"
     else:
         return
     text = st.source[tensor.span.start:tensor.span.end].strip()

@@ -7,7 +7,8 @@ What needs care here, and why:
 - an exponent needs digits (``2exp(x)`` is ``2 exp(x)``);
 - ``||`` and ``‖`` are bars whose meaning (open or close) the parser decides, and
   ``_1``, ``_2``, ``_F``, ``_*`` right after a bar are norm subscripts;
-- newlines separate statements, except inside parentheses.
+- newlines separate statements, except inside parentheses; inside brackets (a block
+  matrix) a newline separates block rows, as ``;`` does there.
 """
 from __future__ import annotations
 
@@ -59,6 +60,7 @@ def _is_name_char(ch: str) -> bool:
 def tokenize(source: str) -> list[Token]:
     tokens: list[Token] = []
     i, depth, n = 0, 0, len(source)
+    brackets: list[int] = []  # the parenthesis depth at each open '[', innermost last
     while i < n:
         ch = source[i]
         if ch in " \t\r":
@@ -69,7 +71,7 @@ def tokenize(source: str) -> list[Token]:
                 i += 1
             continue
         if ch == "\n":
-            if depth == 0:
+            if depth == 0 or (brackets and brackets[-1] == depth):
                 tokens.append(Token(SEP, "\n", Span(i, i + 1)))
             i += 1
             continue
@@ -123,8 +125,12 @@ def tokenize(source: str) -> list[Token]:
             tokens.append(Token(RPAREN, ch, Span(i, i + 1)))
             i += 1
             continue
-        if ch in "[]":  # indexing X[i, :] (SPEC §2b)
-            depth = depth + 1 if ch == "[" else max(0, depth - 1)
+        if ch in "[]":
+            # '[' opens a block matrix (the parser decides what '[' right after a name is)
+            if ch == "[":
+                brackets.append(depth)
+            elif brackets:
+                brackets.pop()
             tokens.append(Token(LBRACKET if ch == "[" else RBRACKET, ch, Span(i, i + 1)))
             i += 1
             continue

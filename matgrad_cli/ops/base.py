@@ -27,6 +27,8 @@ class DimAlgebra(Protocol):
 
     def mul(self, a, b): ...
 
+    def add(self, a, b): ...
+
     def same(self, a, b) -> None:
         """Make a and b one size (or fail: a shape conflict)."""
 

@@ -11,7 +11,8 @@ import re
 
 from ..ops import FUNCTION_NAMES
 from ..tensors.labels import free_indices
-from ..ir import LEAVES, Call, Fill, Func, MatMul, Node, Num, Ones, Scale, T, Var, walk
+from ..ir import (LEAVES, Call, Fill, Func, MatMul, Node, Num, Ones, Scale, Slice, T, Var,
+                  walk)
 
 # Preferred base names by what the sub-expression is; then by its shape.
 FUNC_NAMES = {"sigmoid": "s", "relu": "r", "tanh": "t", "exp": "e", "softplus": "sp",
@@ -33,12 +34,15 @@ def is_valid_name(name: str) -> bool:
 
 
 def _is_trivial(node: Node) -> bool:
-    """A leaf, a transposed leaf, a leaf's inverse (X⁻¹, X⁻ᵀ), or a numeric multiple of
-    one of them: shorter than a name."""
+    """A leaf, a transposed leaf, a leaf's inverse (X⁻¹, X⁻ᵀ), a block of a leaf (x[1:n],
+    transposed too), or a numeric multiple of one of them: shorter than a name."""
     if isinstance(node, (LEAVES, Fill)):
         return True
+    if isinstance(node, Slice):
+        return isinstance(node.operand, LEAVES)
     if isinstance(node, T):
-        return isinstance(node.operand, LEAVES) or _is_leaf_inverse(node.operand)
+        return isinstance(node.operand, LEAVES) or _is_leaf_inverse(node.operand) or (
+            isinstance(node.operand, Slice) and isinstance(node.operand.operand, LEAVES))
     if _is_leaf_inverse(node):
         return True
     if isinstance(node, Scale) and isinstance(node.factor, Num):

@@ -198,7 +198,9 @@ class TextPrinter(Printer):
 
     def _call_inv(self, node, ctx):
         arg = self.print(node.args[0])
-        bare = self.is_leaf(node.args[0]) and arg.prec == P.ATOM
+        # a leaf or a block matrix [A, B; C, D] carries the ⁻¹ without parentheses
+        bare = (self.is_leaf(node.args[0]) or self.is_block(node.args[0])) and \
+            arg.prec == P.ATOM
         base = arg.text if bare else self.paren(arg.text)
         return Printed(self.attach_sup(base, False, self.int_sup(-1)), P.POWER, "sup")
 
