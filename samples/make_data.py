@@ -127,13 +127,6 @@ def sample_12(rng):
 
 
 def sample_13(rng):
-    # Least squares with the bias as a column of ones: X 6x3 (6 examples, 3 features),
-    # weights w (3), the bias beta and the targets y (6).
-    return {"X": rounded(rng, 6, 3), "w": rounded(rng, 3), "beta": np.round(rng.normal(), 2),
-            "y": rounded(rng, 6)}
-
-
-def sample_14(rng):
     # beta*sum(i: sum(abs(Phi[:, i, :]'*Phi[:, i, :] - I))): Phi is 4x3x3, an order-3
     # tensor whose 3 slices Phi[:, i, :] (4x3 each) are near (not at) orthonormal columns.
     # beta is given on the command line. A tensor has no .csv form: .npy and inputs.npz.
@@ -142,6 +135,13 @@ def sample_14(rng):
         Q, _ = np.linalg.qr(rng.standard_normal((4, 3)))
         slices.append(Q + 0.1 * rng.standard_normal((4, 3)))
     return {"Phi": np.round(np.stack(slices, axis=1), 2)}
+
+
+def sample_14(rng):
+    # Least squares with the bias as a column of ones: X 6x3 (6 examples, 3 features),
+    # weights w (3), the bias beta and the targets y (6).
+    return {"X": rounded(rng, 6, 3), "w": rounded(rng, 3), "beta": np.round(rng.normal(), 2),
+            "y": rounded(rng, 6)}
 
 
 SAMPLES = {
@@ -157,8 +157,8 @@ SAMPLES = {
     "10-attention": (sample_10, 10),
     "11-nxc-cross-entropy": (sample_11, 11),
     "12-gaussian-process-chol": (sample_12, 12),
-    "13-block-matrices": (sample_13, 13),
-    "14-tensor-slices": (sample_14, 14),
+    "13-tensor-slices": (sample_13, 13),
+    "14-block-matrices": (sample_14, 13),
 }
 
 
