@@ -10,12 +10,13 @@ import re
 
 from .api import Derivation
 from .. import algebra as alg
-from ..ir import Fill, Node, Program, Var
+from ..ir import Build, Fill, Node, Program, Var
 from ..language.names import text_name
 from ..printers import render_definitions, to_dsl, to_latex, to_text
 from ..printers.latex import latex_name, math_text
 from .layout import CONDITION, FORMULA, NOTE, WHERE, Line, blank, plain
-from .where import Where, derivation_where, named
+from .where import Where, derivation_where, named, taken_names
+from ..tensors import forms
 
 
 def shape_text(shape) -> str:
@@ -23,7 +24,7 @@ def shape_text(shape) -> str:
         return "scalar"
     if len(shape) == 1:
         return _dim(shape[0])
-    return f"{_side(shape[0])}×{_side(shape[1])}"
+    return "×".join(_side(d) for d in shape)  # a tensor too: l×m×n
 
 
 def _dim(d) -> str:
@@ -38,10 +39,17 @@ def _side(d) -> str:
 
 def _with_definitions(defs, names, root, printer, assign=" = ") -> tuple[str, list]:
     """The root printed with ``names``, and one ``name = body`` line per definition (the
-    name spelled as the format spells it where it is used: β2, \\lambda)."""
+    name spelled as the format spells it where it is used: β2, \\lambda; a tensor built
+    from its slices as ``G[:, i, :] = body``)."""
     spell = {to_text: text_name, to_latex: latex_name}.get(printer, str)
-    lines = [f"{spell(name)}{assign}{body}"
-             for name, body in render_definitions(defs, names, printer)]
+    lines = []
+    for name, body in render_definitions(defs, names, printer):
+        lines.append(f"{spell(name)}{assign}{body}")
+    for k, (name, node) in enumerate(defs):
+        if isinstance(node, Build):  # a tensor from its slices: G[:, i, :] = body
+            own = {n: v for n, v in names.items() if n != node}
+            lines[k] = (f"{spell(name)}{forms.pattern_text(node.pattern)}{assign}"
+                        f"{printer(node.body, own)}")
     return printer(root, names), lines
 
 
@@ -259,7 +267,9 @@ def _items(derivation: Derivation):
 
 def where_of(derivation: Derivation) -> Where:
     """The one naming of everything ``derive`` prints for this derivation."""
-    return derivation_where(derivation, [node for _, _, node in _items(derivation)])
+    # a tensor built from its slices prints its slice's body: that is what gets names
+    return derivation_where(derivation, [_slice_form(derivation, name, order, node)[2]
+                                         for name, order, node in _items(derivation)])
 
 
 def _where_lines(definitions: list[str]) -> list[Line]:
@@ -320,6 +330,24 @@ def header_lines(program: Program, where: Where | None = None) -> list[Line]:
     return lines
 
 
+def _slice_form(derivation: Derivation, name, order: int, node: Node):
+    """(the whole derivative, its label, the formula printed, ', for each i' or ''): a
+    gradient built from slices prints its slice (or entry) and says for which indices."""
+    label = derivative_label(derivation, name, order)
+    entries = forms.jacobian_entries(node, derivation.program.expr.shape)
+    if entries is not None and isinstance(name, str):  # ∂fₚ/∂T[a, b, c], not its reshape
+        shown = display_name(name)
+        return node, f"∂f{entries[1]}/∂{shown}{entries[2]}", entries[0].body, \
+            ", " + forms.for_each(entries[0]) + "; J = ∂vec(f)/∂vec(X)ᵀ is its column-major " \
+            "reshape"
+    if not isinstance(node, Build):
+        return node, label, node, ""
+    if isinstance(name, tuple) or derivation.kind(name) != "gradient":
+        label = f"({label})"  # an entry or row of the Jacobian, not of X
+    return node, label + forms.pattern_text(node.pattern), node.body, ", " + \
+        forms.for_each(node)
+
+
 def header_text(program: Program) -> list[str]:
     return [line.text for line in header_lines(program)]
 
@@ -335,14 +363,15 @@ def derive_lines(derivation: Derivation, steps: list[str] | None = None) -> list
     shown: set = set()
     listed = {name for name, _ in where.header}
     for name, order, node in _items(derivation):
+        whole, label, node, each = _slice_form(derivation, name, order, node)
         defs = [(n, d) for n, d in where.for_roots([node]) if n not in listed]
         listed |= {n for n, _ in defs}
         main, def_lines = _with_definitions(defs, where.names, node, to_text)
+        def_lines += forms.slice_names([node], to_text) if each else []
         defined = {k: v for k, v in where.names.items() if v in listed}
         conditions = conditions_text(derivation, name, to_text, defined)
         lines.append(blank())
-        lines.append(Line(FORMULA, f"{derivative_label(derivation, name, order)} = ",
-                          f"{main}    ({shape_text(node.shape)})"))
+        lines.append(Line(FORMULA, f"{label} = ", f"{main}    ({shape_text(node.shape)}{each})"))
         lines += _where_lines(def_lines + function_lines([node], to_text, shown, 1)
                               + operator_lines([node], shown))
         if conditions:
@@ -377,6 +406,14 @@ def latex_lines(derivation: Derivation, steps: list[str] | None = None) -> list[
     shown: set = set()
     listed = {name for name, _ in where.header}
     for name, order, node in _items(derivation):
+        label = _latex_label(derivation, name, order)
+        each = ""
+        if isinstance(node, Build):  # slice or index form
+            shown_name = latex_name(name)
+            label = label.replace(rf"\partial {shown_name}}}",
+                                  rf"\partial {shown_name}{forms.latex_pattern(node)}}}")
+            each = r" \quad \text{(" + forms.for_each(node) + ")}"
+            node = node.body
         defs = [(n, d) for n, d in where.for_roots([node]) if n not in listed]
         listed |= {n for n, _ in defs}
         main, def_lines = _with_definitions(defs, where.names, node, to_latex)
@@ -384,7 +421,7 @@ def latex_lines(derivation: Derivation, steps: list[str] | None = None) -> list[
         def_lines += [math_text(d) for d in operator_lines([node], shown)]
         defined = {k: v for k, v in where.names.items() if v in listed}
         conditions = latex_conditions(derivation, name, defined)
-        line = f"{_latex_label(derivation, name, order)} = {main}"
+        line = f"{label} = {main}{each}"
         if def_lines:
             line += r", \quad \text{where } " + r", \; ".join(def_lines)
         if conditions:
@@ -441,21 +478,35 @@ def _latex_convention(derivation: Derivation, name, order: int, where: Where) ->
     return lines
 
 
-def dsl_line(derivation: Derivation, node: Node, where: Where | None = None) -> str:
+def dsl_line(derivation: Derivation, node: Node, name: str | None = None,
+             where: Where | None = None) -> str:
     """One line of the language for ``node``: the definitions it needs (with the names of
-    the output's where-block), then the formula."""
-    if where is None:
+    the output's where-block where given), then the formula."""
+    from ..ir import Zeros
+
+    if isinstance(node, Zeros) and len(node.shape) > 2 and name is not None:
+        return f"0*{name}"  # a zero tensor: the language has no zeros(l, m, n)
+    whole = node
+    if isinstance(node, Build):  # G[:, i, :] = body; G — the whole tensor when re-read
+        node = node.body
+    node, hoisted = forms.hoist_for_dsl(node, taken_names(derivation.program))
+    if where is None or hoisted or isinstance(whole, Build):
         defs, names = named(derivation.program, [node])
     else:
         defs, names = where.for_roots([node]), where.names
     main, def_lines = _with_definitions(defs, names, node, to_dsl)
+    def_lines = hoisted + def_lines
+    if isinstance(whole, Build):
+        main = forms.dsl_definition(whole, forms.tensor_name(
+            taken_names(derivation.program) | set(names.values())), main)
     # the user-defined functions the line calls, as definitions of the language
     return "; ".join(function_lines([node], to_dsl, set()) + def_lines + [main])
 
 
 def derive_dsl(derivation: Derivation) -> str:
     where = where_of(derivation)
-    return "\n".join(dsl_line(derivation, node, where) for _, _, node in _items(derivation))
+    return "\n".join(dsl_line(derivation, node, name if isinstance(name, str) else None,
+                               where) for name, _, node in _items(derivation))
 
 
 def json_shape(shape) -> list:
@@ -481,12 +532,22 @@ def _json_convention(derivation: Derivation, name, order: int, entry: dict,
                                         "latex": _formula(derivation, node, to_latex, where)}
 
 
+def _f_dsl(program: Program) -> str:
+    """f in the language; index notation keeps its indexed definitions (G[:, i, :] = …)."""
+    from ..tensors.labels import uses_indices
+
+    if not uses_indices(program.expr):
+        return to_dsl(program.expr)
+    node, hoisted = forms.hoist_for_dsl(program.expr, taken_names(program))
+    return "; ".join(hoisted + [to_dsl(node)])
+
+
 def derive_json(derivation: Derivation) -> str:
     program = derivation.program
     payload = {
         "expression": program.source,
         "f": {"text": "\n".join(header_text(program)), "dsl": "; ".join(
-            function_lines([program.expr], to_dsl, set()) + [to_dsl(program.expr)]),
+            function_lines([program.expr], to_dsl, set()) + [_f_dsl(program)]),
               "latex": to_latex(program.expr), "shape": json_shape(program.expr.shape)},
         "variables": {name: json_shape(shape) for name, shape in program.variables.items()},
         "structures": dict(program.structures),
@@ -496,10 +557,11 @@ def derive_json(derivation: Derivation) -> str:
     where = where_of(derivation)
     for name, order, node in _items(derivation):
         conditions = conditions_text(derivation, name)
+        whole, label, shown, each = _slice_form(derivation, name, order, node)
         # each entry stands alone: every definition its formula uses, named as in text
-        defs, names = where.for_roots([node]), where.names
-        text, def_lines = _with_definitions(defs, names, node, to_text)
-        latex, latex_defs = _with_definitions(defs, names, node, to_latex)
+        defs, names = where.for_roots([shown]), where.names
+        text, def_lines = _with_definitions(defs, names, shown, to_text)
+        latex, latex_defs = _with_definitions(defs, names, shown, to_latex)
         if isinstance(name, tuple):  # a mixed block: keyed "x,y" under "mixed"
             entry = payload.setdefault("mixed", {})[",".join(name)] = {"wrt": list(name)}
         else:
@@ -507,8 +569,8 @@ def derive_json(derivation: Derivation) -> str:
         entry.update({
             "kind": ("mixed hessian" if isinstance(name, tuple) else "hessian") if order == 2
             else derivation.kind(name),
-            "label": derivative_label(derivation, name, order),
-            "dsl": dsl_line(derivation, node, where),
+            "label": label,
+            "dsl": dsl_line(derivation, node, name if isinstance(name, str) else None, where),
             "text": text,
             "latex": latex,
             "where": def_lines,

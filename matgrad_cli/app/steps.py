@@ -25,6 +25,8 @@ from ..printers import to_latex, to_text
 from ..printers.latex import differential_name, latex_name, math_text
 from ..printers.naming import candidate_names, is_valid_name
 from ..simplify import simplify
+from ..tensors.labels import uses_indices
+from ..tensors.steps import index_steps
 
 
 @dataclass(frozen=True)
@@ -205,6 +207,9 @@ def derivation_steps(derivation: Derivation, latex: bool = False) -> list[str]:
     where = where_of(derivation)
     lines: list[str] = []
     for name in derivation.wrt:
+        if uses_indices(derivation.program.expr):  # index notation: tensors/steps.py
+            lines += index_steps(derivation, name, latex)
+            continue
         steps = build_steps(derivation, name, where)
         lines += (_latex_lines if latex else _text_lines)(derivation, name, steps)
     return lines

@@ -44,6 +44,9 @@ def _char(c: str) -> str:
 def latex_name(name: str) -> str:
     """A variable or definition name in LaTeX: ``beta`` → ``\\beta``, ``x_1`` → ``x_{1}``,
     ``W1`` → ``W_{1}``, ``Sigma`` → ``\\Sigma``, ``loss`` → ``\\mathit{loss}``; only ASCII."""
+    m = re.fullmatch(r"(.+?)([₀-₉ᵢⱼₖ]+)", name)  # Φᵢ, x₁: Unicode subscripts
+    if m:
+        return _latex_base(m.group(1)) + "_{" + "".join(_SUBSCRIPT[c] for c in m.group(2)) + "}"
     base, sub = split_subscript(name)
     if sub is None:
         return _latex_base(name)
