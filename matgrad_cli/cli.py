@@ -200,8 +200,17 @@ def _derive_numpy(derivation, steps):
     click.echo(to_numpy_code(derivation))
 
 
+def _derive_code(backend: str):
+    def render(derivation, steps):
+        from .printers.numpy_code import to_code
+
+        click.echo(to_code(derivation, backend))
+    return render
+
+
 DERIVE_FORMATS = {"text": _derive_text, "latex": _derive_latex, "dsl": _derive_dsl,
-                  "numpy": _derive_numpy, "json": _derive_json}
+                  "numpy": _derive_numpy, "jax": _derive_code("jax"),
+                  "torch": _derive_code("torch"), "json": _derive_json}
 
 
 def _eval_text(result):

@@ -4,7 +4,11 @@ is compiled, called on the same inputs and compared with the evaluator's values.
 
 Rows are derived twice: with the concrete shapes of the inputs (as ``eval`` derives) and,
 for the samples, with the symbolic shapes ``derive`` prints, so the generated shape checks
-and sizes are exercised on real arrays."""
+and sizes are exercised on real arrays.
+
+Every test runs for each code format: ``numpy``, ``jax`` (the function run under
+``jax.jit``, in float64) and ``torch``; the jax and torch ones skip when the library is not
+installed (``pip install -e '.[export]'``; CI installs it)."""
 from __future__ import annotations
 
 import shlex
@@ -18,21 +22,47 @@ from test_derivative_rules import HESSIANS, RULES
 from matgrad_cli.app import api
 from matgrad_cli.app.pipeline import load_problem, run_eval
 from matgrad_cli.cli import parse_dims, parse_shapes
-from matgrad_cli.printers.numpy_code import to_numpy_code
+from matgrad_cli.printers.numpy_code import to_code
 
 SAMPLES = Path(__file__).resolve().parent.parent / "samples"
+BACKENDS = ["numpy", "jax", "torch"]
 
 
-def _function(derivation):
+@pytest.fixture(params=BACKENDS)
+def backend(request):
+    """The format's name, once its library is importable (jax in float64)."""
+    if request.param == "jax":
+        jax = pytest.importorskip("jax")
+        jax.config.update("jax_enable_x64", True)
+    elif request.param == "torch":
+        pytest.importorskip("torch")
+    return request.param
+
+
+def _function(derivation, backend):
     namespace: dict = {}
-    code = to_numpy_code(derivation)
+    code = to_code(derivation, backend)
     exec(compile(code, "<generated>", "exec"), namespace)  # noqa: S102 - our own output
-    return namespace["f_and_grad"], code
+    f_and_grad = namespace["f_and_grad"]
+    if backend == "jax":
+        import jax
+
+        f_and_grad = jax.jit(f_and_grad)
+    return f_and_grad, code
 
 
-def _compare(derivation, arrays, expected: dict, what: str):
-    f_and_grad, code = _function(derivation)
-    value, first, *second = f_and_grad(*(arrays[v] for v in derivation.program.variables))
+def _numpy(tree):
+    """The function's results as NumPy arrays (jax and torch return their own arrays)."""
+    if isinstance(tree, dict):
+        return {k: _numpy(v) for k, v in tree.items()}
+    return np.asarray(tree)
+
+
+def _compare(derivation, arrays, expected: dict, what: str, backend: str):
+    f_and_grad, code = _function(derivation, backend)
+    what = f"{what} [{backend}]"
+    result = f_and_grad(*(arrays[v] for v in derivation.program.variables))
+    value, first, *second = (_numpy(part) for part in result)
     assert_close(value, expected["value"], f"{what}: value\n{code}")
     for name in derivation.wrt:
         assert_close(first[name], expected[f"grad_{name}"], f"{what}: d/d{name}\n{code}")
@@ -42,21 +72,21 @@ def _compare(derivation, arrays, expected: dict, what: str):
 
 
 @pytest.mark.parametrize("c", [pytest.param(c, id=c.id) for c in RULES])
-def test_rule_row_numpy_code_equals_eval(c):
+def test_rule_row_code_equals_eval(c, backend):
     for seed, shapes in enumerate(c.shapes):
         _, dims = split_shapes(shapes)
         arrays = c.inputs(shapes, seed)
         derivation = derive_for(c.expr, c.wrt, arrays, dims)
-        _compare(derivation, arrays, api.evaluate(derivation, arrays), c.expr)
+        _compare(derivation, arrays, api.evaluate(derivation, arrays), c.expr, backend)
 
 
 @pytest.mark.parametrize("c", [pytest.param(c, id=c.id) for c in HESSIANS])
-def test_hessian_row_numpy_code_equals_eval(c):
+def test_hessian_row_code_equals_eval(c, backend):
     for seed, shapes in enumerate(c.shapes):
         _, dims = split_shapes(shapes)
         arrays = c.inputs(shapes, seed)
         derivation = derive_for(c.expr, c.wrt, arrays, dims, order=2)
-        _compare(derivation, arrays, api.evaluate(derivation, arrays), c.expr)
+        _compare(derivation, arrays, api.evaluate(derivation, arrays), c.expr, backend)
 
 
 def _eval_commands():
@@ -84,7 +114,7 @@ def _options(words: list[str]) -> dict:
 
 
 @pytest.mark.parametrize("folder, words", list(_eval_commands()))
-def test_sample_numpy_code_equals_eval(folder, words, monkeypatch):
+def test_sample_code_equals_eval(folder, words, monkeypatch, backend):
     monkeypatch.chdir(folder)
     opts = _options(words)
     source = opts["source"]
@@ -94,7 +124,7 @@ def test_sample_numpy_code_equals_eval(folder, words, monkeypatch):
     result = run_eval(source, opts["wrt"], opts["inputs"], shapes, dims, opts["order"])
     arrays = load_problem(source, opts["inputs"], shapes, dims).arrays
     # as eval derives it (concrete shapes) ...
-    _compare(result.derivation, arrays, result.values, f"{folder.name} (concrete)")
+    _compare(result.derivation, arrays, result.values, f"{folder.name} (concrete)", backend)
     # ... and as derive prints it (symbolic sizes: one name per size other than 1, so that
     # the generated code reads its sizes off the arrays), called on the same arrays
     symbolic = [f"{name}=" + ("scalar" if not np.ndim(a) else
@@ -102,5 +132,5 @@ def test_sample_numpy_code_equals_eval(folder, words, monkeypatch):
                 for name, a in arrays.items()]
     program = api.parse(source, parse_shapes(tuple(symbolic)), {})
     derivation = api.derive(program, opts["wrt"], opts["order"])
-    _compare(derivation, arrays, result.values, f"{folder.name} (symbolic)")
+    _compare(derivation, arrays, result.values, f"{folder.name} (symbolic)", backend)
 
