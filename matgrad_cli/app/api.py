@@ -224,53 +224,113 @@ def _numeric_shape(shape) -> tuple:
     return tuple(int(d) for d in shape)
 
 
-def evaluate(derivation: Derivation, arrays: dict) -> dict:
-    """Value, gradients (and Hessians) on NumPy arrays, shaped as SPEC §4."""
+def evaluate(derivation: Derivation, arrays: dict | None = None, backend: str = "numpy",
+             **named) -> dict:
+    """Value, gradients (and Hessians) on NumPy arrays, shaped as SPEC §4; the arrays as
+    a dict or as keywords (``evaluate(d, A=A, x=x)``). A derivation with open sizes (``n``
+    in ``x: n``) takes them from the arrays: it is derived again for their shapes.
+    ``backend``: "numpy", or "jax" / "torch" (matgrad's formulas run by that library)."""
     from ..numeric.evaluator import evaluate as run
 
+    arrays = {**(arrays or {}), **named}
+    derivation = _with_sizes(derivation, arrays)
+    if backend != "numpy":
+        from ..numeric.backend_eval import evaluate as run_with
+
+        return run_with(derivation, arrays, backend, list(output_arrays(derivation)))
     return reshape_outputs(derivation, run(output_arrays(derivation), arrays))
 
 
+def _with_sizes(derivation: Derivation, arrays: dict) -> Derivation:
+    """``derivation`` itself when all its sizes are numbers; else the same derivation for
+    the shapes of ``arrays`` (its declared shapes and structures kept)."""
+    import numpy as np
+
+    program = derivation.program
+    if all(isinstance(d, int) for shape in program.variables.values() for d in shape):
+        return derivation
+    for name, value in list(arrays.items()):
+        arrays[name] = np.asarray(value, dtype=float)
+    given = {name: tuple(np.shape(arrays[name])) for name in program.variables
+             if name in arrays}
+    # the derivation's own shapes as declarations (so x: n and A: m×n keep sharing n),
+    # bound by the arrays' sizes
+    declared = {name: [*shape, *([program.structures[name]] if name in program.structures
+                                 else [])]
+                for name, shape in program.variables.items()}
+    reparsed = parse(program.source, declared, dict(program.dims), array_shapes=given)
+    return derive(reparsed, derivation.wrt, derivation.order,
+                  mixed=bool(derivation.mixed), hvp=bool(derivation.hvps))
+
+
 def compile_derivatives(expr: str, wrt: list[str], order: int = 1,
-                        shapes: dict | None = None, outputs=None):
+                        shapes: dict | None = None, outputs=None, backend: str = "numpy"):
     """Do the symbolic work once; return ``fn(**arrays) -> dict`` of value, ``grad_<X>``
-    and (order 2) ``hess_<X>``, shaped as SPEC §4. ``shapes`` maps names to NumPy shapes;
-    ``outputs`` (e.g. ``["grad_x"]``) limits what is computed: the plan then holds only
-    the steps those need."""
-    from ..numeric.evaluator import compile_plan, run_plan
+    and (order 2) ``hess_<X>``, shaped as SPEC §4. ``shapes`` maps names to NumPy shapes
+    (else each new set of shapes is derived on its first call); ``outputs`` (e.g.
+    ``["grad_x"]``) limits what is computed: the plan then holds only the steps those need.
+
+    ``backend="numpy"`` (the default) runs the evaluation plan compiled to one Python
+    function; ``"jax"`` runs matgrad's formulas under ``jax.jit`` and returns jax arrays
+    (float64 when ``jax_enable_x64`` is on), ``"torch"`` with PyTorch, returning tensors
+    on the inputs' device."""
+    from ..numeric import backend_eval
+    from ..numeric.evaluator import _require_memory, compiled
 
     import numpy as np
 
+    backend_eval.require(backend)
     FLOAT = np.dtype(np.float64)
-    compiled: dict = {}
+    built: dict = {}
 
     def build(array_shapes: dict):
         key = tuple(sorted(array_shapes.items()))
-        if key not in compiled:
+        if key not in built:
             derivation = derive(parse(expr, array_shapes=array_shapes), wrt, order)
-            wanted = {k: v for k, v in output_arrays(derivation).items()
-                      if outputs is None or k in outputs}
-            plan = compile_plan(wanted)
-            compiled[key] = plan, spec_shapes(derivation, plan.outputs)
-        return compiled[key]
+            keys = [k for k in output_arrays(derivation) if outputs is None or k in outputs]
+            if backend != "numpy":
+                function, names = backend_eval.backend_function(derivation, backend, keys)
+                built[key] = function, names, keys
+            else:
+                from ..numeric.evaluator import compile_plan
+
+                plan = compile_plan({k: output_arrays(derivation)[k] for k in keys})
+                function = compiled(plan)
+                _require_memory(plan)  # once: the sizes are fixed for this function
+                targets = spec_shapes(derivation, keys)
+                built[key] = (function, [name for _, name in plan.program[0]],
+                              [(k, targets.get(k)) for k in plan.outputs])
+        return built[key]
 
     if shapes is not None:
         build({k: tuple(v) for k, v in shapes.items()})
     last: list = [None, None]  # the shapes of the previous call and what they compiled to
 
     def fn(**arrays):
-        for name, value in arrays.items():
-            if type(value) is not np.ndarray or value.dtype is not FLOAT:
-                arrays[name] = np.asarray(value, dtype=float)
-        shapes_now = [(k, v.shape) for k, v in arrays.items()]
+        if backend == "numpy":
+            for name, value in arrays.items():
+                if type(value) is not np.ndarray or value.dtype is not FLOAT:
+                    arrays[name] = np.asarray(value, dtype=float)
+        shapes_now = [(k, tuple(v.shape) if hasattr(v, "shape") else np.shape(v))
+                      for k, v in arrays.items()]
         if shapes_now != last[0]:
             last[0], last[1] = shapes_now, build(dict(shapes_now))
-        plan, targets = last[1]
-        values = run_plan(plan, arrays)
-        for name, shape in targets.items():
-            if values[name].shape != shape:
-                values[name] = values[name].reshape(shape, order="F")
-        return values
+        function, names, finish = last[1]
+        try:
+            values = function(*[arrays[name] for name in names])
+        except np.linalg.LinAlgError as exc:
+            from ..errors import EvaluationError
+
+            raise EvaluationError(f"evaluation failed: {exc} (a singular matrix?)") from None
+        if backend != "numpy":  # jax / torch: their own arrays, already shaped as SPEC §4
+            return dict(zip(finish, values))
+        out = {}
+        for (key, target), value in zip(finish, values):
+            if type(value) is not np.ndarray or value.dtype is not FLOAT:
+                value = np.asarray(value, dtype=float)
+            if target is not None and value.shape != target:
+                value = value.reshape(target, order="F")
+            out[key] = value
+        return out
 
     return fn
-

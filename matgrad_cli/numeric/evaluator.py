@@ -51,9 +51,14 @@ def _matmul(a, b, shape):
     # operands of a product are arrays of 1 or 2 axes; NumPy's a @ b is right unless a
     # vector stands on the left or an outer product is meant
     if a.ndim == 2 and not (b.ndim == 1 and len(shape) == 2):
+        if a.shape[1] == 1 and np.ndim(b) == 2:  # an outer product: broadcasting, not GEMM
+            return _fit(a * b, shape)
         out = a @ b
         return out if out.shape == shape else out.reshape(shape)
-    return _fit(_as2d(a) @ _as2d(b), shape)
+    a2, b2 = _as2d(a), _as2d(b)
+    if a2.shape[1] == 1:  # x yᵀ: (n,1)·(1,m) broadcast, half the memory traffic of a GEMM
+        return _fit(a2 * b2, shape)
+    return _fit(a2 @ b2, shape)
 
 
 def _diag_left(v, m, shape):
@@ -252,6 +257,9 @@ class Plan:
     outputs: dict  # output name -> slot
     free_after: dict = field(default_factory=dict)  # step index -> slots whose last use it is
     program: tuple | None = None  # the runnable form (inputs, constants, steps), built once
+    # the same as one Python function of the inputs (see _compile_function), built once
+    function: Callable | None = None
+    in_place: dict = field(default_factory=dict)  # step -> the argument it writes into
     # (bytes at the peak, the largest array's shape, its output name or None): see _peak
     memory: tuple | None = None
 
@@ -712,6 +720,24 @@ def _direct_ufunc(step: Step, shapes: list):
     return None
 
 
+def _slot_shapes(plan: Plan) -> list:
+    """The concrete shape of every slot where it is known: its node's, or for the inner
+    products of a chain (no node), the shape the step is asked to produce."""
+    shaped = {"matmul", "diag_left", "diag_right", "transpose", "reshape", "fill", "ones",
+              "zeros", "kron_apply", "kron_right", "weighted_gram", "scaled_gram"}
+    out = []
+    for step in plan.steps:
+        if step.node is not None:
+            shape = tuple(step.node.shape)
+        elif step.op in shaped:
+            shape = tuple(step.params[0])
+        else:
+            shape = None
+        out.append(shape if shape is not None and all(isinstance(d, int) for d in shape)
+                   else None)
+    return out
+
+
 def _executable(plan: Plan) -> list:
     """(slot, callable, argument slots, slots to free) per step, built once per plan."""
     if plan.program is not None:
@@ -719,9 +745,7 @@ def _executable(plan: Plan) -> list:
     viewed = _viewed_slots(plan)
     owned = [(step.op in _FRESH or step.op.startswith("f_")) and i not in viewed
              for i, step in enumerate(plan.steps)]
-    shapes = [tuple(step.node.shape) if step.node is not None and
-              all(isinstance(d, int) for d in step.node.shape) else None
-              for step in plan.steps]
+    shapes = _slot_shapes(plan)
     inputs, constants, program = [], [], []
     in_place = set()
     for i, step in enumerate(plan.steps):
@@ -735,6 +759,7 @@ def _executable(plan: Plan) -> list:
         j = _in_place_target(step, i, plan, owned, shapes)
         if j is not None:
             in_place.add(i)
+            plan.in_place[i] = j
         if j is not None:
             fn = _in_place_kernel(step.op, j, step.params)
         elif step.op == "add" and len(step.args) == 2:
@@ -785,24 +810,109 @@ def _require_memory(plan: Plan) -> None:
                              "float64 entries")
 
 
-def run_plan(plan: Plan, arrays: dict) -> dict:
-    values: list = [None] * len(plan.steps)
+_SUM_SOURCE = {(1, 1): "{0} + {1}", (1, -1): "{0} - {1}", (-1, 1): "{1} - {0}",
+               (-1, -1): "-({0} + {1})"}
+_IN_PLACE_SOURCE = {"had": "np.multiply({0}, {1}, out={%d})",
+                    "scale": "np.multiply({0}, {1}, out={%d})",
+                    "div": "np.divide({0}, {1}, out={0})"}
+
+
+def _inline_source(step: Step, i: int, plan: Plan, shapes: list) -> str | None:
+    """The step as a Python expression of its arguments ({0}, {1}), where it has one that
+    needs no kernel: operators, NumPy's ufuncs writing into a dying operand, and products
+    and transposes whose operands' shapes are known (an outer product by broadcasting)."""
+    op, j = step.op, plan.in_place.get(i)
+    if j is not None:
+        if op in _IN_PLACE_SOURCE:
+            return _IN_PLACE_SOURCE[op] % j if "%d" in _IN_PLACE_SOURCE[op] else \
+                _IN_PLACE_SOURCE[op]
+        if op == "add" and len(step.args) == 2 and step.params[0] in ((1, 1), (1, -1)):
+            if step.params[0] == (1, 1):
+                return "np.add({0}, {1}, out={%d})" % j
+            if j == 0:
+                return "np.subtract({0}, {1}, out={0})"
+        return None
+    if op in ("had", "scale"):
+        return "{0} * {1}"
+    if op == "div":
+        return "{0} / {1}"
+    if op == "add" and len(step.args) == 2:
+        return _SUM_SOURCE[step.params[0]]
+    operands = [shapes[a] for a in step.args]
+    if shapes[i] is None or any(shape is None for shape in operands):
+        return None
+    rank, ranks = len(shapes[i]), [len(shape) for shape in operands]
+    if op == "transpose":
+        return {(0, 0): "{0}", (1, 2): "{0}[None, :]", (2, 2): "{0}.T",
+                (2, 1): "{0}[0]"}.get((ranks[0], rank))
+    if op == "matmul" and rank == 2:
+        (a, b) = operands
+        if ranks == [1, 2] and b[0] == 1:  # x yᵀ
+            return "{0}[:, None] * {1}"
+        if ranks == [2, 2] and a[1] == 1:  # (n×1)(1×m)
+            return "{0} * {1}"
+        if ranks == [2, 2]:
+            return "{0} @ {1}"
+    if op == "matmul" and rank == 1 and ranks == [2, 1]:
+        return "{0} @ {1}"
+    return None
+
+
+def _compile_function(plan: Plan) -> Callable:
+    """The plan as ONE Python function ``f(input, ...) -> (output, ...)`` (inputs in
+    ``plan.inputs`` order, outputs in ``plan.outputs`` order): a straight line of
+    assignments ``s7 = s3 @ s5``, entrywise products and products as operators, every
+    other step a call of its kernel, ``del`` where a slot's last use is. No per-step
+    interpretation is left (no loop, no argument lists, no dispatch), which is the whole
+    cost of a small evaluation. Every name in the source is generated (``s<slot>``,
+    ``f<slot>``, ``k<slot>``); the kernels and constants are passed in as globals, so no
+    text of the input ever reaches the source."""
     inputs, constants, program = _executable(plan)
+    shapes = _slot_shapes(plan)
+    namespace: dict = {"np": np}
+    name = {slot: f"s{slot}" for slot, _ in inputs}
+    for slot, value in constants:  # constants are globals, read where they are used
+        namespace[f"k{slot}"] = value
+        name[slot] = f"k{slot}"
+    lines = [f"def _plan({', '.join(f's{slot}' for slot, _ in inputs)}):"]
+    for i, fn, args, free in program:
+        names = [name[a] for a in args]
+        template = _inline_source(plan.steps[i], i, plan, shapes)
+        if template is not None:
+            expr = template.format(*names)
+        else:
+            namespace[f"f{i}"] = fn
+            expr = f"f{i}({', '.join(names)})"
+        name[i] = f"s{i}"
+        lines.append(f"    s{i} = {expr}")
+        dead = [name[slot] for slot in free if name[slot][0] == "s"]
+        if dead:
+            lines.append(f"    del {', '.join(dead)}")
+    outputs = [name[slot] for slot in plan.outputs.values()]
+    lines.append(f"    return ({', '.join(outputs)},)")
+    source = "\n".join(lines)
+    exec(compile(source, "<matgrad plan>", "exec"), namespace)  # noqa: S102
+    namespace["_plan"].source = source  # for reading what runs (tests, debugging)
+    return namespace["_plan"]
+
+
+def compiled(plan: Plan) -> Callable:
+    """``plan.function``, built on first use."""
+    if plan.function is None:
+        plan.function = _compile_function(plan)
+    return plan.function
+
+
+def run_plan(plan: Plan, arrays: dict) -> dict:
+    function = compiled(plan)
     _require_memory(plan)  # before any step allocates
-    for slot, name in inputs:
-        values[slot] = arrays[name]
-    for slot, value in constants:
-        values[slot] = value
     # No np.errstate here: entering it costs as much as a small step, and a library caller
     # keeps NumPy's own warnings; the command line evaluates under errstate (evaluate()).
     try:
-        for i, fn, args, free in program:
-            values[i] = fn(*[values[a] for a in args])
-            for slot in free:
-                values[slot] = None
+        values = function(*[arrays[name] for _, name in plan.program[0]])
     except np.linalg.LinAlgError as exc:
         raise EvaluationError(f"evaluation failed: {exc} (a singular matrix?)") from None
-    return {name: _as_float_array(values[slot]) for name, slot in plan.outputs.items()}
+    return {name: _as_float_array(value) for name, value in zip(plan.outputs, values)}
 
 
 def _as_float_array(value):
