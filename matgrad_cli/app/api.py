@@ -275,62 +275,55 @@ def compile_derivatives(expr: str, wrt: list[str], order: int = 1,
     (float64 when ``jax_enable_x64`` is on), ``"torch"`` with PyTorch, returning tensors
     on the inputs' device."""
     from ..numeric import backend_eval
-    from ..numeric.evaluator import _require_memory, compiled
+    from ..numeric.evaluator import _require_memory, caller, compile_plan
 
     import numpy as np
 
     backend_eval.require(backend)
-    FLOAT = np.dtype(np.float64)
     built: dict = {}
 
     def build(array_shapes: dict):
+        """(call, variables) for these shapes: derived, planned and compiled once."""
         key = tuple(sorted(array_shapes.items()))
         if key not in built:
             derivation = derive(parse(expr, array_shapes=array_shapes), wrt, order)
             keys = [k for k in output_arrays(derivation) if outputs is None or k in outputs]
             if backend != "numpy":
                 function, names = backend_eval.backend_function(derivation, backend, keys)
-                built[key] = function, names, keys
-            else:
-                from ..numeric.evaluator import compile_plan
 
+                def call(arrays, function=function, names=names, keys=keys):
+                    # jax / torch: their own arrays, already shaped as SPEC §4
+                    return dict(zip(keys, function(*[arrays[n] for n in names])))
+                built[key] = call, names
+            else:
                 plan = compile_plan({k: output_arrays(derivation)[k] for k in keys})
-                function = compiled(plan)
+                call = caller(plan, array_shapes, spec_shapes(derivation, keys))
                 _require_memory(plan)  # once: the sizes are fixed for this function
-                targets = spec_shapes(derivation, keys)
-                built[key] = (function, [name for _, name in plan.program[0]],
-                              [(k, targets.get(k)) for k in plan.outputs])
+                built[key] = call, [name for _, name in plan.program[0]]
         return built[key]
 
     if shapes is not None:
         build({k: tuple(v) for k, v in shapes.items()})
-    last: list = [None, None]  # the shapes of the previous call and what they compiled to
+    last: list = [None]  # the call compiled for the previous call's shapes
 
     def fn(**arrays):
-        if backend == "numpy":
-            for name, value in arrays.items():
-                if type(value) is not np.ndarray or value.dtype is not FLOAT:
-                    arrays[name] = np.asarray(value, dtype=float)
-        shapes_now = [(k, tuple(v.shape) if hasattr(v, "shape") else np.shape(v))
-                      for k, v in arrays.items()]
-        if shapes_now != last[0]:
-            last[0], last[1] = shapes_now, build(dict(shapes_now))
-        function, names, finish = last[1]
+        # the fast path is one generated function: it checks that the arrays are the
+        # float64 ndarrays of the shapes it was compiled for, runs the plan and shapes
+        # the outputs; anything else (first call, new shapes, lists) takes slow()
+        call = last[0]
         try:
-            values = function(*[arrays[name] for name in names])
+            out = call(arrays) if call is not None and backend == "numpy" else None
+            return out if out is not None else slow(arrays)
         except np.linalg.LinAlgError as exc:
             from ..errors import EvaluationError
 
             raise EvaluationError(f"evaluation failed: {exc} (a singular matrix?)") from None
-        if backend != "numpy":  # jax / torch: their own arrays, already shaped as SPEC §4
-            return dict(zip(finish, values))
-        out = {}
-        for (key, target), value in zip(finish, values):
-            if type(value) is not np.ndarray or value.dtype is not FLOAT:
-                value = np.asarray(value, dtype=float)
-            if target is not None and value.shape != target:
-                value = value.reshape(target, order="F")
-            out[key] = value
-        return out
+
+    def slow(arrays):
+        if backend == "numpy":
+            arrays = {k: np.asarray(v, dtype=float) for k, v in arrays.items()}
+        call, names = build({k: tuple(np.shape(v)) for k, v in arrays.items()})
+        last[0] = call
+        return call({n: arrays[n] for n in names})
 
     return fn

@@ -858,23 +858,18 @@ def _inline_source(step: Step, i: int, plan: Plan, shapes: list) -> str | None:
     return None
 
 
-def _compile_function(plan: Plan) -> Callable:
-    """The plan as ONE Python function ``f(input, ...) -> (output, ...)`` (inputs in
-    ``plan.inputs`` order, outputs in ``plan.outputs`` order): a straight line of
-    assignments ``s7 = s3 @ s5``, entrywise products and products as operators, every
-    other step a call of its kernel, ``del`` where a slot's last use is. No per-step
-    interpretation is left (no loop, no argument lists, no dispatch), which is the whole
-    cost of a small evaluation. Every name in the source is generated (``s<slot>``,
-    ``f<slot>``, ``k<slot>``); the kernels and constants are passed in as globals, so no
-    text of the input ever reaches the source."""
+def _body(plan: Plan, namespace: dict, name: dict) -> list[str]:
+    """The steps of ``plan`` as straight-line Python: ``s7 = s3 @ s5``, entrywise products
+    and products as operators, every other step a call of its kernel (``f<slot>`` in
+    ``namespace``), ``del`` where a slot's last use is. ``name`` maps the input slots to
+    their names in the source; it gets the names of all the others."""
     inputs, constants, program = _executable(plan)
     shapes = _slot_shapes(plan)
-    namespace: dict = {"np": np}
-    name = {slot: f"s{slot}" for slot, _ in inputs}
     for slot, value in constants:  # constants are globals, read where they are used
         namespace[f"k{slot}"] = value
         name[slot] = f"k{slot}"
-    lines = [f"def _plan({', '.join(f's{slot}' for slot, _ in inputs)}):"]
+    inputs_named = {name[slot] for slot, _ in inputs}
+    lines = []
     for i, fn, args, free in program:
         names = [name[a] for a in args]
         template = _inline_source(plan.steps[i], i, plan, shapes)
@@ -884,16 +879,81 @@ def _compile_function(plan: Plan) -> Callable:
             namespace[f"f{i}"] = fn
             expr = f"f{i}({', '.join(names)})"
         name[i] = f"s{i}"
-        lines.append(f"    s{i} = {expr}")
-        dead = [name[slot] for slot in free if name[slot][0] == "s"]
+        lines.append(f"s{i} = {expr}")
+        dead = [name[slot] for slot in free
+                if name[slot][0] == "s" or (name[slot] in inputs_named and
+                                            sum(n == name[slot] for n in name.values()) == 1)]
         if dead:
-            lines.append(f"    del {', '.join(dead)}")
-    outputs = [name[slot] for slot in plan.outputs.values()]
-    lines.append(f"    return ({', '.join(outputs)},)")
+            lines.append(f"del {', '.join(dead)}")
+    return lines
+
+
+def _compile_function(plan: Plan) -> Callable:
+    """The plan as ONE Python function ``f(input, ...) -> (output, ...)`` (inputs in
+    ``plan.inputs`` order, outputs in ``plan.outputs`` order). No per-step interpretation
+    is left (no loop, no argument lists, no dispatch), which is the whole cost of a small
+    evaluation. Every name in the source is generated (``s<slot>``, ``f<slot>``,
+    ``k<slot>``); kernels and constants are passed in as globals, so no text of the input
+    ever reaches the source."""
+    inputs = _executable(plan)[0]
+    namespace: dict = {"np": np}
+    name = {slot: f"s{slot}" for slot, _ in inputs}
+    lines = [f"def _plan({', '.join(name[slot] for slot, _ in inputs)}):"]
+    lines += ["    " + line for line in _body(plan, namespace, name)]
+    lines.append(f"    return ({', '.join(name[slot] for slot in plan.outputs.values())},)")
+    return _define(lines, namespace, "_plan")
+
+
+def _define(lines: list[str], namespace: dict, function: str) -> Callable:
     source = "\n".join(lines)
     exec(compile(source, "<matgrad plan>", "exec"), namespace)  # noqa: S102
-    namespace["_plan"].source = source  # for reading what runs (tests, debugging)
-    return namespace["_plan"]
+    namespace[function].source = source  # for reading what runs (tests, debugging)
+    return namespace[function]
+
+
+def caller(plan: Plan, shapes: dict, targets: dict) -> Callable:
+    """``call(arrays) -> dict | None`` for ``compile_derivatives``: the plan with its
+    guard and its output shaping in one generated function. It returns None — and the
+    caller takes the slow path — unless ``arrays`` holds exactly the arrays it was
+    compiled for (``shapes``: name -> shape, the plan's inputs among them), as float64
+    ndarrays of those shapes; then it returns every output, reshaped to ``targets[name]``
+    where that differs, as float64 arrays."""
+    inputs = _executable(plan)[0]
+    variables = list(dict.fromkeys([*shapes, *(var for _, var in inputs)]))
+    namespace: dict = {"np": np, "_ndarray": np.ndarray, "_float": np.dtype(np.float64),
+                       "_finish": _finish}
+    arg = {var: f"a{k}" for k, var in enumerate(variables)}
+    guard = [f"len(arrays) != {len(variables)}"]
+    lines = ["def _call(arrays):", "    try:"]
+    for var, a in arg.items():
+        k = a[1:]
+        namespace[f"n{k}"], namespace[f"h{k}"] = var, tuple(shapes[var])
+        lines.append(f"        {a} = arrays[n{k}]")
+        guard.append(f"type({a}) is not _ndarray or {a}.dtype is not _float "
+                     f"or {a}.shape != h{k}")
+    lines += ["    except KeyError:", "        return None",
+              f"    if {' or '.join(guard)}:", "        return None"]
+    name = {slot: arg[var] for slot, var in inputs}
+    body = _body(plan, namespace, name)
+    unused = [arg[var] for var in variables if var not in {v for _, v in inputs}]
+    lines += [f"    del {', '.join(unused)}"] if unused else []
+    lines += ["    " + line for line in body]
+    shapes_of = _slot_shapes(plan)
+    items = []
+    for k, (out, slot) in enumerate(plan.outputs.items()):
+        namespace[f"o{k}"], namespace[f"t{k}"] = out, targets.get(out) or shapes_of[slot]
+        exact = (plan.steps[slot].op not in ("const", "input") and shapes_of[slot]
+                 and shapes_of[slot] == targets.get(out, shapes_of[slot])
+                 and _inline_source(plan.steps[slot], slot, plan, shapes_of) is not None)
+        items.append(f"o{k}: {name[slot]}" if exact else f"o{k}: _finish({name[slot]}, t{k})")
+    lines.append(f"    return {{{', '.join(items)}}}")
+    return _define(lines, namespace, "_call")
+
+
+def _finish(value, shape):
+    """An output as a float64 array of the shape asked for (SPEC §4's layout)."""
+    value = _as_float_array(value)
+    return value if shape is None or value.shape == shape else value.reshape(shape, order="F")
 
 
 def compiled(plan: Plan) -> Callable:
