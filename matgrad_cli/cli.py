@@ -390,9 +390,14 @@ def derive(expr, wrt, shapes, dims, fmt, order, mixed, steps):
 @click.option("--hvp", metavar="X=FILE|NUMBER",
               help="With --order 2 and one --wrt X: the Hessian-vector product H·v for the "
                    "direction v (shaped like X), written as hvp_<X>, without forming H.")
+@click.option("--backend", type=click.Choice(["numpy", "jax", "torch"]), default="numpy",
+              show_default=True,
+              help="The library that evaluates the derivatives: matgrad's formulas run by "
+                   "NumPy, under jax.jit, or by PyTorch (jax/torch: pip install "
+                   "'matgrad[export]').")
 @reporting_errors
 def eval_command(expr, wrt, inputs, shapes, dims, out, fmt, do_check, order, mixed, max_memory,
-                 hvp):
+                 hvp, backend):
     """Evaluate f (and its symbolic derivatives with --wrt) on the given inputs."""
     from .app import pipeline as app
     from .numeric import arrays as arrays_io
@@ -404,7 +409,7 @@ def eval_command(expr, wrt, inputs, shapes, dims, out, fmt, do_check, order, mix
     source = read_expression(expr)
     result = app.run_eval(source, list(wrt), list(inputs), parse_shapes(shapes),
                           parse_dims(dims), order, do_check, mixed=mixed, hvp=hvp,
-                          max_memory=max_memory_bytes(max_memory))
+                          max_memory=max_memory_bytes(max_memory), backend=backend)
     for w in result.warnings:
         warn(w)
     if out:

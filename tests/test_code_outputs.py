@@ -134,3 +134,79 @@ def test_sample_code_equals_eval(folder, words, monkeypatch, backend):
     derivation = api.derive(program, opts["wrt"], opts["order"])
     _compare(derivation, arrays, result.values, f"{folder.name} (symbolic)", backend)
 
+
+
+# ---------------------------------------------------------------- eval --backend
+
+@pytest.fixture(params=["jax", "torch"])
+def library(request):
+    """A library that evaluates matgrad's formulas in-process (skips when not installed)."""
+    pytest.importorskip(request.param)
+    return request.param
+
+
+def _same_as_numpy(derivation, arrays, expected: dict, what: str, library: str):
+    got = api.evaluate(derivation, arrays, backend=library)
+    assert set(got) == set(expected), what
+    for key, value in expected.items():
+        assert_close(got[key], value, f"{what} [{library}]: {key}")
+        assert np.shape(got[key]) == np.shape(value), f"{what} [{library}]: {key}"
+
+
+@pytest.mark.parametrize("c", [pytest.param(c, id=c.id) for c in RULES])
+def test_rule_row_backend_equals_numpy(c, library):
+    for seed, shapes in enumerate(c.shapes):
+        _, dims = split_shapes(shapes)
+        arrays = c.inputs(shapes, seed)
+        derivation = derive_for(c.expr, c.wrt, arrays, dims)
+        _same_as_numpy(derivation, arrays, api.evaluate(derivation, arrays), c.expr, library)
+
+
+@pytest.mark.parametrize("c", [pytest.param(c, id=c.id) for c in HESSIANS])
+def test_hessian_row_backend_equals_numpy(c, library):
+    for seed, shapes in enumerate(c.shapes):
+        _, dims = split_shapes(shapes)
+        arrays = c.inputs(shapes, seed)
+        derivation = derive_for(c.expr, c.wrt, arrays, dims, order=2)
+        _same_as_numpy(derivation, arrays, api.evaluate(derivation, arrays), c.expr, library)
+
+
+@pytest.mark.parametrize("folder, words", list(_eval_commands()))
+def test_sample_eval_backend_equals_numpy(folder, words, monkeypatch, library):
+    """``matgrad eval --backend jax|torch`` of every sample command gives eval's numbers."""
+    monkeypatch.chdir(folder)
+    opts = _options(words)
+    source = opts["source"]
+    if source.startswith("@"):
+        source = Path(source[1:]).read_text(encoding="utf-8")
+    shapes, dims = parse_shapes(tuple(opts["shapes"])), parse_dims(tuple(opts["dims"]))
+    expected = run_eval(source, opts["wrt"], opts["inputs"], shapes, dims, opts["order"])
+    got = run_eval(source, opts["wrt"], opts["inputs"], shapes, dims, opts["order"],
+                   backend=library)
+    assert set(got.values) == set(expected.values)
+    for key, value in expected.values.items():
+        assert_close(got.values[key], value, f"{folder.name} [{library}]: {key}")
+        assert np.shape(got.values[key]) == np.shape(value)
+
+
+def test_compile_derivatives_backends_agree(library):
+    """compile_derivatives(backend=...) returns the library's arrays, equal to numpy's."""
+    from matgrad_cli import compile_derivatives
+
+    rng = np.random.default_rng(0)
+    arrays = {"W": rng.standard_normal((4, 3)), "x": rng.standard_normal(3),
+              "y": np.eye(4)[1]}
+    expr = "logsumexp(W*x) - y'*W*x"
+    want = compile_derivatives(expr, ["W", "x"])(**arrays)
+    got = compile_derivatives(expr, ["W", "x"], backend=library)(**arrays)
+    assert type(got["grad_W"]).__module__.split(".")[0] in ("jax", "jaxlib", "torch")
+    for key in want:
+        assert_close(np.asarray(got[key]), want[key], f"{expr} [{library}]: {key}")
+
+
+def test_unknown_backend_is_a_usage_error():
+    from matgrad_cli import compile_derivatives
+    from matgrad_cli.errors import UsageError
+
+    with pytest.raises(UsageError, match="unknown backend 'cupy'"):
+        compile_derivatives("x'*x", ["x"], backend="cupy")
