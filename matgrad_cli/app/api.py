@@ -35,7 +35,7 @@ def parse(source: str, shapes: dict | None = None, dims: dict | None = None,
     return parse_program(source, shapes, dims, array_shapes)
 
 
-@dataclass
+@dataclass(repr=False)
 class Derivation:
     """What derive computes for one program: per variable, the simplified derivative in
     the matrix form of SPEC §4 (and the Hessian for order 2), plus where it is valid."""
@@ -56,6 +56,43 @@ class Derivation:
 
     def symmetric(self, name: str) -> bool:
         return name in self.program.structures
+
+    # -- what a notebook or a script reads (the printers are imported only when asked)
+    def text(self) -> str:
+        """What ``matgrad derive`` prints."""
+        from .render import derive_text
+
+        return derive_text(self)
+
+    def latex(self) -> str:
+        """The ``--format latex`` lines: f, then one equation per derivative."""
+        from .render import derive_latex
+
+        return derive_latex(self)
+
+    def dsl(self) -> list[str]:
+        """Each derivative as an input of the language (``--format dsl``), in order."""
+        from .render import derive_dsl
+
+        return derive_dsl(self).splitlines()
+
+    def code(self, backend: str = "numpy") -> str:
+        """``f_and_grad(...)`` as a module for ``numpy``, ``jax`` or ``torch``."""
+        from ..printers.numpy_code import to_code
+
+        return to_code(self, backend)
+
+    def __repr__(self) -> str:
+        return self.text()
+
+    def _repr_markdown_(self) -> str:
+        return "```text\n" + self.text() + "\n```"
+
+    def _repr_latex_(self) -> str:
+        # one display: the lines of --format latex gathered (amsmath, as MathJax and KaTeX
+        # read it)
+        return "$$\\begin{gathered}\n" + " \\\\\n".join(self.latex().splitlines()) + \
+            "\n\\end{gathered}$$"
 
     def kind(self, name: str) -> str:
         """'gradient', 'derivative' (w.r.t. a scalar, shaped like f), 'jacobian' (2 axes)
