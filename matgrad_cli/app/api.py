@@ -359,8 +359,8 @@ def compile_derivatives(expr: str, wrt: list[str], order: int = 1,
     def slow(arrays):
         if backend == "numpy":
             arrays = {k: np.asarray(v, dtype=float) for k, v in arrays.items()}
-        call, names = build({k: tuple(np.shape(v)) for k, v in arrays.items()})
+        call, _ = build({k: tuple(np.shape(v)) for k, v in arrays.items()})
         last[0] = call
-        return call({n: arrays[n] for n in names})
+        return call(arrays)
 
     return fn
