@@ -140,10 +140,10 @@ def _weighted_gram(m, d, shape):
     """Mᵀ Diag(d) M as (√d M)ᵀ(√d M), so NumPy's BLAS uses a symmetric rank-k update (half
     the work of a general product); needs d of one sign, else a plain product."""
     d = np.asarray(d)
-    if np.all(d >= 0):
+    if d.min() >= 0:  # (the method: np.all's Python wrapper costs more than the pass)
         b = m * np.sqrt(d)[:, None]
         return _fit(b.T @ b, shape)
-    if np.all(d <= 0):
+    if d.max() <= 0:
         b = m * np.sqrt(-d)[:, None]
         return _fit(-(b.T @ b), shape)
     return _fit(m.T @ (d[:, None] * m), shape)
@@ -701,6 +701,32 @@ _UFUNCS = {"had": np.multiply, "scale": np.multiply, "div": np.divide, "f_exp": 
            "f_tanh": np.tanh, "f_abs": np.abs, "f_sign": np.sign}
 
 
+def _sigmoid_array(x):
+    """σ of a float64 array: 1/(1 + e⁻ˣ) in one buffer (the registry's kernel also takes
+    scalars and other types, which costs a check per call)."""
+    t = np.negative(x, dtype=float)
+    np.exp(t, out=t)
+    t += 1.0
+    return np.reciprocal(t, out=t)
+
+
+def _softmax_vector(x):
+    z = np.subtract(x, x.max(), dtype=float)
+    np.exp(z, out=z)
+    z /= z.sum()
+    return z
+
+
+def _logsumexp_vector(x):
+    m = x.max()
+    return m + np.log(np.exp(x - m).sum())
+
+
+# Kernels for an operand known to be a float64 array (of at least one axis).
+_ARRAY_KERNELS = {"f_sigmoid": _sigmoid_array, "c_softmax": _softmax_vector,
+                  "c_logsumexp": _logsumexp_vector}
+
+
 def _direct_ufunc(step: Step, shapes: list):
     """NumPy's own function where the general kernel would only add a Python call: entrywise
     ops, and products and transposes whose operand shapes need no adjusting."""
@@ -709,6 +735,9 @@ def _direct_ufunc(step: Step, shapes: list):
     operands = [shapes[a] for a in step.args]
     if any(shape is None for shape in operands):
         return None
+    if step.op in _ARRAY_KERNELS and len(operands) == 1 and len(operands[0]) >= 1 and \
+            (step.op != "c_softmax" and step.op != "c_logsumexp" or len(operands[0]) == 1):
+        return _ARRAY_KERNELS[step.op]
     if step.op == "transpose" and step.node is not None and len(operands[0]) == 2 \
             and len(step.node.shape) == 2:
         return np.transpose
