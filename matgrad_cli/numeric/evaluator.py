@@ -898,23 +898,40 @@ def _body(plan: Plan, namespace: dict, name: dict) -> list[str]:
         namespace[f"k{slot}"] = value
         name[slot] = f"k{slot}"
     inputs_named = {name[slot] for slot, _ in inputs}
+    uses = {}
+    for _, _, args, _ in program:
+        for a in args:
+            uses[a] = uses.get(a, 0) + 1
+    outputs = set(plan.outputs.values())
     lines = []
     for i, fn, args, free in program:
         names = [name[a] for a in args]
-        template = _inline_source(plan.steps[i], i, plan, shapes)
+        step = plan.steps[i]
+        template = _inline_source(step, i, plan, shapes)
         if template is not None:
             expr = template.format(*names)
         else:
             namespace[f"f{i}"] = fn
             expr = f"f{i}({', '.join(names)})"
+        if step.op == "transpose" and template is not None and uses.get(i) == 1 \
+                and i not in outputs:
+            name[i] = f"({expr})"  # a view used once: written where it is used
+            continue
         name[i] = f"s{i}"
         lines.append(f"s{i} = {expr}")
-        dead = [name[slot] for slot in free
-                if name[slot][0] == "s" or (name[slot] in inputs_named and
-                                            sum(n == name[slot] for n in name.values()) == 1)]
+        # an array dies at its last use; only a large one is worth a del (the rest go
+        # when the function returns)
+        dead = [name[slot] for slot in free if _large(shapes[slot]) and (
+            name[slot][0] == "s" or (name[slot] in inputs_named and
+                                     sum(n == name[slot] for n in name.values()) == 1))]
         if dead:
             lines.append(f"del {', '.join(dead)}")
     return lines
+
+
+def _large(shape) -> bool:
+    """An array of this shape (None: unknown) is worth freeing as soon as it dies."""
+    return shape is None or math.prod(shape) >= 1 << 14
 
 
 def _compile_function(plan: Plan) -> Callable:
