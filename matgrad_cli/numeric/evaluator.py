@@ -898,30 +898,40 @@ def _body(plan: Plan, namespace: dict, name: dict) -> list[str]:
         namespace[f"k{slot}"] = value
         name[slot] = f"k{slot}"
     inputs_named = {name[slot] for slot, _ in inputs}
-    uses = {}
-    for _, _, args, _ in program:
+    outputs = set(plan.outputs.values())
+    uses, consumer = {}, {}
+    for i, _, args, _ in program:
         for a in args:
             uses[a] = uses.get(a, 0) + 1
-    outputs = set(plan.outputs.values())
+            consumer[a] = i
+    templates = {i: _inline_source(plan.steps[i], i, plan, shapes) for i, *_ in program}
+    # a transpose used once is written where it is used (a view: nothing to compute), so
+    # its operand must live until that use
+    fused = {i for i, *_ in program if plan.steps[i].op == "transpose"
+             and templates[i] is not None and uses.get(i) == 1 and i not in outputs}
+    frees = {i: list(free) for i, _, _, free in program}
+    for i in sorted(fused):
+        operand = plan.steps[i].args[0]
+        for k, free in frees.items():
+            if operand in free and k < consumer[i]:
+                free.remove(operand)
+                frees[consumer[i]].append(operand)
     lines = []
-    for i, fn, args, free in program:
+    for i, fn, args, _ in program:
         names = [name[a] for a in args]
-        step = plan.steps[i]
-        template = _inline_source(step, i, plan, shapes)
-        if template is not None:
-            expr = template.format(*names)
+        if templates[i] is not None:
+            expr = templates[i].format(*names)
         else:
             namespace[f"f{i}"] = fn
             expr = f"f{i}({', '.join(names)})"
-        if step.op == "transpose" and template is not None and uses.get(i) == 1 \
-                and i not in outputs:
-            name[i] = f"({expr})"  # a view used once: written where it is used
+        if i in fused:
+            name[i] = f"({expr})"
             continue
         name[i] = f"s{i}"
         lines.append(f"s{i} = {expr}")
         # an array dies at its last use; only a large one is worth a del (the rest go
         # when the function returns)
-        dead = [name[slot] for slot in free if _large(shapes[slot]) and (
+        dead = [name[slot] for slot in frees[i] if _large(shapes[slot]) and (
             name[slot][0] == "s" or (name[slot] in inputs_named and
                                      sum(n == name[slot] for n in name.values()) == 1))]
         if dead:
