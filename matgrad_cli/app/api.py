@@ -342,15 +342,19 @@ def compile_derivatives(expr: str, wrt: list[str], order: int = 1,
     if shapes is not None:
         build({k: tuple(v) for k, v in shapes.items()})
     last: list = [None]  # the call compiled for the previous call's shapes
+    numpy = backend == "numpy"  # (jax and torch: always through slow(), which converts)
 
     def fn(**arrays):
         # the fast path is one generated function: it checks that the arrays are the
         # float64 ndarrays of the shapes it was compiled for, runs the plan and shapes
         # the outputs; anything else (first call, new shapes, lists) takes slow()
-        call = last[0]
-        try:
-            out = call(arrays) if call is not None and backend == "numpy" else None
-            return out if out is not None else slow(arrays)
+        try:  # (free in CPython 3.11+ when nothing is raised)
+            call = last[0]
+            if call is not None and numpy:
+                out = call(arrays)
+                if out is not None:
+                    return out
+            return slow(arrays)
         except np.linalg.LinAlgError as exc:
             from ..errors import EvaluationError
 
