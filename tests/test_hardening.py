@@ -193,3 +193,14 @@ def test_an_unexpected_exception_is_one_line_naming_it_an_internal_error(monkeyp
     assert result.exit_code == 1
     assert result.stderr == ("matgrad: error: internal error: ValueError: a bug; please "
                              "report this at the matgrad issue tracker\n")
+
+
+def test_the_inverse_of_a_zero_constant_is_numpys_not_a_python_error():
+    """Found by the 100,000-line fuzz run: inv(0) and pinv(0) of a constant zero raised
+    Python's ZeroDivisionError. inv(0) is inf (with eval's warning, as 1/x at x = 0) and
+    the Moore–Penrose inverse of 0 is 0."""
+    result = invoke(["eval", "--", "pinv(0)"])
+    assert (result.exit_code, result.stdout.strip()) == (0, "f = 0")
+    result = invoke(["eval", "--", "inv(tr(0))"])
+    assert (result.exit_code, result.stdout.strip()) == (0, "f = inf")
+    assert "NaN or infinite" in result.stderr

@@ -73,3 +73,44 @@ def test_the_one_shape_rule_serves_symbolic_and_resolved_dimensions():
     assert ops.call_shape("pinv", [(3, 2)]) == (2, 3)
     assert ops.call_shape("pinv", [(4,)]) == (1, 4)
     assert ops.call_shape("vec", [(1, 5)]) == (5,)
+
+
+LINEAR = sorted(name for name, entry in STRUCTURAL.items() if entry.linear is not None)
+
+
+def _argument_shapes(entry):
+    if entry.along:  # along one dimension of a matrix
+        return [(3, 4), (2, 5)]
+    return {"square": [(3, 3)], "vector": [(4,)]}.get(entry.accepts, [(3, 4), (4,)])
+
+
+@pytest.mark.parametrize("name", LINEAR)
+def test_a_linear_operation_is_its_matrix_and_its_reverse_rule_the_transpose(name):
+    """vec L(X) = M vec X (so the derived Jacobian rule M J is right), and vec of the
+    reverse rule's adjoint is Mᵀ vec G (so vjp and Jacobian are one rule, transposed)."""
+    import numpy as np
+
+    from matgrad_cli import algebra as alg
+    from matgrad_cli.numeric.evaluator import evaluate
+
+    entry = STRUCTURAL[name]
+    rng = np.random.default_rng(len(name))
+    for shape in _argument_shapes(entry):
+        x = ir.Var("X", shape)
+        node = alg.call(name, x)
+        g = ir.Var("G", node.shape)
+        outputs = {"value": node, "adjoint": entry.vjp(node, g)[0]}
+        matrix = entry.linear(x)
+        if matrix is not None:
+            outputs["M"] = matrix
+        arrays = {"X": rng.standard_normal(shape), "G": rng.standard_normal(node.shape)}
+        got = evaluate(outputs, arrays)
+        m = np.atleast_2d(got["M"]) if matrix is not None else np.eye(arrays["X"].size)
+        vec = lambda a: np.ravel(a, order="F")  # noqa: E731
+        np.testing.assert_allclose(vec(got["value"]), m @ vec(arrays["X"]), atol=1e-12)
+        np.testing.assert_allclose(vec(got["adjoint"]), m.T @ vec(arrays["G"]), atol=1e-12)
+
+
+def test_the_linear_operations_are_the_ones_expected():
+    assert set(LINEAR) >= {"sum", "tr", "diag", "Diag", "vec", "mean", "sum_1", "sum_2",
+                           "mean_1", "mean_2"}

@@ -35,8 +35,20 @@ ROWS = [  # id, expression, wrt, the printed derivative, conditions printed, sou
     ("logsumexp", "logsumexp(x)", "x", "softmax(x)", [], "—"),
     ("trace-of-inverse-product", "tr(inv(X)*A)", "X", "−M Aᵀ M", ["where det X ≠ 0"],
      "[MC] (63) X⁻ᵀ Aᵀ X⁻ᵀ, M = X⁻ᵀ named"),
+    ("log-sum-exp-written-out", "log(sum(exp(x)))", "x", "softmax(x)", [],
+     "exp(x) / sum(exp(x)) = softmax(x); sum(exp(x)) > 0 always"),
+    ("log-sum-exp-of-affine", "log(sum(exp(W*x)))", "W", "softmax(W x) xᵀ", [],
+     "the outer product of logsumexp′"),
+    ("rayleigh-quotient", "x'*A*x/(x'*x)", "x", "(1 / c) (A + Aᵀ) x − 2 (xᵀ A x / c²) x", [],
+     "[MC] (89) and the quotient rule, c = xᵀ x named"),
     ("log-needs-positive", "sum(log(x))", "x", "1 ./ x", ["where x > 0 entrywise"], "—"),
 ]
+
+
+def test_the_sum_of_a_row_is_not_named_as_row_sums():
+    lines = _derive("log(1+exp(x))'*ones(n)", "x").split("\n")
+    assert lines[0] == "f = log(1 + exp(x))ᵀ 𝟏    (scalar)"
+    assert not any("where" in line for line in lines)
 
 
 def _derive(expr, wrt, fmt="text"):
@@ -65,6 +77,7 @@ def test_printed_form_has_the_right_value(expr, wrt):
               "X": np.eye(n) + 0.2 * rng.standard_normal((n, n)),
               "U": rng.standard_normal((n, 2)), "V": rng.standard_normal((n, 2)),
               "w": rng.standard_normal(n), "y": rng.uniform(0.1, 0.9, n),
+              "W": rng.standard_normal((n, n)),
               "lambda": np.array(0.7)}
     dims = {"n": n} if "ones(n)" in expr else {}
     used = {k: v for k, v in arrays.items() if k in _names(expr)}

@@ -102,6 +102,10 @@ def _sign_known(node: Node, strict: bool) -> bool:
         return not strict and node.name in _NONNEGATIVE_FUNCTIONS
     if isinstance(node, Call) and node.name == "softmax":
         return True
+    if isinstance(node, Call) and node.name in ("sum", "mean", "tr") and node.args[0].shape \
+            and (node.name != "tr" or isinstance(node.args[0], Func)):
+        # a sum of entries that are all > 0 (≥ 0): sum(exp(x)) > 0; tr of an entrywise f
+        return _sign_known(node.args[0], strict)
     if isinstance(node, Add) and len(node.terms) == 2:  # 1 − σ(t) > 0
         one, other = node.terms
         if isinstance(one, (Ones, Fill, Num)) and _sign_known(one, True) and \

@@ -117,27 +117,27 @@ def _per_slice(x, k: int):
     return count((m,) if k == 1 else (n,))
 
 
-def _sum_rules(k: int):
+def _sum_vjp_along(k: int):
     def vjp(node, G):
         return (_spread(G, node.args[0], k),)
 
-    def jacobian(node, js):
-        return alg.matmul(_summing(node.args[0], k), js[0])
-
-    return vjp, jacobian
+    return vjp
 
 
-def _mean_rules(k: int):
+def _mean_vjp_along(k: int):
     def vjp(node, G):
         x = node.args[0]
         return (alg.div(_spread(G, x, k), alg.fill(_per_slice(x, k), x.shape)),)
 
-    def jacobian(node, js):
-        x = node.args[0]
-        return alg.scale(alg.div(alg.ONE, _per_slice(x, k)),
-                         alg.matmul(_summing(x, k), js[0]))
+    return vjp
 
-    return vjp, jacobian
+
+def _mean_matrix_along(k: int):
+    """(1/N) times the sums' matrix, N the entries of a slice."""
+    def matrix(x):
+        return alg.scale(alg.div(alg.ONE, _per_slice(x, k)), _summing(x, k))
+
+    return matrix
 
 
 def _mean_vjp(node, G):
@@ -145,12 +145,12 @@ def _mean_vjp(node, G):
     return (alg.fill(alg.div(G, count(x.shape)), x.shape),)
 
 
-def _mean_jacobian(node, js):
-    x = node.args[0]
+def _mean_matrix(x):
+    """𝟏ᵀ / N: mean(X) = 𝟏ᵀ vec X / N."""
     if x.shape == ():
-        return js[0]
+        return None
     return alg.scale(alg.div(alg.ONE, count(x.shape)),
-                     alg.matmul(alg.transpose(alg.ones((size_of(x.shape),))), js[0]))
+                     alg.transpose(alg.ones((size_of(x.shape),))))
 
 
 def _logsumexp_rules(k: int):
@@ -200,9 +200,9 @@ _AXIS_WORDS = {1: "down each column", 2: "along each row"}
 
 def _entries():
     out = [Structural("mean", 1, to_scalar, lambda x: _np().mean(x), "np.mean({0})", "mean",
-                      r"\operatorname{mean}", _mean_vjp, _mean_jacobian,
+                      r"\operatorname{mean}", _mean_vjp, None,
                       "G d mean(X) = G 𝟏 / N : dX (N entries)",
-                      differential="d mean(X) = mean(dX)")]
+                      differential="d mean(X) = mean(dX)", linear=_mean_matrix)]
     for k in (1, 2):
         shape = _shape_1 if k == 1 else _shape_2
         keep = ", keepdims=True" if k == 1 else ""
@@ -210,19 +210,20 @@ def _entries():
         ones = "𝟏 G" if k == 1 else "G 𝟏ᵀ"
         sums = "𝟏 𝟏ᵀ (G ⊙ S)" if k == 1 else "(G ⊙ S) 𝟏 𝟏ᵀ"
         word = _AXIS_WORDS[k]
-        vjp, jac = _sum_rules(k)
         out.append(Structural(
             f"sum_{k}", 1, shape, lambda x, k=k: _reduce(x, k, _sum),
-            f"np.sum({{0}}, axis={axis}{keep})", "sum", r"\operatorname{sum}", vjp, jac,
+            f"np.sum({{0}}, axis={axis}{keep})", "sum", r"\operatorname{sum}",
+            _sum_vjp_along(k), None,
             f"G : d sum(X, {k}) = {ones} : dX", differential=f"d sum(X, {k}) = sum(dX, {k})",
-            callable_by_name=False, along=("sum", k)))
-        vjp, jac = _mean_rules(k)
+            callable_by_name=False, along=("sum", k),
+            linear=lambda x, k=k: _summing(x, k)))
         out.append(Structural(
             f"mean_{k}", 1, shape, lambda x, k=k: _reduce(x, k, _mean),
-            f"np.mean({{0}}, axis={axis}{keep})", "mean", r"\operatorname{mean}", vjp, jac,
+            f"np.mean({{0}}, axis={axis}{keep})", "mean", r"\operatorname{mean}",
+            _mean_vjp_along(k), None,
             f"G : d mean(X, {k}) = {ones} / N : dX (N entries {word})",
             differential=f"d mean(X, {k}) = mean(dX, {k})", callable_by_name=False,
-            along=("mean", k)))
+            along=("mean", k), linear=_mean_matrix_along(k)))
         vjp, jac = _logsumexp_rules(k)
         out.append(Structural(
             f"logsumexp_{k}", 1, shape, lambda x, k=k: _reduce(x, k, _lse),

@@ -14,6 +14,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Callable, Protocol
 
+from .. import algebra as alg
+
 
 class DimAlgebra(Protocol):
     """The few things a shape rule does with sizes. language/shapes.py implements it over symbolic
@@ -98,6 +100,12 @@ class Structural:
     ``vjp(node, G)`` returns the adjoints of the arguments (``df = G : d node``);
     ``jacobian(node, js)`` returns ∂vec(node)/∂vec(X)ᵀ from the arguments' Jacobians;
     ``identity`` is the Frobenius rearrangement --steps shows beside the reverse rule.
+
+    A linear operation L gives ``linear`` instead of ``jacobian``: ``linear(x)`` is L's own
+    matrix M (vec L(X) = M vec X, None where L is the identity on x), and the Jacobian
+    rule follows by the chain rule, M J. Its ``vjp`` is then the transpose of M (as JAX
+    derives a linear primitive's rules from its transpose), which tests/test_ops.py checks
+    entry by entry.
     """
 
     name: str
@@ -108,7 +116,7 @@ class Structural:
     text: str
     latex: str
     vjp: Callable
-    jacobian: Callable
+    jacobian: Callable | None
     identity: str
     differential: str = ""  # the forward rule --steps shows: d tr(A) = tr(dA)
     # what the argument must be: any | square | vector | broadcast (two operands of one
@@ -124,4 +132,20 @@ class Structural:
     # the node whose zero entries are the kinks (max(a, b): a − b): eval warns on them,
     # check samples away from them
     kink: Callable | None = None
+    linear: Callable | None = None  # a linear operation's matrix M(x): see above
     kind: str = "structural"
+
+    def __post_init__(self):
+        if self.linear is not None:
+            if self.jacobian is not None:
+                raise TypeError(f"{self.name}: a linear operation's Jacobian rule is derived")
+            object.__setattr__(self, "jacobian", _linear_jacobian(self.linear))
+
+
+def _linear_jacobian(matrix: Callable) -> Callable:
+    """∂vec L(X)/∂vec(Y)ᵀ = M ∂vec X/∂vec(Y)ᵀ for a linear L with matrix M."""
+    def jacobian(node, js):
+        m = matrix(node.args[0])
+        return js[0] if m is None else alg.matmul(m, js[0])
+
+    return jacobian

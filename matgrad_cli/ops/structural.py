@@ -49,14 +49,15 @@ def _logdet(x):
 
 def _inv(x):
     np = _np()
-    return 1.0 / x if np.ndim(x) == 0 else np.linalg.inv(x)
+    # NumPy's division: inv(0) is inf with eval's warning, like 1/x at 0, not a Python error
+    return np.divide(1.0, x) if np.ndim(x) == 0 else np.linalg.inv(x)
 
 
 def _pinv(x):
     """The Moore–Penrose inverse, a vector read as a column (its pinv is a row)."""
     np = _np()
     if np.ndim(x) == 0:
-        return 1.0 / x
+        return np.divide(1.0, x) if x != 0 else np.float64(0.0)  # 0⁺ = 0
     out = np.linalg.pinv(x[:, None] if np.ndim(x) == 1 else x)
     return out[:, 0] if out.shape[1] == 1 else out
 
@@ -136,11 +137,9 @@ def _sum_vjp(node, G):
     return (alg.fill(G, node.args[0].shape),)
 
 
-def _sum_jacobian(node, js):
-    x = node.args[0]
-    if x.shape == ():
-        return js[0]
-    return alg.matmul(alg.transpose(alg.ones((size_of(x.shape),))), js[0])
+def _sum_matrix(x):
+    """𝟏ᵀ: sum(X) = 𝟏ᵀ vec X."""
+    return alg.transpose(alg.ones((size_of(x.shape),))) if x.shape else None
 
 
 def _tr_vjp(node, G):
@@ -148,9 +147,9 @@ def _tr_vjp(node, G):
     return (alg.scale(G, alg.eye(x.shape[0])) if x.shape else G,)
 
 
-def _tr_jacobian(node, js):
-    x = node.args[0]
-    return alg.matmul(row(alg.eye(x.shape[0])), js[0]) if x.shape else js[0]
+def _tr_matrix(x):
+    """vec(I)ᵀ: tr(X) = vec(I)ᵀ vec X."""
+    return row(alg.eye(x.shape[0])) if x.shape else None
 
 
 def _det_vjp(node, G):
@@ -224,22 +223,18 @@ def _diag_vjp(node, G):
     return (alg.diag_matrix(G),)
 
 
-def _diag_jacobian(node, js):
-    x = node.args[0]
-    if len(x.shape) < 2:
-        return js[0]
-    return alg.matmul(diag_selector(x.shape[0]), js[0])
+def _diag_matrix_of(x):
+    """S with S vec(X) = diag(X)."""
+    return diag_selector(x.shape[0]) if len(x.shape) == 2 else None
 
 
 def _Diag_vjp(node, G):
     return (alg.call("diag", G) if G.shape else G,)
 
 
-def _Diag_jacobian(node, js):
-    x = node.args[0]
-    if x.shape == ():
-        return js[0]
-    return alg.matmul(alg.transpose(diag_selector(x.shape[0])), js[0])
+def _Diag_matrix_of(x):
+    """Sᵀ: vec Diag(x) = Sᵀ x."""
+    return alg.transpose(diag_selector(x.shape[0])) if x.shape else None
 
 
 def _vec_vjp(node, G):
@@ -347,11 +342,11 @@ _MAX_RULES, _MIN_RULES = _extremum_rules(True), _extremum_rules(False)
 
 ENTRIES = [
     Structural("sum", 1, to_scalar, lambda x: _np().sum(x), "np.sum({0})", "sum",
-               r"\operatorname{sum}", _sum_vjp, _sum_jacobian, "G d sum(X) = G 𝟏 : dX",
-               differential="d sum(A) = sum(dA)"),
+               r"\operatorname{sum}", _sum_vjp, None, "G d sum(X) = G 𝟏 : dX",
+               differential="d sum(A) = sum(dA)", linear=_sum_matrix),
     Structural("tr", 1, _square_to_scalar, _trace, "np.trace({0})", "tr", r"\operatorname{tr}",
-               _tr_vjp, _tr_jacobian, "G d tr(X) = G I : dX", accepts="square",
-               differential="d tr(A) = tr(dA)"),
+               _tr_vjp, None, "G d tr(X) = G I : dX", accepts="square",
+               differential="d tr(A) = tr(dA)", linear=_tr_matrix),
     Structural("det", 1, _square_to_scalar, _det, "np.linalg.det({0})", "det", r"\det",
                _det_vjp,
                _det_jacobian, "G d det(X) = G det(X) X⁻ᵀ : dX", accepts="square",
@@ -368,22 +363,22 @@ ENTRIES = [
                accepts="square", condition="where det {arg} ≠ 0", domain="invertible",
                fresh=True,
                differential="d X⁻¹ = −X⁻¹ dX X⁻¹"),
-    Structural("pinv", 1, transposed, _pinv, "np.linalg.pinv({0})", "pinv",
+    Structural("pinv", 1, transposed, _pinv, "_pinv({0})", "pinv",
                r"\operatorname{pinv}", _pinv_vjp, _pinv_jacobian,
                "G : dA⁺ = (−A⁺ᵀ G A⁺ᵀ + (I − A A⁺) Gᵀ A⁺ A⁺ᵀ + A⁺ᵀ A⁺ Gᵀ (I − A⁺ A)) : dA",
                condition="where {arg} has full rank", fresh=True,
                differential="dA⁺ = −A⁺ dA A⁺ + A⁺A⁺ᵀ dAᵀ (I − A A⁺) + (I − A⁺A) dAᵀ A⁺ᵀA⁺"),
     Structural("diag", 1, _diag_shape, _diag, "np.diag({0})", "diag", r"\operatorname{diag}",
-               _diag_vjp, _diag_jacobian, "g : d diag(X) = Diag(g) : dX", accepts="square",
-               differential="d diag(X) = diag(dX)"),
+               _diag_vjp, None, "g : d diag(X) = Diag(g) : dX", accepts="square",
+               differential="d diag(X) = diag(dX)", linear=_diag_matrix_of),
     Structural("Diag", 1, _Diag_shape, _diag_matrix, "np.diag({0})", "Diag",
-               r"\operatorname{Diag}", _Diag_vjp, _Diag_jacobian,
+               r"\operatorname{Diag}", _Diag_vjp, None,
                "G : d Diag(x) = diag(G) : dx", accepts="vector", fresh=True,
-               differential="d Diag(x) = Diag(dx)"),
+               differential="d Diag(x) = Diag(dx)", linear=_Diag_matrix_of),
     Structural("vec", 1, _vec_shape, _vec, "np.ravel({0}, order='F')", "vec",
-               r"\operatorname{vec}", _vec_vjp, lambda node, js: js[0],
+               r"\operatorname{vec}", _vec_vjp, None,
                "g : d vec(X) = unvec(g) : dX",
-               differential="d vec = vec d"),
+               differential="d vec = vec d", linear=lambda x: None),
     Structural("kron", 2, _kron_shape, _kron, "_kron({0}, {1})", "⊗", r"\otimes", _kron_vjp,
                _kron_jacobian,
                "G : d(A ⊗ B) = unvec(P_Aᵀ vec G) : dA + unvec(P_Bᵀ vec G) : dB", fresh=True,

@@ -309,6 +309,10 @@ class Printer:
                            P.level(node), P.kind(node))
 
     def _print_Frob(self, node, ctx):
+        if node.left == node.right and node.left.shape:  # u : u reads as the user wrote it
+            from .. import algebra as alg
+
+            return self.print(alg.power(alg.call("norm", node.left), alg.num(2)), ctx)
         lc, rc = self.operand_contexts((node.left, node.right), broadcast=False)
         return self.binary(self.print(node.left, lc), self.print(node.right, rc),
                            self.frob_sep, P.level(node), P.kind(node))

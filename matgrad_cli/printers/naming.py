@@ -45,7 +45,7 @@ def _is_trivial(node: Node) -> bool:
 def _slice_sums(node: Node) -> str | None:
     """'rows' for A 𝟏 (the row sums of a compound matrix A), 'columns' for 𝟏ᵀ A: named
     even where they occur once, as a textbook names them (S ⊙ (G − r 𝟏ᵀ), r = (G ⊙ S) 𝟏)."""
-    if not isinstance(node, MatMul):
+    if not isinstance(node, MatMul) or node.shape == ():  # a row's sum is not row sums
         return None
     if isinstance(node.right, Ones) and len(node.right.shape) == 1 and \
             len(node.left.shape) == 2 and not _is_trivial(node.left):

@@ -38,7 +38,7 @@ _HELPER_OPS = {
 }
 _KERNELS = [ev._as2d, ev._fit, ev._kron_product, ev._kron_apply, ev._apply_kron_right,
             ev._commute, ev._commutation_matrix, ev._weighted_gram, ev._scaled_gram,
-            structural._kron, entrywise._erf, ev._adjugate]
+            structural._kron, structural._pinv, entrywise._erf, ev._adjugate]
 _ALWAYS_INLINE = {"input", "const", "transpose"}
 _RESERVED = {"np", "value", "f_and_grad"} | {k.__name__ for k in _KERNELS} | {"_np"}
 

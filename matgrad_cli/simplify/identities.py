@@ -121,6 +121,32 @@ def logistic_from_exponentials(node: Node):
     return None
 
 
+def softmax_from_exponentials(node: Node):
+    """exp(x) / sum(exp(x)) = softmax(x) for a vector x (logsumexp′ = softmax)"""
+    from ..ir import Div
+
+    if isinstance(node, Scale) and isinstance(node.factor, Div) \
+            and isinstance(node.factor.left, Num):
+        coefficient, exponentials, total = node.factor.left, node.operand, node.factor.right
+        if isinstance(exponentials, MatMul) and len(exponentials.shape) == 2:
+            # (1 / sum(e)) e xᵀ = softmax(t) xᵀ (the outer product of logsumexp(W x))
+            first = exponentials.left
+            if _exp_argument(first) is not None and len(first.shape) == 1 and \
+                    total == alg.call("sum", first):
+                return alg.scale(coefficient, alg.matmul(alg.call("softmax",
+                                                                   _exp_argument(first)),
+                                                         exponentials.right))
+            return None
+    elif isinstance(node, Div) and node.left.shape != ():
+        coefficient, exponentials, total = Num(1), node.left, _divisor(node.right)
+    else:
+        return None
+    t = _exp_argument(exponentials)
+    if t is None or len(t.shape) != 1 or total != alg.call("sum", exponentials):
+        return None
+    return alg.scale(coefficient, alg.call("softmax", t))
+
+
 def logistic_times_exponential(node: Node):
     """exp(t) ⊙ σ(−t) = σ(t) (softplus′ = σ, reached through 1 ./ (1 + exp(t)))"""
     from ..ir import Had
@@ -357,18 +383,32 @@ def diagonal_times_ones_in_chain(node: Node):
 
 
 def common_scalar_factor(node: Node):
-    """c A + c B = c (A + B) for a scalar expression c (c = 1 / (xᵀ A x) …)"""
+    """c A + c B = c (A + B) for a scalar expression c (c = 1 / (xᵀ A x) …), also for the
+    terms of a longer sum that share c (c A x + d x + c Aᵀ x = c (A + Aᵀ) x + d x)"""
     if not isinstance(node, Add) or len(node.terms) < 2:
         return None
+    groups: dict[Node, list[int]] = {}
     split = [alg.split_coefficient(t) for t in node.terms]
-    rests = [rest for _, rest in split]
-    if any(not isinstance(r, Scale) or isinstance(r.factor, Num) for r in rests):
+    for i, (_, rest) in enumerate(split):
+        if isinstance(rest, Scale) and not isinstance(rest.factor, Num):
+            groups.setdefault(rest.factor, []).append(i)
+    shared = [members for members in groups.values() if len(members) > 1]
+    if not shared:
         return None
-    factor = rests[0].factor
-    if any(r.factor != factor for r in rests[1:]):
-        return None
-    return alg.scale(factor, alg.add(*[alg.scale(Num(c), r.operand) for (c, _), r in
-                                       zip(split, rests)]))
+    collected, terms = set(), []
+    for i, term in enumerate(node.terms):
+        if i in collected:
+            continue
+        members = next((m for m in shared if m[0] == i), None)
+        if members is None:
+            terms.append(term)
+            continue
+        collected.update(members)
+        factor = split[i][1].factor
+        terms.append(alg.scale(factor, alg.add(*[alg.scale(Num(split[j][0]),
+                                                           split[j][1].operand)
+                                                 for j in members])))
+    return alg.add(*terms)
 
 
 def _scalar_factors(node: Node) -> list[Node]:
@@ -417,6 +457,7 @@ IDENTITIES = [
     common_numeric_factor,
     negation_into_difference,
     logistic_from_exponentials,
+    softmax_from_exponentials,
     logistic_times_exponential,
     division_by_number,
     hadamard_cancels_quotients,
