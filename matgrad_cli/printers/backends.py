@@ -97,6 +97,13 @@ def _weighted_gram(m, d, shape):
 def _adjugate(a, transposed):
     out = jnp.linalg.det(a) * jnp.linalg.inv(a)
     return out.T if transposed else out''',
+    "_pinv": '''\
+def _pinv(x):
+    """The Moore–Penrose inverse, a vector read as a column (its pinv is a row); 0⁺ = 0."""
+    if jnp.ndim(x) == 0:
+        return jnp.where(x != 0, 1.0 / jnp.where(x != 0, x, 1.0), 0.0)
+    out = jnp.linalg.pinv(x[:, None] if jnp.ndim(x) == 1 else x)
+    return out[:, 0] if out.shape[1] == 1 else out''',
     "_kron": '''\
 def _kron(a, b):
     if jnp.ndim(a) == 0 or jnp.ndim(b) == 0:
@@ -169,6 +176,9 @@ def _commutation_matrix(m, n):
     # row r of K picks entry rows[r] of vec(A): the identity with its rows permuted
     rows = torch.arange(m * n).reshape(n, m).T.reshape(-1)
     return torch.eye(m * n, dtype=torch.float64)[rows]''',
+    "_pinv": _JAX_KERNELS["_pinv"].replace("jnp.ndim", "_ndim").replace(
+        "jnp.where", "torch.where").replace("jnp.linalg", "torch.linalg").replace(
+        "if _ndim(x) == 0:\n", "if _ndim(x) == 0:\n        x = torch.as_tensor(x, dtype=torch.float64)\n"),
     # (torch.kron of a transposed view fails: it reshapes with .view)
     "_kron": _JAX_KERNELS["_kron"].replace("jnp.ndim", "_ndim").replace(
         "jnp.kron(a2, b2)", "torch.kron(a2.contiguous(), b2.contiguous())"),
