@@ -7,6 +7,7 @@ FRAMEWORKS = ("numpy", "matgrad", "matgrad_jax", "jax", "torch")
 OTHERS = ("matgrad", "matgrad_jax", "jax", "torch")
 LABELS = {"numpy": "hand NumPy", "matgrad": "matgrad (numpy)",
           "matgrad_jax": "matgrad (jax backend)", "jax": "jax.jit(grad)", "torch": "torch"}
+# (in the Hessian table the jax row is jax.jit(jax.hessian), torch's its functional hessian)
 
 
 def fmt_time(s):
