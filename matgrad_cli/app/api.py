@@ -341,8 +341,8 @@ def compile_derivatives(expr: str, wrt: list[str], order: int = 1,
 
     if shapes is not None:
         build({k: tuple(v) for k, v in shapes.items()})
-    last: list = [None]  # the call compiled for the previous call's shapes
-    numpy = backend == "numpy"  # (jax and torch: always through slow(), which converts)
+    last: list = [None, None]  # the call compiled for the previous call, and its shapes
+    numpy = backend == "numpy"
 
     def fn(**arrays):
         # the fast path is one generated function: it checks that the arrays are the
@@ -350,10 +350,13 @@ def compile_derivatives(expr: str, wrt: list[str], order: int = 1,
         # the outputs; anything else (first call, new shapes, lists) takes slow()
         try:  # (free in CPython 3.11+ when nothing is raised)
             call = last[0]
-            if call is not None and numpy:
-                out = call(arrays)
-                if out is not None:
-                    return out
+            if call is not None:
+                if numpy:
+                    out = call(arrays)
+                    if out is not None:
+                        return out
+                elif [(k, getattr(v, "shape", 0)) for k, v in arrays.items()] == last[1]:
+                    return call(arrays)  # jax / torch: the same names and shapes as before
             return slow(arrays)
         except np.linalg.LinAlgError as exc:
             from ..errors import EvaluationError
@@ -365,6 +368,7 @@ def compile_derivatives(expr: str, wrt: list[str], order: int = 1,
             arrays = {k: np.asarray(v, dtype=float) for k, v in arrays.items()}
         call, _ = build({k: tuple(np.shape(v)) for k, v in arrays.items()})
         last[0] = call
+        last[1] = [(k, getattr(v, "shape", None)) for k, v in arrays.items()]
         return call(arrays)
 
     return fn

@@ -67,9 +67,10 @@ def _py(value) -> str:
 
 class _Expr:
     def __init__(self, text: str, prec: int, ndim: int, row_of: "_Expr | None" = None,
-                 number: bool = False):
+                 number: bool = False, transpose_of: "_Expr | None" = None):
         self.text, self.prec, self.ndim, self.row_of = text, prec, ndim, row_of
         self.number = number  # a Python number literal (torch functions want tensors)
+        self.transpose_of = transpose_of  # Mᵀ of a matrix M: the M
 
     def at(self, prec: int) -> str:
         return self.text if self.prec >= prec else f"({self.text})"
@@ -239,7 +240,7 @@ class NumpyCodePrinter:
             return _Expr(f"{a.at(_POSTFIX)}[None, :]", _POSTFIX, 2, row_of=a)
         if ndim == 1:  # a 1×n row read back as a vector
             return _Expr(f"{a.at(_POSTFIX)}[0]", _POSTFIX, 1)
-        return _Expr(f"{a.at(_POSTFIX)}.T", _POSTFIX, 2)
+        return _Expr(f"{a.at(_POSTFIX)}.T", _POSTFIX, 2, transpose_of=a)
 
     def column(self, a: _Expr) -> str:
         if a.ndim == 2:
@@ -261,6 +262,8 @@ class NumpyCodePrinter:
         if a.ndim == 2 and b.ndim == 2 and n == 2:
             return _Expr(f"{a.at(_MUL)} @ {b.at(_MUL + 1)}", _MUL, 2)
         if a.ndim == 2 and b.ndim == 1 and n == 1:
+            if a.transpose_of is not None and self.b.vector_left:  # Mᵀ v as v M
+                return _Expr(f"{b.at(_MUL)} @ {a.transpose_of.at(_MUL + 1)}", _MUL, 1)
             return _Expr(f"{a.at(_MUL)} @ {b.at(_MUL + 1)}", _MUL, 1)
         return self.fit(_Expr(f"{self.column(a)} @ {self.column(b)}", _MUL, 2), shape)
 
@@ -299,6 +302,11 @@ class NumpyCodePrinter:
         return lines, exprs
 
     def temporary(self, ndim: int) -> str:
+        if self.generated:  # t0, t1, …: nothing that reads like a quantity of the input
+            k = len(self.used)
+            while f"t{k}" in self.used:
+                k += 1
+            return f"t{k}"
         bases = SHAPE_NAMES.get(ndim, ("T",))
         for base in bases:
             if base not in self.used and safe_name(base, set(self.used)) == base:
