@@ -155,7 +155,9 @@ def _same_as_numpy(derivation, arrays, expected: dict, what: str, library: str):
 
 @pytest.mark.parametrize("c", [pytest.param(c, id=c.id) for c in RULES])
 def test_rule_row_backend_equals_numpy(c, library):
-    for seed, shapes in enumerate(c.shapes):
+    # the row's first shapes: the code-format tests above run jax and torch on all of them
+    # (through the same printer), and CI time matters (a jit compile per call)
+    for seed, shapes in enumerate(c.shapes[:1]):
         _, dims = split_shapes(shapes)
         arrays = c.inputs(shapes, seed)
         derivation = derive_for(c.expr, c.wrt, arrays, dims)
