@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import functools
 import math
+import re
 from dataclasses import dataclass, field
 from typing import Callable
 
@@ -841,9 +842,27 @@ def _require_memory(plan: Plan) -> None:
 
 _SUM_SOURCE = {(1, 1): "{0} + {1}", (1, -1): "{0} - {1}", (-1, 1): "{1} - {0}",
                (-1, -1): "-({0} + {1})"}
-_IN_PLACE_SOURCE = {"had": "np.multiply({0}, {1}, out={%d})",
-                    "scale": "np.multiply({0}, {1}, out={%d})",
-                    "div": "np.divide({0}, {1}, out={0})"}
+@dataclass(frozen=True)
+class _Augmented:
+    """A step written as ``target op= other`` (the result lives on in the target's array,
+    which dies at this step): no ufunc call with keyword arguments to parse."""
+    target: int  # argument positions
+    other: int
+    op: str
+
+
+def _in_place_source(step: Step, j: int):
+    op = step.op
+    if op in ("had", "scale"):
+        return _Augmented(j, 1 - j, "*")
+    if op == "div":
+        return _Augmented(0, 1, "/")
+    if op == "add" and len(step.args) == 2:
+        if step.params[0] == (1, 1):
+            return _Augmented(j, 1 - j, "+")
+        if step.params[0] == (1, -1) and j == 0:
+            return _Augmented(0, 1, "-")
+    return None
 
 
 def _inline_source(step: Step, i: int, plan: Plan, shapes: list) -> str | None:
@@ -852,15 +871,7 @@ def _inline_source(step: Step, i: int, plan: Plan, shapes: list) -> str | None:
     and transposes whose operands' shapes are known (an outer product by broadcasting)."""
     op, j = step.op, plan.in_place.get(i)
     if j is not None:
-        if op in _IN_PLACE_SOURCE:
-            return _IN_PLACE_SOURCE[op] % j if "%d" in _IN_PLACE_SOURCE[op] else \
-                _IN_PLACE_SOURCE[op]
-        if op == "add" and len(step.args) == 2 and step.params[0] in ((1, 1), (1, -1)):
-            if step.params[0] == (1, 1):
-                return "np.add({0}, {1}, out={%d})" % j
-            if j == 0:
-                return "np.subtract({0}, {1}, out={0})"
-        return None
+        return _in_place_source(step, j)
     if op in ("had", "scale"):
         return "{0} * {1}"
     if op == "div":
@@ -919,8 +930,20 @@ def _body(plan: Plan, namespace: dict, name: dict) -> list[str]:
     lines = []
     for i, fn, args, _ in program:
         names = [name[a] for a in args]
-        if templates[i] is not None:
-            expr = templates[i].format(*names)
+        template = templates[i]
+        if isinstance(template, _Augmented):
+            target = names[template.target]
+            lines.append(f"{target} {template.op}= {names[template.other]}")
+            name[i] = target  # the same array, now holding this step's value
+            dead = [name[slot] for slot in frees[i] if name[slot] != target and
+                    _large(shapes[slot]) and name[slot][0] == "s"]
+            if dead:
+                lines.append(f"del {', '.join(dead)}")
+            continue
+        if template == "{0}[:, None] * {1}":  # x yᵀ with yᵀ a row view of y: y broadcasts
+            names[1] = re.sub(r"^\((\w+)\[None, :\]\)$", r"\1", names[1])
+        if template is not None:
+            expr = template.format(*names)
         else:
             namespace[f"f{i}"] = fn
             expr = f"f{i}({', '.join(names)})"
