@@ -7,7 +7,6 @@ FRAMEWORKS = ("numpy", "matgrad", "matgrad_jax", "jax", "torch")
 OTHERS = ("matgrad", "matgrad_jax", "jax", "torch")
 LABELS = {"numpy": "hand NumPy", "matgrad": "matgrad (numpy)",
           "matgrad_jax": "matgrad (jax backend)", "jax": "jax.jit(grad)", "torch": "torch"}
-# (in the Hessian table the jax row is jax.jit(jax.hessian), torch's its functional hessian)
 
 
 def fmt_time(s):
@@ -52,7 +51,7 @@ def _ratio(res, base):
     return f"{res['median_s'] / base['median_s']:.2f}"
 
 
-def _timed_table(rows, extra_header, extra_cells):
+def _timed_table(rows, extra_header, extra_cells, labels=LABELS):
     notes = Notes()
     body = []
     for row in rows:
@@ -62,9 +61,9 @@ def _timed_table(rows, extra_header, extra_cells):
                     + [_ratio(r[f], r["numpy"]) for f in OTHERS]
                     + [_paired(row), _ratio(r["matgrad_jax"], r["jax"])]
                     + extra_cells(r))
-    header = (["problem", "n"] + [LABELS[f] for f in FRAMEWORKS]
-              + [f"{LABELS[f]} / hand" for f in OTHERS]
-              + ["matgrad (numpy) / hand, paired", "matgrad (jax) / jax.jit(grad)"]
+    header = (["problem", "n"] + [labels[f] for f in FRAMEWORKS]
+              + [f"{labels[f]} / hand" for f in OTHERS]
+              + ["matgrad (numpy) / hand, paired", f"matgrad (jax) / {labels['jax']}"]
               + extra_header)
     text = _table(header, body)
     return text + ("\n\n" + notes.render() if notes.items else "")
@@ -79,7 +78,7 @@ def _worst(rows, value) -> str:
     return f"{v:.2f} ({row['title']}, n = {row['n']})"
 
 
-def summary(rows) -> str:
+def summary(rows, jax_label="jax.jit(grad)") -> str:
     """One line: the worst ratios of the table."""
     def paired(row):
         return (row.get("paired_matgrad_over_numpy") or {}).get("median_ratio")
@@ -93,7 +92,7 @@ def summary(rows) -> str:
         return ratio
 
     return ("**Worst ratios**: matgrad (numpy) / hand NumPy, paired "
-            f"{_worst(rows, paired)}; matgrad (jax backend) / jax.jit(grad) "
+            f"{_worst(rows, paired)}; matgrad (jax backend) / {jax_label} "
             f"{_worst(rows, over('matgrad_jax', 'jax'))}; matgrad (jax backend) / hand NumPy "
             f"{_worst(rows, over('matgrad_jax', 'numpy'))}.")
 
@@ -118,7 +117,8 @@ def gradients_md(rows):
 
 def hessians_md(rows):
     return _timed_table(rows, ["matgrad one-shot", "jax one-shot"],
-                        lambda r: [_one_shot(r["matgrad"]), _one_shot(r["jax"])])
+                        lambda r: [_one_shot(r["matgrad"]), _one_shot(r["jax"])],
+                        {**LABELS, "jax": "jax.jit(hessian)", "torch": "torch hessian"})
 
 
 def cold_md(cold):
@@ -210,7 +210,7 @@ def markdown(res):
         out += ["\n## 2. Hessians\n",
                 ("One-shot = from scratch: matgrad's compile_derivatives + one evaluation; "
                 "jax's trace + XLA compile + one evaluation (what a command-line user pays, "
-                "less `import jax`).\n"), summary(res["hessians"]) + "\n",
+                "less `import jax`).\n"), summary(res["hessians"], "jax.jit(hessian)") + "\n",
                 hessians_md(res["hessians"])]
     if "cold_start" in res:
         out += ["\n## 3a. Whole-process cold start\n",
