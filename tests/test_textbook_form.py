@@ -33,16 +33,33 @@ ROWS = [  # id, expression, wrt, the printed derivative, conditions printed, sou
     ("ridge", "lambda*||w||^2 + ||X*w - y||^2", "w", "2 (λ w + Xᵀ (X w − y))", [],
      "[B] (3.28)"),
     ("logsumexp", "logsumexp(x)", "x", "softmax(x)", [], "—"),
-    ("trace-of-inverse-product", "tr(inv(X)*A)", "X", "−M Aᵀ M", ["where det X ≠ 0"],
-     "[MC] (63) X⁻ᵀ Aᵀ X⁻ᵀ, M = X⁻ᵀ named"),
+    ("trace-of-inverse-product", "tr(inv(X)*A)", "X", "−X⁻ᵀ Aᵀ X⁻ᵀ", ["where det X ≠ 0"],
+     "[MC] (63)"),
     ("log-sum-exp-written-out", "log(sum(exp(x)))", "x", "softmax(x)", [],
      "exp(x) / sum(exp(x)) = softmax(x); sum(exp(x)) > 0 always"),
     ("log-sum-exp-of-affine", "log(sum(exp(W*x)))", "W", "softmax(W x) xᵀ", [],
      "the outer product of logsumexp′"),
     ("rayleigh-quotient", "x'*A*x/(x'*x)", "x", "(1 / c) (A + Aᵀ) x − 2 (xᵀ A x / c²) x", [],
      "[MC] (89) and the quotient rule, c = xᵀ x named"),
+    ("gaussian-kernel", "exp(-||x - m||^2/(2*sigma^2))", "x", "−(exp(−‖u‖² / (2 c)) / c) u", [],
+     "RBF kernel: −(k / σ²)(x − m), u = x − m and c = σ² named"),
     ("log-needs-positive", "sum(log(x))", "x", "1 ./ x", ["where x > 0 entrywise"], "—"),
 ]
+
+
+HESSIAN_ROWS = [  # expression, wrt, the printed Hessian (mixed-product layout)
+    ("logsumexp(W*x) - y'*W*x", "W", "(x xᵀ) ⊗ (Diag(p) − p pᵀ)"),
+    ("sum(sigmoid(X*x))", "X", "(x xᵀ) ⊗ Diag((1 − 2 s) ⊙ s ⊙ (1 − s))"),
+    ("||X*x - b||^2", "X", "2 ((x xᵀ) ⊗ I_m)"),
+]
+
+
+@pytest.mark.parametrize("expr, wrt, expected", HESSIAN_ROWS)
+def test_a_hessian_of_f_of_a_matrix_times_a_vector_is_a_kronecker_product(expr, wrt, expected):
+    """(x ⊗ I) M (xᵀ ⊗ I) = (x xᵀ) ⊗ M and Diag(a) Diag(b) = Diag(a ⊙ b) (the mixed-product rule, [MN] ch. 2)."""
+    result = invoke(["derive", "--wrt", wrt, "--order", "2", "--", expr])
+    line = next(x for x in result.stdout.split("\n") if x.startswith("∂²f"))
+    assert line.split(" = ", 1)[1].rsplit("    (", 1)[0] == expected
 
 
 def test_the_sum_of_a_row_is_not_named_as_row_sums():
@@ -77,7 +94,8 @@ def test_printed_form_has_the_right_value(expr, wrt):
               "X": np.eye(n) + 0.2 * rng.standard_normal((n, n)),
               "U": rng.standard_normal((n, 2)), "V": rng.standard_normal((n, 2)),
               "w": rng.standard_normal(n), "y": rng.uniform(0.1, 0.9, n),
-              "W": rng.standard_normal((n, n)),
+              "W": rng.standard_normal((n, n)), "m": rng.standard_normal(n),
+              "sigma": np.array(1.3),
               "lambda": np.array(0.7)}
     dims = {"n": n} if "ones(n)" in expr else {}
     used = {k: v for k, v in arrays.items() if k in _names(expr)}

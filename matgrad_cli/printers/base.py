@@ -282,6 +282,9 @@ class Printer:
         return self.chain(node, ctx)
 
     def _print_Scale(self, node, ctx):
+        quotient = _unit_fraction_of_quotient(node)
+        if quotient is not None:  # ½ (a / b) reads a / (2 b), as the user wrote it
+            return self.print(quotient, ctx)
         return self.chain(node, ctx)
 
     def _print_Fill(self, node, ctx):
@@ -399,3 +402,20 @@ def _outer_products(matrices: list[Node]) -> list[Node]:
 
 def _transposes(node: Node) -> int:
     return int(isinstance(node, T)) + sum(_transposes(c) for c in node.children)
+
+
+def _unit_fraction_of_quotient(node):
+    """(1/q) (a / b) of scalars as a / (q b), or (−1/q) (−a / b) as a / (q b) … (q > 1)."""
+    from ..ir import Div, Num, Scale
+
+    factor, operand = node.factor, node.operand
+    if node.shape != () or not isinstance(factor, Num) or not isinstance(operand, Div):
+        return None
+    value = factor.value
+    if abs(value.numerator) != 1 or value.denominator == 1:
+        return None
+    from .. import algebra as alg
+
+    numerator = operand.left if value > 0 else alg.neg(operand.left)
+    return Div(numerator, Scale(Num(value.denominator), operand.right))
+

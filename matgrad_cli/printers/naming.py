@@ -31,15 +31,22 @@ def is_valid_name(name: str) -> bool:
 
 
 def _is_trivial(node: Node) -> bool:
-    """A leaf, a transposed leaf, or a numeric multiple of either: shorter than a name."""
+    """A leaf, a transposed leaf, a leaf's inverse (X⁻¹, X⁻ᵀ), or a numeric multiple of
+    one of them: shorter than a name."""
     if isinstance(node, (LEAVES, Fill)):
         return True
     if isinstance(node, T):
-        return isinstance(node.operand, LEAVES)
+        return isinstance(node.operand, LEAVES) or _is_leaf_inverse(node.operand)
+    if _is_leaf_inverse(node):
+        return True
     if isinstance(node, Scale) and isinstance(node.factor, Num):
         return _is_trivial(node.operand)
     return False
 
+
+
+def _is_leaf_inverse(node: Node) -> bool:
+    return isinstance(node, Call) and node.name == "inv" and isinstance(node.args[0], LEAVES)
 
 
 def _slice_sums(node: Node) -> str | None:

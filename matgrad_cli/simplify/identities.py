@@ -14,7 +14,7 @@ from math import gcd
 
 from .. import algebra as alg
 from ..ir import Add, Call, Fill, Func, MatMul, Node, Num, Ones, Scale, T
-from .rules import transposed
+from .rules import _chain, _product, transposed
 
 
 def _is_call(node: Node, name: str) -> bool:
@@ -382,6 +382,40 @@ def diagonal_times_ones_in_chain(node: Node):
     return None
 
 
+def _column_kron_identity(node: Node):
+    """(a, p) for a ⊗ I_p with a a column vector or a row (aᵀ ⊗ I_p)."""
+    from ..ir import Eye
+
+    if _is_call(node, "kron") and isinstance(node.args[1], Eye):
+        a = node.args[0]
+        if len(a.shape) == 1 or (len(a.shape) == 2 and a.shape[0] == 1):
+            return a, node.args[1].n
+    return None
+
+
+def kron_sandwich(node: Node):
+    """(a ⊗ I) M (bᵀ ⊗ I) = (a bᵀ) ⊗ M (the mixed-product rule with M = 1 ⊗ M: the
+    Hessian of f(X x) in the textbook's layout, (x xᵀ) ⊗ ∇²)"""
+    if not isinstance(node, MatMul):
+        return None
+    factors = _chain(node)
+    for i, left in enumerate(factors):
+        column = _column_kron_identity(left)
+        if column is None or len(column[0].shape) != 1:
+            continue
+        for j in range(i + 2, len(factors)):
+            row_part = _column_kron_identity(factors[j])
+            if row_part is None or len(row_part[0].shape) != 2:
+                continue
+            middle = _product(factors[i + 1:j])
+            if len(middle.shape) != 2 or (middle.shape[0], middle.shape[1]) != \
+                    (column[1], row_part[1]):
+                continue
+            sandwich = alg.kron(alg.matmul(column[0], row_part[0]), middle)
+            return _product(factors[:i] + [sandwich] + factors[j + 1:])
+    return None
+
+
 def common_scalar_factor(node: Node):
     """c A + c B = c (A + B) for a scalar expression c (c = 1 / (xᵀ A x) …), also for the
     terms of a longer sum that share c (c A x + d x + c Aᵀ x = c (A + Aᵀ) x + d x)"""
@@ -458,6 +492,7 @@ IDENTITIES = [
     negation_into_difference,
     logistic_from_exponentials,
     softmax_from_exponentials,
+    kron_sandwich,
     logistic_times_exponential,
     division_by_number,
     hadamard_cancels_quotients,

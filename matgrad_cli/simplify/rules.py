@@ -497,6 +497,10 @@ def product_of_diagonals(node: Node):
             node.left.right, "Diag") and _is_call(node.right, "Diag"):
         inner = alg.diag_matrix(alg.had(node.left.right.args[0], node.right.args[0]))
         return alg.matmul(node.left.left, inner)
+    if isinstance(node, MatMul) and _is_call(node.left, "Diag") and isinstance(
+            node.right, MatMul) and _is_call(node.right.left, "Diag"):  # Diag(a) (Diag(b) R)
+        inner = alg.diag_matrix(alg.had(node.left.args[0], node.right.left.args[0]))
+        return alg.matmul(inner, node.right.right)
     return None
 
 
