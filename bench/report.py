@@ -198,6 +198,16 @@ def markdown(res):
     quick = ("\n> **Quick smoke run** (`--quick`): small sizes, few repeats — "
              "not representative.\n" if meta["mode"] == "quick" else "")
     out = [f"# matgrad benchmark results\n{quick}", "## Machine\n", machine_md(res["machine"], meta)]
+    load = res["machine"].get("load") or ""
+    try:
+        busy = float(load.split()[2]) > (res["machine"].get("logical_cores") or 1) - 0.5
+    except (IndexError, ValueError):
+        busy = False
+    if busy:
+        out.append("\n> **A shared machine**: other work was running during this run (the load "
+                   "average above). Single medians drift by tens of percent between runs and "
+                   "rows; the paired matgrad / hand ratios, timed back to back, cancel most of "
+                   "that drift and are the figures to judge by.")
     if "gradients" in res:
         out += ["\n## 1. Gradients (evaluation only: matgrad's compile and jax's jit excluded)\n",
                 ("Times are medians per gradient evaluation; ratios are against the hand-written "
