@@ -154,6 +154,10 @@ def div(a: Node, b: Node) -> Node:
             b = fill(b, a.shape)
         else:
             a = fill(a, b.shape)
+    if is_zero(b):  # found while simplifying (sum(y) − sum(y)): the input divides by 0
+        from .errors import ZeroDivisor
+
+        raise ZeroDivisor("division by zero: the divisor is identically 0")
     if is_zero(a):
         return zeros(a.shape)
     if isinstance(b, Fill) and isinstance(b.value, Num):

@@ -57,6 +57,10 @@ class ShapeError(MatgradError):
     """Operand shapes do not fit the operation."""
 
 
+class ZeroDivisor(ShapeError):
+    """A divisor that simplifies to 0 (sum(y) − sum(y)): found while simplifying."""
+
+
 class InputError(MatgradError):
     """An input file or value cannot be used."""
 

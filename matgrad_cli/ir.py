@@ -11,6 +11,7 @@ derivative trees stay linear. The span takes no part in equality.
 from __future__ import annotations
 
 import functools
+import re
 from dataclasses import dataclass, field, fields
 from fractions import Fraction
 from typing import Union
@@ -23,28 +24,139 @@ Shape = tuple
 
 # ---------------------------------------------------------------- dimensions
 
-def _dim_factors(d: Dim) -> tuple[int, list[str]]:
+# A symbolic size is a polynomial in dimension names with integer coefficients, written
+# expanded and sorted so that equal sizes are equal strings: "n", "m*n", "2*m*n", and, for
+# the sizes of block matrices, sums: "n+p", "m*n+m*p", "n+1" (a constant term last).
+
+# The letters matgrad gives open dimensions, in the order it gives them (language/shapes.py
+# takes them from here): the terms of a sum follow it, so the blocks of [A, B] with A m×n
+# and B m×k make x of length n+k (other names after them, alphabetically).
+DIM_LETTERS = ("n", "m", "k", "p", "q", "r", "l", "d", "h", "t", "u", "v", "w", "a", "b", "c")
+
+
+def _name_rank(name: str) -> tuple:
+    return (DIM_LETTERS.index(name), "") if name in DIM_LETTERS else (len(DIM_LETTERS), name)
+
+
+def dim_poly(d: Dim) -> dict:
+    """The polynomial of a size: {sorted tuple of names: coefficient}."""
     if isinstance(d, int):
-        return d, []
-    coef, names = 1, []
-    for part in d.split("*"):
-        if part.isdigit():
-            coef *= int(part)
-        else:
-            names.append(part)
-    return coef, names
+        return {(): d} if d else {}
+    poly: dict = {}
+    for sign, term in re.findall(r"([+-]?)([^+-]+)", d.replace(" ", "")):
+        coef, names = (-1 if sign == "-" else 1), []
+        for part in term.split("*"):
+            if part.isdigit():
+                coef *= int(part)
+            else:
+                names.append(part)
+        key = tuple(sorted(names))
+        poly[key] = poly.get(key, 0) + coef
+    return {k: c for k, c in poly.items() if c}
+
+
+def poly_dim(poly: dict) -> Dim:
+    """The size a polynomial stands for, in the canonical spelling (an int when constant)."""
+    poly = {k: c for k, c in poly.items() if c}
+    if all(k == () for k in poly):
+        return poly.get((), 0)
+    order = sorted(poly, key=lambda k: (k == (), -len(k), tuple(map(_name_rank, k))))
+    text = ""
+    for key in order:
+        coef = poly[key]
+        body = "*".join(([str(abs(coef))] if abs(coef) != 1 or not key else []) + list(key))
+        text += ("-" if coef < 0 else ("+" if text else "")) + body
+    return text
+
+
+def dim_add(a: Dim, b: Dim) -> Dim:
+    """Sum of two sizes (the size of a block row or column), kept symbolic when either is."""
+    if isinstance(a, int) and isinstance(b, int):
+        return a + b
+    poly = dim_poly(a)
+    for k, c in dim_poly(b).items():
+        poly[k] = poly.get(k, 0) + c
+    return poly_dim(poly)
+
+
+def dim_sub(a: Dim, b: Dim) -> Dim:
+    """a − b (an offset inside a block matrix)."""
+    if isinstance(a, int) and isinstance(b, int):
+        return a - b
+    poly = dim_poly(a)
+    for k, c in dim_poly(b).items():
+        poly[k] = poly.get(k, 0) - c
+    return poly_dim(poly)
 
 
 def dim_mul(a: Dim, b: Dim) -> Dim:
     """Product of two sizes, kept symbolic when either is."""
-    ca, na = _dim_factors(a)
-    cb, nb = _dim_factors(b)
-    coef, names = ca * cb, sorted(na + nb)
-    if not names:
-        return coef
-    if coef == 0:
-        return 0
-    return "*".join(([str(coef)] if coef != 1 else []) + names)
+    if isinstance(a, int) and isinstance(b, int):
+        return a * b
+    poly: dict = {}
+    for ka, ca in dim_poly(a).items():
+        for kb, cb in dim_poly(b).items():
+            key = tuple(sorted(ka + kb))
+            poly[key] = poly.get(key, 0) + ca * cb
+    return poly_dim(poly)
+
+
+def dim_symbols(d: Dim) -> list[str]:
+    """The dimension names a size is made of, in order of appearance."""
+    if isinstance(d, int):
+        return []
+    return list(dict.fromkeys(p for p in re.split(r"[*+-]", d) if p and not p.isdigit()))
+
+
+def dim_value(d: Dim, sizes: dict) -> int:
+    """A size's value, with ``sizes`` giving every name in it."""
+    if isinstance(d, int):
+        return d
+    total = 0
+    for key, coef in dim_poly(d).items():
+        term = coef
+        for name in key:
+            term *= sizes[name]
+        total += term
+    return total
+
+
+def dim_quotient(a: Dim, q: Dim) -> Dim | None:
+    """a / q when q divides a as polynomials (m·n + m·p by n + p is m), else None. Long
+    division by the leading term; what it returns always multiplies back to a."""
+    num, den = dim_poly(a), dim_poly(q)
+    if not den:
+        return None
+    order = lambda k: (len(k), k)  # noqa: E731
+    lead = max(den, key=order)
+    quotient: dict = {}
+    rest = dict(num)
+    for _ in range(4 * len(num) + 4):
+        if not rest:
+            return poly_dim(quotient)
+        top = max(rest, key=order)
+        names = list(top)
+        for name in lead:
+            if name not in names:
+                return None
+            names.remove(name)
+        if rest[top] % den[lead]:
+            return None
+        factor, coef = tuple(names), rest[top] // den[lead]
+        quotient[factor] = quotient.get(factor, 0) + coef
+        for key, c in den.items():
+            k = tuple(sorted(key + factor))
+            rest[k] = rest.get(k, 0) - c * coef
+            if rest[k] == 0:
+                del rest[k]
+    return None
+
+
+def dim_difference(a: Dim, b: Dim) -> int | None:
+    """b − a when it is a constant whatever the names' values (None otherwise): how the
+    block-selection rules compare offsets and sizes."""
+    diff = dim_sub(b, a)
+    return diff if isinstance(diff, int) else None
 
 
 def size_of(shape: Shape) -> Dim:
@@ -489,3 +601,21 @@ class Reshape(Node):
 
     def __post_init__(self):
         _set_shape(self, self.dims)
+
+
+@_node
+class Slice(Node):
+    """A block of a matrix: rows row0+1 … row0+nrows and columns col0+1 … col0+ncols of the
+    operand (a vector read as a column), written ``rows(X, a, b)`` / ``cols(X, a, b)`` in
+    the language. The reverse rule of a block matrix selects its blocks with it."""
+
+    operand: Node
+    row0: Dim
+    nrows: Dim
+    col0: Dim
+    ncols: Dim
+    span: Span | None = field(default=None, compare=False)
+    shape: Shape = field(default=(), compare=False)
+
+    def __post_init__(self):
+        _set_shape(self, normalize_shape(self.nrows, self.ncols))

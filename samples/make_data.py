@@ -115,6 +115,24 @@ def sample_11(rng):
     return {"X": X, "W": W, "Y": Y, "Z": np.round(X @ W, 2)}
 
 
+def sample_12(rng):
+    # Gaussian-process regression: 6 inputs t about 1 apart on [0, 5], targets
+    # y = sin(t) + noise, the squared-exponential kernel K_ij = exp(−(t_i − t_j)²/2)
+    # (exactly symmetric, positive definite: its smallest eigenvalue is about 0.06), noise
+    # standard deviation sigma = 0.3; all rounded to two decimals.
+    t = np.round(np.linspace(0.0, 5.0, 6) + rng.uniform(-0.2, 0.2, 6), 2)
+    K = np.round(np.exp(-0.5 * (t[:, None] - t[None, :]) ** 2), 2)
+    y = np.round(np.sin(t) + 0.3 * rng.standard_normal(6), 2)
+    return {"t": t, "K": K, "y": y, "sigma": np.float64(0.3)}
+
+
+def sample_13(rng):
+    # Least squares with the bias as a column of ones: X 6x3 (6 examples, 3 features),
+    # weights w (3), the bias beta and the targets y (6).
+    return {"X": rounded(rng, 6, 3), "w": rounded(rng, 3), "beta": np.round(rng.normal(), 2),
+            "y": rounded(rng, 6)}
+
+
 SAMPLES = {
     "01-sigmoid-norm": (sample_01, 1),
     "02-relu-network": (sample_02, 2),
@@ -127,6 +145,8 @@ SAMPLES = {
     "09-gaussian-covariance": (sample_09, 9),
     "10-attention": (sample_10, 10),
     "11-nxc-cross-entropy": (sample_11, 11),
+    "12-gaussian-process-chol": (sample_12, 12),
+    "13-block-matrices": (sample_13, 13),
 }
 
 

@@ -32,11 +32,12 @@ from helpers import (
 )
 from numpy.linalg import det, inv, norm, pinv
 from numpy.linalg import matrix_power as mpow
+from scipy.linalg import expm
 
 
 @dataclass(frozen=True)
 class Identity:
-    eq: int
+    eq: int | None
     name: str
     doc: str  # the identity, as the Cookbook states it
     expr: str
@@ -50,7 +51,8 @@ class Identity:
 
     @property
     def id(self) -> str:
-        return f"eq_{self.eq}_{self.name}"
+        # eq None: an identity from another textbook (named in the doc), not the Cookbook
+        return f"eq_{self.eq}_{self.name}" if self.eq is not None else f"textbook_{self.name}"
 
 
 def sq(n, *names, **extra):
@@ -269,11 +271,75 @@ IDENTITIES = [
              lambda v: 2 * v["X"], ({"X": (2, 3)}, {"X": (3, 3)})),
 ]
 
+
+def _eigh(s):
+    return np.linalg.eigh((s + s.T) / 2)
+
+
+def _svd(x):
+    return np.linalg.svd(x, full_matrices=False)
+
+
+IDENTITIES += [
+    # ---- matrix functions (ops/matrix_functions.py); S symmetric positive definite
+    Identity(None, "trace_of_matrix_exponential",
+             "Higham, Functions of Matrices §10: ∂Tr(e^X)/∂X = (e^X)ᵀ", "tr(expm(X))", "X",
+             lambda v: expm(v["X"]).T, (sq(2, "X"), sq(3, "X"), sq(5, "X"))),
+    Identity(None, "trace_of_scaled_exponential", "∂Tr(e^{tX})/∂X = t (e^{tX})ᵀ",
+             "tr(expm(tau*X))", "X", lambda v: v["tau"] * expm(v["tau"] * v["X"]).T,
+             (sq(3, "X", tau=()),)),
+    Identity(None, "log_determinant_via_cholesky",
+             "Murray 2016: log det S = 2 Σᵢ log Lᵢᵢ (S = LLᵀ), so ∂/∂S = S⁻¹",
+             "2*sum(log(diag(chol(S))))", "S", lambda v: inv(v["S"]),
+             (sq(2, "S"), sq(3, "S"), sq(5, "S")), {"S": "spd"}),
+    Identity(None, "cholesky_frobenius",
+             "Murray 2016: ∂(Ḡ : chol S)/∂S = sym(L⁻ᵀ Φ(LᵀḠ) L⁻¹)",
+             "G : chol(S)", "S",
+             lambda v: _chol_gradient(v["S"], v["G"]), (sq(3, "S", "G"), sq(4, "S", "G")),
+             {"S": "spd"}),
+    Identity(None, "sum_of_eigenvalues",
+             "Cookbook §2.3 (eigenvalues): ∂Σ eig(S)/∂S = ∂Tr(S)/∂S = I", "sum(eigvals(S))",
+             "S", lambda v: np.eye(len(v["S"])), (sq(3, "S"), sq(4, "S")), {"S": "spd"}),
+    Identity(None, "eigenvalue_gradient",
+             "Cookbook §2.3: ∂λᵢ = qᵢᵀ ∂S qᵢ (distinct λ), so ∂ Σᵢ aᵢλᵢ/∂S = Q Diag(a) Qᵀ",
+             "a'*eigvals(S)", "S",
+             lambda v: _eigh(v["S"])[1] @ np.diag(v["a"]) @ _eigh(v["S"])[1].T,
+             (sq(3, "S", a=(3,)), sq(5, "S", a=(5,))), {"S": "spd"}),
+    Identity(None, "largest_eigenvalue",
+             "∂λ_max(S)/∂S = q qᵀ, q its unit eigenvector (λ_max simple)",
+             "eigvals(S)'*e", "S",
+             lambda v: np.outer(_eigh(v["S"])[1][:, -1], _eigh(v["S"])[1][:, -1]),
+             (sq(4, "S", e=(4,)),), {"S": "spd", "e": "last"}),
+    Identity(None, "spectral_norm", "∂‖X‖₂/∂X = u₁v₁ᵀ (σ₁ simple)", "||X||_2", "X",
+             lambda v: np.outer(_svd(v["X"])[0][:, 0], _svd(v["X"])[2][0]),
+             ({"X": (3, 2)}, {"X": (2, 4)}, {"X": (4, 4)})),
+    Identity(None, "nuclear_norm", "∂‖X‖_*/∂X = U Vᵀ (X of full rank)", "||X||_*", "X",
+             lambda v: _svd(v["X"])[0] @ _svd(v["X"])[2],
+             ({"X": (3, 2)}, {"X": (2, 4)}, {"X": (4, 4)})),
+]
+
+
+def _chol_gradient(s, g):
+    """Murray (2016), Algorithm (reverse mode): Φ(LᵀḠ), then L⁻ᵀ (·) L⁻¹, symmetrised."""
+    from scipy.linalg import solve_triangular
+
+    lower = np.linalg.cholesky(s)
+    p = np.tril(lower.T @ g)
+    p[np.diag_indices_from(p)] /= 2
+    left = solve_triangular(lower, p, lower=True, trans="T")  # L⁻ᵀ Φ
+    inner = solve_triangular(lower, left.T, lower=True, trans="T").T  # L⁻ᵀ Φ L⁻¹
+    return (inner + inner.T) / 2
+
+
 assert len({i.id for i in IDENTITIES}) == len(IDENTITIES)
-assert len({i.eq for i in IDENTITIES}) >= 30
+assert len({i.eq for i in IDENTITIES if i.eq is not None}) >= 30
 
 def _inputs(identity: Identity, shapes: dict, seed: int) -> dict:
-    values = random_inputs(shapes, identity.domain, seed)
+    domains = {k: d for k, d in identity.domain.items() if d != "last"}
+    values = random_inputs(shapes, domains, seed)
+    for name, d in identity.domain.items():
+        if d == "last":  # the last unit vector: eᵀλ is the largest eigenvalue
+            values[name] = np.eye(len(values[name]))[-1]
     for name in identity.symmetric:
         values[name] = (values[name] + values[name].T) / 2
     return values

@@ -131,6 +131,65 @@ STRUCTURAL = [
     case("pinv-bilinear-wrt-matrix", "a'*pinv(X)*b", ["X", "a", "b"], sh("X:2x3 a:3 b:2"),
          sh("X:4x2 a:2 b:4")),
     case("pinv-frobenius-wrt-square-matrix", "Y : pinv(X)", "X", sh("X:3x3 Y:3x3"), X="wc"),
+    # expm and its Fréchet derivative (matrix_functions.py)
+    case("expm-matrix-f-wrt-matrix", "expm(X)", "X", sh("X:2x2"), sh("X:3x3")),
+    case("expm-trace-wrt-matrix", "tr(expm(X))", "X", sh("X:2x2"), sh("X:4x4")),
+    case("expm-frobenius-wrt-matrix", "Y : expm(X)", ["X", "Y"], sh("X:3x3 Y:3x3"),
+         sh("X:2x2 Y:2x2")),
+    case("expm-of-product-wrt-matrix", "a'*expm(A*X)*b", ["X", "A"],
+         sh("A:2x3 X:3x2 a:2 b:2"), sh("A:3x3 X:3x3 a:3 b:3")),
+    case("expm-of-scaled-wrt-scalar", "expm(beta*X)", "beta", sh("beta:s X:2x2"),
+         sh("beta:s X:3x3")),
+    case("expm-of-scalar", "expm(beta)*x", ["beta", "x"], sh("beta:s x:3")),
+    case("expm_frechet-scalar-f-wrt-direction", "Y : expm_frechet(A, X)", "X",
+         sh("A:2x2 X:2x2 Y:2x2"), sh("A:3x3 X:3x3 Y:3x3")),
+    case("expm_frechet-matrix-f-wrt-direction", "expm_frechet(A, X)", "X", sh("A:2x2 X:2x2"),
+         sh("A:3x3 X:3x3")),
+    case("expm_frechet-scalar-f-wrt-base-point", "Y : expm_frechet(X, E)", ["X", "E"],
+         sh("X:2x2 E:2x2 Y:2x2"), sh("X:3x3 E:3x3 Y:3x3")),
+    case("expm_frechet-matrix-f-wrt-base-point", "expm_frechet(X, E)", ["X", "E"],
+         sh("X:2x2 E:2x2"), sh("X:3x3 E:3x3")),
+    case("expm_frechet-of-scalars", "expm_frechet(beta, gamma)*x", ["beta", "gamma"],
+         sh("beta:s gamma:s x:2")),
+    # chol and Φ (S read as its symmetric part: any direction of S, as jax)
+    case("chol-matrix-f-wrt-spd", "chol(S)", "S", sh("S:2x2"), sh("S:3x3"), S="spd"),
+    case("chol-scalar-f-wrt-spd", "Y : chol(S)", "S", sh("S:3x3 Y:3x3"), sh("S:4x4 Y:4x4"),
+         S="spd"),
+    case("chol-logdet", "2*sum(log(diag(chol(S))))", "S", sh("S:2x2"), sh("S:4x4"), S="spd"),
+    case("chol-of-gram-wrt-matrix", "a'*chol(X'*X + I)*b", ["X", "a"], sh("X:3x2 a:2 b:2"),
+         sh("X:4x3 a:3 b:3")),
+    case("chol-of-scalar", "chol(beta)*x", "beta", sh("beta:s x:2"), beta="pos"),
+    case("chol-solve-wrt-vector", "||inv(chol(S))*x||^2", ["S", "x"], sh("S:3x3 x:3"),
+         S="spd"),
+    case("chol-matrix-f-wrt-scalar", "chol(beta*S)", "beta", sh("beta:s S:3x3"), S="spd",
+         beta="pos"),
+    case("tril_half-matrix-f-wrt-matrix", "tril_half(X)", "X", sh("X:2x2"), sh("X:3x3")),
+    case("tril_half-scalar-f-wrt-matrix", "Y : tril_half(X)", "X", sh("X:3x3 Y:3x3")),
+    # eigvals, eigvecs (a random symmetric matrix has distinct eigenvalues)
+    case("eigvals-vector-f-wrt-matrix", "eigvals(S)", "S", sh("S:2x2"), sh("S:3x3"), S="spd"),
+    case("eigvals-scalar-f-wrt-matrix", "a'*eigvals(S)", ["S", "a"], sh("S:3x3 a:3"),
+         sh("S:4x4 a:4"), S="spd"),
+    case("eigvals-squares", "eigvals(X + X')'*eigvals(X + X')", "X", sh("X:3x3")),
+    case("eigvecs-scalar-f-wrt-matrix", "Y : eigvecs(S)", "S", sh("S:3x3 Y:3x3"), S="spd"),
+    case("eigvals-vector-f-wrt-scalar", "eigvals(S + beta*A)", "beta", sh("beta:s S:3x3 A:3x3"),
+         S="spd"),
+    case("eigvecs-matrix-f-wrt-scalar", "eigvecs(S + beta*A)", "beta",
+         sh("beta:s S:3x3 A:3x3"), S="spd", beta="small"),
+    case("eigvecs-matrix-f-wrt-matrix", "eigvecs(S)", "S", sh("S:2x2"), sh("S:3x3"), S="spd"),
+    # spectral and nuclear norms (a random matrix: σ₁ simple, full rank)
+    case("spectral-norm-wrt-matrix", "||X||_2", "X", sh("X:2x3"), sh("X:3x3"), sh("X:4x2")),
+    case("spectral-norm-of-product", "||A*X||_2^2", ["A", "X"], sh("A:3x2 X:2x3")),
+    case("spectral-norm-vector-f", "||X||_2*a", "X", sh("X:3x2 a:2")),
+    case("spectral-norm-of-vector-is-euclidean", "||x||_2", "x", sh("x:3")),
+    case("nuclear-norm-wrt-matrix", "||X||_*", "X", sh("X:2x3"), sh("X:3x3"), sh("X:4x2")),
+    case("nuclear-norm-vector-f", "||beta*X||_*", "beta", sh("beta:s X:3x2"), beta="away"),
+    case("nuclear-norm-of-vector-is-euclidean", "||x||_*", "x", sh("x:3")),
+    # operators without a rule of their own, as constants around the variable
+    case("expm_frechet_kron-as-constant", "a'*expm_frechet_kron(A)*x", "x", sh("A:2x2 a:4 x:4")),
+    case("expm_frechet2_kron-as-constant", "a'*expm_frechet2_kron(A, B)*x", "x",
+         sh("A:2x2 B:2x2 a:4 x:4")),
+    case("svd-vectors-as-constants", "svd_u1(A)'*X*svd_v1(A)", "X", sh("A:3x2 X:3x2")),
+    case("polar-as-constant", "polar(A) : X", "X", sh("A:2x3 X:2x3")),
     # diag, Diag
     case("diag-vector-f-wrt-matrix", "diag(X)", "X", sh("X:2x2"), sh("X:3x3")),
     case("diag-scalar-f-wrt-matrix", "a'*diag(X)", ["X", "a"], sh("X:2x2 a:2"),
@@ -148,6 +207,14 @@ STRUCTURAL = [
          sh("X:3x3 a:9")),
     case("vec-of-product", "vec(X*Y)", ["X", "Y"], sh("X:2x3 Y:3x2"), sh("X:2x2 Y:2x3")),
     case("vec-of-vector", "vec(x)", "x", sh("x:3")),
+    # block matrices: [A, B] (hcat), [A; B] (vcat), and their blocks rows(...) / cols(...)
+    case("hcat-matrix-f", "[X, Y]", ["X", "Y"], sh("X:2x2 Y:2x3"), sh("X:1x2 Y:1x3")),
+    case("hcat-scalar-f", "A : [X, Y]", ["X", "Y"], sh("X:2x2 Y:2x3 A:2x5")),
+    case("vcat-matrix-f", "[X; Y]", ["X", "Y"], sh("X:2x3 Y:1x3"), sh("X:2x2 Y:3x2")),
+    case("vcat-of-vectors", "[x; y]", ["x", "y"], sh("x:2 y:3")),
+    case("vcat-scalar-f", "a'*[x; beta]", ["x", "beta"], sh("x:2 beta:s a:3")),
+    case("rows-of-matrix", "rows(X, 2, 3)", "X", sh("X:4x3")),
+    case("cols-of-matrix-scalar-f", "A : cols(X, 1, 2)", "X", sh("X:3x4 A:3x2")),
     # kron
     case("kron-matrix-f", "kron(X, Y)", ["X", "Y"], sh("X:2x2 Y:2x3"), sh("X:2x3 Y:3x2")),
     case("kron-scalar-f", "A : kron(X, Y)", ["X", "Y"], sh("X:2x2 Y:2x3 A:4x6"),
@@ -426,6 +493,15 @@ HESSIANS = [
     case("hess-arctan-sinh-cosh", "sum(arctan(x) + sinh(x) .* cosh(x) + expm1(x))", "x",
          sh("x:3"), x="small"),
     case("hess-softsign", "sum(softsign(x))", "x", sh("x:3"), x="away"),
+    case("hess-trace-expm", "tr(expm(X))", "X", sh("X:2x2"), sh("X:3x3"), X="small"),
+    case("hess-expm-frobenius", "Y : expm(X)", "X", sh("X:2x2 Y:2x2"), sh("X:3x3 Y:3x3")),
+    case("hess-expm-control-cost", "tr(expm(tau*A)*Q*expm(tau*A)')", ["A", "tau"],
+         sh("A:2x2 Q:2x2 tau:s"), A="small", tau="pos"),
+    case("hess-chol-logdet", "2*sum(log(diag(chol(S))))", "S", sh("S:2x2"), sh("S:3x3"),
+         S="spd"),
+    case("hess-chol-quadratic", "||chol(S)*x||^2 + Y : chol(S)", "S", sh("S:3x3 x:3 Y:3x3"),
+         S="spd"),
+    case("hess-eigvals", "a'*eigvals(S)", "S", sh("S:3x3 a:3"), S="spd"),
 ]
 
 
@@ -544,5 +620,7 @@ def test_every_function_has_a_row():
             base, k = entry.along
             assert re.search(rf"\b{base}\([^()]*, {k}\)", exprs), name
             continue
-        spelled = {"norm1": "||_1", "norm": "||"}.get(name, f"{name}(")
+        spelled = {"norm1": "||_1", "norm": "||", "spectral_norm": "||_2",
+                   "nuclear_norm": "||_*", "hcat": "[X, Y]", "vcat": "[X; Y]"}.get(
+            name, f"{name}(")
         assert spelled in exprs, name

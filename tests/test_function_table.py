@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 import sympy
 
-from matgrad_cli.ops import entrywise
+from matgrad_cli.ops import entrywise, matrix_functions
 from matgrad_cli.ops import structural as functions
 from matgrad_cli.numeric.evaluator import evaluate
 from matgrad_cli.ops import ENTRYWISE, NUMPY_SOURCE, STRUCTURAL
@@ -72,6 +72,14 @@ def _sample_argument(name, rng):
         return rng.standard_normal((2, 3)), rng.standard_normal((3, 2))
     if name in ("max", "min"):
         return rng.standard_normal((3, 4)), rng.standard_normal((3, 4))
+    if name == "hcat":  # [A, B]
+        return rng.standard_normal((3, 2)), rng.standard_normal((3, 4))
+    if name == "vcat":  # [A; B]
+        return rng.standard_normal((2, 3)), rng.standard_normal((4, 3))
+    if name in ("expm_frechet", "expm_frechet2_kron"):
+        return rng.standard_normal((3, 3)), rng.standard_normal((3, 3))
+    if name in ("spectral_norm", "nuclear_norm", "svd_u1", "svd_v1", "polar"):
+        return (rng.standard_normal((4, 3)),)
     return (rng.standard_normal((4, 4)) + 4 * np.eye(4),)
 
 
@@ -91,6 +99,7 @@ def test_numpy_source_form_computes_the_same(name):
                  "_inv": functions._inv, "_diag": functions._diag,
                  "_diag_matrix": functions._diag_matrix, "_pinv": functions._pinv,
                  "_erf": entrywise._erf,
+                 **{k.__name__: k for k in matrix_functions.KERNELS},
                  **dict(zip(names, args))}
     source = NUMPY_SOURCE[name].format(*names)
     # the generated code is our own template filled with our own names, not user text

@@ -28,7 +28,7 @@ def test_every_structural_function_has_every_part(name):
     assert entry.text and entry.latex and entry.identity and entry.differential
     assert entry.accepts in ("any", "square", "vector", "broadcast")
     assert (entry.accepts == "broadcast") == (entry.arity == 2 and entry.kink is not None)
-    assert entry.domain in ("real", "nonzero", "invertible")
+    assert entry.domain in ("real", "nonzero", "invertible", "spd")
 
 
 def test_every_composite_node_type_has_derivative_rules():

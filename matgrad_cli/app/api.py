@@ -9,7 +9,8 @@ from dataclasses import dataclass, field
 
 from .. import diff
 from ..diff import symmetric
-from ..errors import UsageError
+from .. import algebra as alg
+from ..errors import UsageError, ZeroDivisor
 from ..ir import Node, Program, Var, walk
 from ..language.shapes import parse_program
 from ..simplify import simplify
@@ -127,6 +128,29 @@ def check_wrt(program: Program, wrt: list[str]) -> None:
 
 def derive(program: Program, wrt: list[str], order: int = 1, mixed: bool = False,
            hvp: bool = False) -> Derivation:
+    """See ``_derive``; a divisor that simplifies to 0 is reported at its place."""
+    try:
+        return _derive(program, wrt, order, mixed, hvp)
+    except ZeroDivisor as error:
+        raise _located_zero_divisor(program, error) from None
+
+
+def _located_zero_divisor(program: Program, error: ZeroDivisor) -> ZeroDivisor:
+    from ..ir import Div
+
+    for node in walk(program.expr):
+        if isinstance(node, Div) and node.span is not None:
+            try:
+                simplify(node.right)
+            except ZeroDivisor:
+                return ZeroDivisor(error.message, node.span, program.source)
+            if alg.is_zero(simplify(node.right)):
+                return ZeroDivisor(error.message, node.span, program.source)
+    return error
+
+
+def _derive(program: Program, wrt: list[str], order: int = 1, mixed: bool = False,
+            hvp: bool = False) -> Derivation:
     """∂f/∂X per variable; with order 2 the Hessian blocks ∂²f/∂X∂Xᵀ, and with ``mixed``
     also ∂²f/∂X∂Yᵀ for each pair (X before Y in ``wrt``). With ``hvp`` (order 2, one
     variable) no Hessian is formed: ``hvps[X]`` is H·v for the direction ``v``, the
@@ -208,11 +232,12 @@ def _tree_size(node: Node) -> int:
 
 
 def _known_conditions(program: Program, found: list) -> list:
-    """With ``spd``, det S ≠ 0 (and log|det S| defined) is known to hold: not printed."""
+    """With ``spd``, det S ≠ 0 (and log|det S| defined, and chol(S)) is known to hold: not
+    printed."""
     spd = {name for name, s in program.structures.items() if s == "spd"}
     return [c for c in found
             if not (isinstance(c.argument, Var) and c.argument.name in spd
-                    and "det" in c.template)]
+                    and ("det" in c.template or "positive definite" in c.template))]
 
 
 def output_arrays(derivation: Derivation) -> dict[str, Node]:

@@ -42,7 +42,8 @@ from . import api
 from .pipeline import load_problem
 from ..errors import BudgetError, EvaluationError, MatgradError, ShapeError, UsageError
 from ..numeric.evaluator import evaluate
-from ..ir import Add, Frob, Node, Num, Program, Scale, depends_on, walk
+from ..ir import (Add, Frob, Node, Num, Program, Scale, depends_on, dim_symbols, dim_value,
+                  walk)
 from ..language.parser import Name, parse_syntax, syntax_children
 from ..numeric.sampling import fill_points, size_sets
 from .verdict import TOLERANCE, Verdict, _sizes_text
@@ -107,8 +108,7 @@ def _claim_text(expr_source: str, program: Program, claim_source: str) -> str:
 def _dim_names(shape) -> list[str]:
     names = []
     for d in shape:
-        if isinstance(d, str):
-            names += [p for p in d.split("*") if not p.isdigit()]
+        names += dim_symbols(d)
     return names
 
 
@@ -127,12 +127,7 @@ def _open_dims(program: Program, roots: list[Node]) -> list[str]:
 
 
 def _size(d, sizes: dict) -> int:
-    if isinstance(d, int):
-        return d
-    total = 1
-    for part in d.split("*"):
-        total *= int(part) if part.isdigit() else sizes[part]
-    return total
+    return dim_value(d, sizes)
 
 
 def _numeric_shape(shape) -> tuple:
@@ -146,12 +141,18 @@ def describe(shape) -> str:
     if len(shape) == 1:
         return f"a vector of length {_dim(shape[0])}"
     if shape[0] == 1:
-        return f"a row vector (1×{_dim(shape[1])})"
-    return f"{_dim(shape[0])}×{_dim(shape[1])}"
+        return f"a row vector (1×{_side(shape[1])})"
+    return f"{_side(shape[0])}×{_side(shape[1])}"
 
 
 def _dim(d) -> str:
     return str(d).replace("*", "")
+
+
+def _side(d) -> str:
+    """A side of m×n; a sum of sizes in parentheses: (m+p)×n."""
+    text = _dim(d)
+    return f"({text})" if "+" in text or "-" in text else text
 
 
 def _shape_text(shape) -> str:
@@ -159,7 +160,7 @@ def _shape_text(shape) -> str:
         return "scalar"
     if len(shape) == 1:
         return _dim(shape[0])
-    return f"{_dim(shape[0])}×{_dim(shape[1])}"
+    return f"{_side(shape[0])}×{_side(shape[1])}"
 
 
 # ---------------------------------------------------------------- f's additive terms

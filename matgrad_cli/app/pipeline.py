@@ -218,6 +218,7 @@ def _run_eval(source, wrt, inputs, shapes, dims, order, check, mixed, hvp,
         values = keep_shapes(api.evaluate(derivation, arrays, backend=backend), problem.kept,
                              derivation)
         warnings += numcheck.kink_warnings(derivation, arrays, values)
+        warnings += numcheck.spectral_warnings(derivation, arrays)
     else:
         derivation = None
         values = {"value": evaluate({"value": program.expr}, arrays)["value"]}

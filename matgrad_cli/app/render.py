@@ -10,7 +10,7 @@ import json
 from .api import Derivation
 from ..ops import FUNCTION_NAMES
 from .. import algebra as alg
-from ..ir import Fill, Node, Program, Var
+from ..ir import Fill, Node, Program, Var, dim_symbols
 from ..printers import name_subexpressions, to_dsl, to_latex, to_text
 
 
@@ -19,15 +19,22 @@ def shape_text(shape) -> str:
         return "scalar"
     if len(shape) == 1:
         return _dim(shape[0])
-    return f"{_dim(shape[0])}×{_dim(shape[1])}"
+    return f"{_side(shape[0])}×{_side(shape[1])}"
 
 
 def _dim(d) -> str:
     return str(d).replace("*", "")
 
 
+def _side(d) -> str:
+    """A side of m×n; a sum of sizes in parentheses: (m+p)×n."""
+    text = _dim(d)
+    return f"({text})" if "+" in text or "-" in text else text
+
+
 def _taken_names(program: Program) -> set[str]:
-    dims = {str(d) for shape in program.variables.values() for d in shape if isinstance(d, str)}
+    dims = {name for shape in program.variables.values() for d in shape
+            for name in dim_symbols(d)}
     return set(program.variables) | set(program.definitions) | dims | set(FUNCTION_NAMES) | {
         "I", "f"}
 
@@ -237,6 +244,22 @@ def function_lines(roots: list[Node], printer, shown: set, order: int | None = N
     return lines
 
 
+def operator_lines(roots: list[Node], shown: set) -> list[str]:
+    """The one-line definition of each named operator the roots call (the Fréchet
+    derivative of expm, Φ of the Cholesky rule …) that is not in ``shown`` yet."""
+    from ..ir import Call, walk
+    from ..ops import lookup
+
+    lines = []
+    for node in walk(*roots):
+        if isinstance(node, Call):
+            definition = getattr(lookup(node.name), "definition", "")
+            if definition and definition not in shown:
+                shown.add(definition)
+                lines.append(definition)
+    return lines
+
+
 def header_text(program: Program) -> list[str]:
     defs, names = named(program, [program.expr])
     main, def_lines = _with_definitions(defs, names, program.expr, to_text)
@@ -263,7 +286,8 @@ def derive_text(derivation: Derivation, steps: list[str] | None = None) -> str:
         lines.append("")
         lines.append(f"{derivative_label(derivation, name, order)} = {main}    "
                      f"({shape_text(node.shape)})")
-        lines += _where_lines(def_lines + function_lines([node], to_text, shown, 1))
+        lines += _where_lines(def_lines + function_lines([node], to_text, shown, 1)
+                              + operator_lines([node], shown))
         if conditions:
             lines.append(f"  valid {'; '.join(conditions)}")
         lines += convention_lines(derivation, name, order)
@@ -284,6 +308,7 @@ def derive_latex(derivation: Derivation, steps: list[str] | None = None) -> str:
         defs, names = named(program, [node])
         main, def_lines = _with_definitions(defs, names, node, to_latex)
         def_lines += function_lines([node], to_latex, shown, 1)
+        def_lines += [r"\text{" + _latex_escape(d) + "}" for d in operator_lines([node], shown)]
         line = f"{_latex_label(derivation, name, order)} = {main}"
         if def_lines:
             line += r", \quad \text{where } " + r", \; ".join(def_lines)
@@ -293,6 +318,10 @@ def derive_latex(derivation: Derivation, steps: list[str] | None = None) -> str:
         lines.append(line)
         lines += _latex_convention(derivation, name, order)
     return "\n".join(lines)
+
+
+def _latex_escape(text: str) -> str:
+    return text.replace("\\", r"\textbackslash{}").replace("_", r"\_").replace("&", r"\&")
 
 
 def _latex_convention(derivation: Derivation, name, order: int) -> list[str]:
@@ -374,6 +403,7 @@ def derive_json(derivation: Derivation) -> str:
             "where_latex": latex_defs,
             "shape": _json_shape(node.shape),
             "conditions": conditions,
+            "operators": operator_lines([node], set()),
         })
         _json_convention(derivation, name, order, entry)
     return json.dumps(payload, ensure_ascii=False, indent=2)

@@ -102,6 +102,9 @@ def _sign_known(node: Node, strict: bool) -> bool:
         return not strict and node.name in _NONNEGATIVE_FUNCTIONS
     if isinstance(node, Call) and node.name == "softmax":
         return True
+    if isinstance(node, Call) and node.name == "diag" and isinstance(node.args[0], Call) \
+            and node.args[0].name == "chol":
+        return True  # the Cholesky factor's diagonal is positive (it is where chol exists)
     if isinstance(node, Call) and node.name in ("sum", "mean", "tr") and node.args[0].shape \
             and (node.name != "tr" or isinstance(node.args[0], Func)):
         # a sum of entries that are all > 0 (≥ 0): sum(exp(x)) > 0; tr of an entrywise f
@@ -131,6 +134,8 @@ def _sign_known(node: Node, strict: bool) -> bool:
 
 
 def _always_holds(template: str, arg: Node) -> bool:
+    if "det" in template and isinstance(arg, Call) and arg.name == "chol":
+        return True  # a Cholesky factor has a positive diagonal: it is invertible
     if "> 0" in template or "no zero entries" in template or "≠ 0" in template:
         return "det" not in template and "cos" not in template and _sign_known(arg, True)
     return False

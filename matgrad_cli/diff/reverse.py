@@ -2,7 +2,9 @@
 
 Each rule (in the operation registry, matgrad_cli/ops/) reads the adjoint G of a node
 (same shape as the node: ``df = G : d(node)``) and returns the adjoints of its children —
-the Frobenius-product rearrangement of the textbooks (``G : A dB = AᵀG : dB``). All
+the Frobenius-product rearrangement of the textbooks (``G : A dB = AᵀG : dB``). An
+adjoint may be a function of no arguments, called only when the child depends on the
+variables (a rule that fails, with a clear error, only where it is needed). All
 gradients of f come from one sweep, so their cost is a small constant times the cost of f.
 """
 from __future__ import annotations
@@ -62,6 +64,8 @@ def gradients(f: Node, variables: dict[str, tuple], trace: list | None = None) -
             continue
         rule_name = rule_key(node)
         for child, adjoint in zip(node.children, operator_of(node).vjp(node, G)):
+            if child in dep and callable(adjoint):  # a rule that exists only on demand
+                adjoint = adjoint()
             if child in dep and adjoint is not None:
                 adjoints.setdefault(child, []).append((position[node], adjoint, rule_name))
         if trace is not None:

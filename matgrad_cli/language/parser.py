@@ -12,7 +12,13 @@ Grammar (SPEC §2; loosest first, left to right within a level except the powers
     power      := postfix (('^' | '.^') unary)?        # right to left via unary → power
     postfix    := atom ("'" | 'ᵀ' | '.T')*
     atom       := NUMBER | NAME | FUNCTION '(' args ')' | '(' expr ')'
-                | BAR expr BAR SUBSCRIPT?
+                | BAR expr BAR SUBSCRIPT? | block
+    block      := '[' expr (',' expr)* ((';' | NEWLINE)+ expr (',' expr)*)* ']'
+
+A block matrix ``[A, B; C, D]``: ``,`` joins horizontally, ``;`` (or a newline) starts the
+next block row; both mean this only inside the brackets (at the top level ``;`` separates
+definitions). ``[`` right after a name, with no space, is not a block matrix (SPEC §2b:
+it indexes); ``x [A, B]`` with a space is a product.
 
 Juxtaposition: an operand followed directly by something that starts an atom (a number,
 a name, '(' or a bar that opens a norm) is a product: ``2x``, ``P'P``, ``A(x+y)``,
@@ -30,9 +36,9 @@ from dataclasses import dataclass, field
 from fractions import Fraction
 
 from ..errors import ParseError, Span
-from ..ops import ALONG, ENTRYWISE, FUNCTION_NAMES, NOT_FUNCTIONS, SIZED, STRUCTURAL
-from .tokens import (BAR, COMMA, END, EQ, LPAREN, NAME, NUM, OP, RPAREN, SEP, SUB, TRANSPOSE,
-                     Token, tokenize)
+from ..ops import ALONG, ENTRYWISE, FUNCTION_NAMES, NOT_FUNCTIONS, SIZED, SLICES, STRUCTURAL
+from .tokens import (BAR, COMMA, END, EQ, LBRACKET, LPAREN, NAME, NUM, OP, RBRACKET, RPAREN,
+                     SEP, SUB, TRANSPOSE, Token, tokenize)
 
 
 # ---------------------------------------------------------------- syntax tree
@@ -82,7 +88,18 @@ class Transpose(Syntax):
 @dataclass(frozen=True, eq=False)
 class NormExpr(Syntax):
     operand: Syntax
-    subscript: str | None  # None, '1', '2' or 'F'
+    subscript: str | None  # None, '1', '2', 'F' or '*'
+
+
+@dataclass(frozen=True, eq=False)
+class BlockExpr(Syntax):
+    """``[A, B; C, D]``: rows of blocks; ``commas[i][j]`` is the span of the comma before
+    block j+1 of row i, ``semicolons[i]`` the separator before row i+1 (for the caret of a
+    shape conflict)."""
+
+    rows: tuple  # tuple of tuples of Syntax
+    commas: tuple
+    semicolons: tuple
 
 
 @dataclass(frozen=True, eq=False)
@@ -119,7 +136,13 @@ def syntax_children(node: Syntax, into_sizes: bool = True) -> tuple:
     if isinstance(node, (Negate, Transpose, NormExpr)):
         return (node.operand,)
     if isinstance(node, CallExpr):
-        return () if (not into_sizes and node.name in SIZED) else tuple(node.args)
+        if not into_sizes and node.name in SIZED:
+            return ()
+        if not into_sizes and node.name in SLICES:
+            return tuple(node.args[:1])
+        return tuple(node.args)
+    if isinstance(node, BlockExpr):
+        return tuple(e for row in node.rows for e in row)
     return ()
 
 
@@ -199,13 +222,15 @@ class _Parser:
         t = self.tok
         if t.kind in (NUM, NAME, LPAREN):
             return True
+        if t.kind == LBRACKET:
+            return not self.indexes()
         return t.kind == BAR and not self.bar_closes()
 
     def check_bar_after_operand(self) -> None:
         """A bar right after a complete operand, directly inside a norm of the other style,
         is a failed attempt to close that norm (``‖`` pairs only with ``‖``)."""
         t = self.tok
-        if t.kind == BAR and self.open and self.open[-1] not in ("(", t.value):
+        if t.kind == BAR and self.open and self.open[-1] not in ("(", "[", t.value):
             raise self.error(f"'{t.text}' cannot close the norm opened with '{self.open[-1]}' "
                              "('‖' pairs only with '‖', '||' only with '||')", t.span)
 
@@ -303,6 +328,13 @@ class _Parser:
             raise self.error("'=' must follow a name at the start of a definition", t.span)
         if t.kind == SUB:
             raise self.error("a norm subscript must follow a closing norm bar", t.span)
+        if t.kind == RBRACKET:
+            raise self.error("unmatched ']'", t.span)
+        if t.kind == LBRACKET and self.indexes():
+            name = self.tokens[self.pos - 1].text
+            raise self.error(f"'{name}[' with no space is indexing, which needs a tensor "
+                             f"index (SPEC §2b); for a product with a block matrix write "
+                             f"'{name} [...]'", t.span)
         raise self.error(f"unexpected {t.describe()}", t.span)
 
     def expr(self) -> Syntax:
@@ -393,9 +425,57 @@ class _Parser:
             return _with_span(inner, t.span.cover(close.span))
         if t.kind == BAR:
             return self.norm()
+        if t.kind == LBRACKET:
+            return self.block()
+        if t.kind == RBRACKET:
+            raise self.error("unmatched ']'", t.span)
         if t.kind == OP and t.value == "-":
             raise self.error("a '-' here needs parentheses: write x*(-y) or -(x*y)", t.span)
         raise self.expect_operand_error()
+
+    def indexes(self) -> bool:
+        """'[' right after a name, with no space: indexing (SPEC §2b), not a block matrix."""
+        before = self.tokens[self.pos - 1] if self.pos else None
+        return (self.tok.kind == LBRACKET and before is not None and before.kind == NAME
+                and before.span.end == self.tok.span.start)
+
+    def block(self) -> Syntax:
+        """``[A, B; C, D]``: ',' within a block row, ';' or a newline between rows."""
+        open_tok = self.advance()
+        self.open.append("[")
+        rows, commas, semicolons = [], [], []
+        row, row_commas = [], []
+        if self.tok.kind == RBRACKET:
+            raise self.error("empty block matrix '[]'", open_tok.span.cover(self.tok.span))
+        while True:
+            if self.tok.kind == SEP and not row:
+                raise self.error("an empty block row", self.tok.span)
+            row.append(self.expr())
+            if self.tok.kind == COMMA:
+                row_commas.append(self.advance().span)
+                continue
+            if self.tok.kind in (SEP, RBRACKET):
+                rows.append(tuple(row))
+                commas.append(tuple(row_commas))
+                row, row_commas = [], []
+                if self.tok.kind == RBRACKET:
+                    break
+                separator = self.advance().span
+                while self.tok.kind == SEP and self.tok.text == "\n":  # ';' then a newline
+                    self.advance()
+                if self.tok.kind == RBRACKET:  # a trailing separator, as MATLAB allows
+                    break
+                semicolons.append(separator)
+                continue
+            if self.tok.kind == END:
+                raise self.error("unclosed '[' of a block matrix", open_tok.span)
+            if self.tok.kind == RPAREN:
+                raise self.error("unmatched ')' inside a block matrix", self.tok.span)
+            self.unexpected()
+        close = self.advance()
+        self.open.pop()
+        return BlockExpr(open_tok.span.cover(close.span), tuple(rows), tuple(commas),
+                         tuple(semicolons))
 
     def _has_comma_args(self) -> bool:
         depth = 0
@@ -478,7 +558,7 @@ class _Parser:
 
 
 def _starts_operand(t: Token) -> bool:
-    return t.kind in (NUM, NAME, LPAREN, BAR) or (t.kind == OP and t.value == "-")
+    return t.kind in (NUM, NAME, LPAREN, BAR, LBRACKET) or (t.kind == OP and t.value == "-")
 
 
 def _with_span(node: Syntax, span: Span) -> Syntax:
@@ -491,6 +571,8 @@ def _with_span(node: Syntax, span: Span) -> Syntax:
 def _check_arity(name: str, args: list, span: Span, source: str) -> None:
     if name in SIZED:
         allowed = SIZED[name]
+    elif name in SLICES:
+        allowed = (3,)
     elif name in ENTRYWISE or name not in STRUCTURAL:  # a user-defined function too
         allowed = (1,)
     elif name in ALONG:

@@ -9,16 +9,17 @@ operator in the source.
 """
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass, field
 
 from .. import ir
 from ..errors import ParseError, ShapeError, Span, UsageError
-from ..ops import ALONG, ENTRYWISE, SIZED
+from ..ops import ALONG, ENTRYWISE, SIZED, SLICES
 from ..ops import along as _along
 from ..ops import lookup
-from .parser import (Binary, CallExpr, Name, Negate, NormExpr, NumberLit, ProgramSyntax,
-                     Syntax, Transpose, parse_syntax, syntax_children)
+from .parser import (Binary, BlockExpr, CallExpr, Name, Negate, NormExpr, NumberLit,
+                     ProgramSyntax, Syntax, Transpose, parse_syntax, syntax_children)
 
 GREEK = {
     "alpha", "beta", "gamma", "delta", "epsilon", "zeta", "eta", "theta", "iota", "kappa",
@@ -46,14 +47,15 @@ def convention_kind(name: str) -> str:
 class DimVar:
     """One symbolic dimension; unified classes share a root."""
 
-    __slots__ = ("parent", "value", "name", "factors", "not_one")
+    __slots__ = ("parent", "value", "name", "factors", "not_one", "terms")
 
     def __init__(self, value: int | None = None, name: str | None = None, factors=None,
-                 not_one: bool = False):
+                 not_one: bool = False, terms=None):
         self.parent: DimVar = self
         self.value = value  # a known size
         self.name = name  # a user's name for it (--shape m,n / --dim / eye(n))
         self.factors = factors  # (DimVar, DimVar): this dimension is their product
+        self.terms = terms  # (DimVar, DimVar): their sum (the width of a block row)
         # The length of a vector, or the column count of a matrix, that only the naming
         # convention gave: unifying it with 1 would silently turn the vector into a scalar
         # (x*y, x'x') or the matrix into a vector (A x'), so that is a conflict instead.
@@ -89,6 +91,10 @@ def _known(d: DimVar) -> int | None:
         a, b = (_known(f) for f in r.factors)
         if a is not None and b is not None:
             return a * b
+    if r.terms is not None:
+        a, b = (_known(t) for t in r.terms)
+        if a is not None and b is not None:
+            return a + b
     return None
 
 
@@ -238,6 +244,8 @@ def _linked_to_variable(st: _State, d: DimVar) -> bool:
             r = v.root()
             if r.factors and any(f.root() is root for f in r.factors):
                 return True
+            if r.terms and any(_contains(t, root) for t in r.terms):
+                return True
     return False
 
 
@@ -247,6 +255,11 @@ def _size_names(syntax: ProgramSyntax) -> set[str]:
     def visit(node: Syntax, in_size: bool):
         if isinstance(node, Name) and in_size:
             found.add(node.name)
+        if isinstance(node, CallExpr) and node.name in SLICES:  # rows(X, a, b): a, b sizes
+            visit(node.args[0], in_size)
+            for child in node.args[1:]:
+                visit(child, True)
+            return
         for child in _children(node):
             visit(child, in_size or (isinstance(node, CallExpr) and node.name in SIZED))
 
@@ -266,7 +279,7 @@ def _value_names(syntax: ProgramSyntax) -> dict[str, Span]:
             found[node.name] = node.span
         if isinstance(node, CallExpr) and node.name in SIZED:
             return
-        for child in _children(node):
+        for child in syntax_children(node, into_sizes=False):
             visit(child)
 
     for d in syntax.definitions:
@@ -313,6 +326,8 @@ def _dim_text(d: DimVar, names: dict | None = None) -> str:
         return r.name
     if r.factors:
         return "·".join(_dim_text(f, names) for f in r.factors)
+    if r.terms:
+        return "+".join(_dim_text(t, names) for t in r.terms)
     return "?"
 
 
@@ -321,9 +336,16 @@ def describe(shape: tuple, names: dict | None = None) -> str:
         return "a scalar"
     if len(shape) == 1:
         return f"a vector of length {_dim_text(shape[0], names)}"
+    rows, cols = (_side_text(d, names) for d in shape)
     if _is_one(shape[0]):
-        return f"a row vector (1×{_dim_text(shape[1], names)})"
-    return f"{_dim_text(shape[0], names)}×{_dim_text(shape[1], names)}"
+        return f"a row vector (1×{cols})"
+    return f"{rows}×{cols}"
+
+
+def _side_text(d: DimVar, names: dict | None) -> str:
+    """A side of m×n, a sum in parentheses: m×(n+p)."""
+    text = _dim_text(d, names)
+    return f"({text})" if "+" in text else text
 
 
 def _describe(st: _State, shape: tuple) -> str:
@@ -357,6 +379,8 @@ def _contains(d: DimVar, target: DimVar) -> bool:
         seen.add(id(r))
         if r.factors is not None:
             stack.extend(r.factors)
+        if r.terms is not None:
+            stack.extend(r.terms)
     return False
 
 
@@ -364,9 +388,9 @@ def _unify(st: _State, a: DimVar, b: DimVar) -> None:
     ra, rb = a.root(), b.root()
     if ra is rb:
         return
-    # n = m·n (K*vec(K)) would make a size its own factor: a cycle, not a size
-    if (ra.factors is not None and _contains(ra, rb)) or \
-            (rb.factors is not None and _contains(rb, ra)):
+    # n = m·n (K*vec(K)) would make a size its own factor, n = n + m ([x; y] = x) its own
+    # term: a cycle, not a size
+    if (_composite(ra) and _contains(ra, rb)) or (_composite(rb) and _contains(rb, ra)):
         raise _Conflict()
     ka, kb = _known(ra), _known(rb)
     if ka is not None and kb is not None:
@@ -376,15 +400,18 @@ def _unify(st: _State, a: DimVar, b: DimVar) -> None:
     if (ra.not_one and kb == 1) or (rb.not_one and ka == 1):
         raise _Conflict()
     ra.not_one = rb.not_one = ra.not_one or rb.not_one
-    if ra.value is None and ra.factors is None and ra.name is None:
+    if ra.value is None and not _composite(ra) and ra.name is None:
         ra.parent = rb
-        if ka is not None and rb.value is None and rb.factors is None:
+        if ka is not None and rb.value is None and not _composite(rb):
             rb.value = ka
         return
-    if rb.value is None and rb.factors is None and rb.name is None:
+    if rb.value is None and not _composite(rb) and rb.name is None:
         rb.parent = ra
-        if kb is not None and ra.value is None and ra.factors is None:
+        if kb is not None and ra.value is None and not _composite(ra):
             ra.value = kb
+        return
+    if ra.terms is not None or rb.terms is not None:
+        _unify_sum(st, ra, rb, ka, kb)
         return
     # both carry information: merge, keep a value, check products later.
     # Two different names the user gave (--shape x=n, y=m; eye(n), ones(m)) are different
@@ -416,6 +443,51 @@ def _unify(st: _State, a: DimVar, b: DimVar) -> None:
         st.deferred.append((keep, DimVar(factors=factors)))
     if drop.factors is not None and drop.factors is not keep.factors:
         st.deferred.append((keep, DimVar(factors=drop.factors)))
+
+
+def _composite(d: DimVar) -> bool:
+    return d.factors is not None or d.terms is not None
+
+
+def _unify_sum(st: _State, ra: DimVar, rb: DimVar, ka, kb) -> None:
+    """One of two sizes is a sum (a block row's width): (a + b) = (c + d) with open
+    terms takes a = c, b = d, the solution that holds for every size (the blocks of
+    [A, B; C, D] line up); any other pair is compared once the sizes are known."""
+    if ra.terms is not None and rb.terms is not None:
+        pairs = list(zip(ra.terms, rb.terms))
+        if any(_known(x) is None or _known(y) is None for x, y in pairs) and all(
+                _known(x) is None or _known(y) is None or _known(x) == _known(y)
+                for x, y in pairs):
+            for x, y in pairs:
+                _unify(st, x, y)
+            if ra.root() is rb.root():
+                return
+    if ra.name and rb.name and ra.name != rb.name and (ka is None or kb is None):
+        raise _Conflict()
+    if ka is not None and kb is not None and ka != kb:
+        raise _Conflict()
+    # keep the sum (it tells the blocks apart), remember the other for the final check
+    keep, drop = (ra, rb) if ra.terms is not None else (rb, ra)
+    total = _known(drop)
+    if total is not None and _known(keep) is None:
+        # a + b = k with one term known: the other is the difference ([A, B] x, x of
+        # length 5 and A 3×2: B has 3 columns)
+        first, second = keep.terms
+        for known_term, open_term in ((first, second), (second, first)):
+            if _known(known_term) is not None and _known(open_term) is None:
+                rest = total - _known(known_term)
+                if rest < 1:
+                    raise _Conflict()
+                _unify(st, open_term, DimVar(rest))
+                break
+        else:
+            keep.value = total
+    drop.parent = keep
+    keep.name = keep.name or drop.name
+    keep.not_one = keep.not_one or drop.not_one
+    if drop.value is not None or drop.factors is not None or drop.terms is not None:
+        st.deferred.append((keep, DimVar(value=drop.value, factors=drop.factors,
+                                         terms=drop.terms)))
 
 
 def _verify_deferred(st: _State) -> None:
@@ -527,7 +599,58 @@ def _infer(st: _State, node: Syntax, defined: dict, size_names: set) -> tuple:
     return shape
 
 
+def _size_poly(st: _State, node: Syntax, call: CallExpr) -> dict:
+    """A size written with +, - and * of integers and dimension names, as a polynomial
+    (ir.dim_poly's form: {sorted names: coefficient})."""
+    if isinstance(node, NumberLit):
+        if node.value.denominator != 1:
+            raise ShapeError(f"a size must be an integer, not {node.text}", node.span,
+                             st.source)
+        return {(): int(node.value)} if node.value else {}
+    if isinstance(node, Name):
+        known = _known(_user_dim(st, node.name))
+        return {(node.name,): 1} if known is None else {(): known}
+    if isinstance(node, Binary) and node.op in ("+", "-", "*"):
+        a, b = _size_poly(st, node.left, call), _size_poly(st, node.right, call)
+        out: dict = {}
+        if node.op == "*":
+            for ka, ca in a.items():
+                for kb, cb in b.items():
+                    key = tuple(sorted(ka + kb))
+                    out[key] = out.get(key, 0) + ca * cb
+        else:
+            out = dict(a)
+            for k, c in b.items():
+                out[k] = out.get(k, 0) + (c if node.op == "+" else -c)
+        return {k: c for k, c in out.items() if c}
+    raise ShapeError(f"the size in {call.name}(...) must be an integer or a dimension name, "
+                     "or +, - and * of them",
+                     node.span, st.source)
+
+
+def _poly_dimvar(st: _State, poly: dict, node: Syntax, what: str) -> DimVar:
+    """The dimension a size polynomial stands for (a sum of products of named sizes)."""
+    if any(c < 0 for c in poly.values()) or not poly:
+        raise ShapeError(f"{what} must be positive for every size of the dimensions (with "
+                         "open sizes, a sum of sizes: give the others with --dim)",
+                         node.span, st.source)
+    parts = []
+    for key, coef in sorted(poly.items(), key=lambda kc: (kc[0] == (), kc[0])):
+        factors = ([DimVar(coef)] if coef != 1 or not key else []) + \
+            [_user_dim(st, name) for name in key]
+        term = factors[0]
+        for f in factors[1:]:
+            term = DimVar(factors=(term, f))
+        parts.append(term)
+    out = parts[0]
+    for p in parts[1:]:
+        out = DimVar(terms=(out, p))
+    return out
+
+
 def _size_arg(st: _State, node: Syntax, call: CallExpr) -> DimVar:
+    if isinstance(node, Binary) and node.op in ("+", "-"):
+        return _poly_dimvar(st, _size_poly(st, node, call), node, "a size")
     if isinstance(node, NumberLit):
         if node.value.denominator != 1 or node.value < 1:
             raise ShapeError(f"a size must be a positive integer, not {node.text}", node.span,
@@ -538,7 +661,8 @@ def _size_arg(st: _State, node: Syntax, call: CallExpr) -> DimVar:
     if isinstance(node, Binary) and node.op == "*":
         a, b = _size_arg(st, node.left, call), _size_arg(st, node.right, call)
         return DimVar(factors=(a, b))
-    raise ShapeError(f"the size in {call.name}(...) must be an integer or a dimension name",
+    raise ShapeError(f"the size in {call.name}(...) must be an integer or a dimension name, "
+                     "or +, - and * of them",
                      node.span, st.source)
 
 
@@ -566,18 +690,87 @@ def _infer_node(st: _State, node: Syntax, defined: dict, size_names: set) -> tup
         rows, cols = _as_matrix(shape)
         return _normalize(cols, rows)
     if isinstance(node, NormExpr):
-        shape = sub(node.operand)
-        if node.subscript == "2" and len(shape) == 2 and not _is_one(shape[0]) \
-                and not _is_one(shape[1]):
-            raise ShapeError(f"||X||_2 of a matrix ({_describe(st, shape)}) is the spectral "
-                             "norm, which matgrad does not support: use ||X|| or ||X||_F for the "
-                             "Frobenius norm", node.span, st.source)
+        sub(node.operand)  # ||X||_2 of a matrix is its spectral norm, ||X||_* the nuclear
         return ()
+    if isinstance(node, CallExpr) and node.name in SLICES:
+        return _infer_slice(st, node, sub)
     if isinstance(node, CallExpr):
         return _infer_call(st, node, sub)
     if isinstance(node, Binary):
         return _infer_binary(st, node, sub)
+    if isinstance(node, BlockExpr):
+        return _infer_block(st, node, sub)
     raise AssertionError(node)
+
+
+class _Blocks(Syntax):
+    """Some blocks of a block matrix, as one operand of a shape-conflict message."""
+
+
+def _blocks_operand(parts) -> Syntax:
+    return _Blocks(parts[0].span.cover(parts[-1].span))
+
+
+def _infer_block(st: _State, node: BlockExpr, sub) -> tuple:
+    """[A, B; C, D]: the blocks of a row have one height and their widths add up; the rows
+    have one width and their heights add up. A scalar is 1×1, a vector a column."""
+    rows = []  # (height, width) of each block row
+    for row, commas in zip(node.rows, node.commas):
+        shapes = [sub(e) for e in row]
+        height, width = _as_matrix(shapes[0])
+        for i in range(1, len(row)):
+            r, c = _as_matrix(shapes[i])
+            try:
+                _unify(st, height, r)
+            except _Conflict:
+                raise ShapeError(
+                    f"shape conflict in ',' (horizontal join): {_operand_text(st, row[i - 1])} "
+                    f"is {_describe(st, shapes[i - 1])} but {_operand_text(st, row[i])} is "
+                    f"{_describe(st, shapes[i])} (blocks side by side need the same number "
+                    "of rows)", commas[i - 1], st.source) from None
+            width = _sum_dim(width, c)
+        rows.append((height, width))
+    height, width = rows[0]
+    for i in range(1, len(rows)):
+        r, c = rows[i]
+        try:
+            _unify(st, width, c)
+        except _Conflict:
+            above, below = node.rows[i - 1], node.rows[i]
+            raise ShapeError(
+                f"shape conflict in ';' (vertical join): the block row "
+                f"{_operand_text(st, _blocks_operand(above))} is "
+                f"{_describe(st, _normalize(*rows[i - 1]))} but the block row "
+                f"{_operand_text(st, _blocks_operand(below))} is "
+                f"{_describe(st, _normalize(r, c))} (stacked blocks need the same number of "
+                "columns)", node.semicolons[i - 1], st.source) from None
+        height = _sum_dim(height, r)
+    return _normalize(height, width)
+
+
+def _sum_dim(a: DimVar, b: DimVar) -> DimVar:
+    ka, kb = _known(a), _known(b)
+    if ka is not None and kb is not None:
+        return DimVar(ka + kb)
+    return DimVar(terms=(a, b))
+
+
+def _infer_slice(st: _State, node: CallExpr, sub) -> tuple:
+    """rows(X, a, b) / cols(X, a, b): b − a + 1 rows (columns) of X."""
+    shape = sub(node.args[0])
+    m, n = _as_matrix(shape)
+    first = _size_poly(st, node.args[1], node)
+    last = _size_poly(st, node.args[2], node)
+    count = dict(last)
+    for k, c in first.items():
+        count[k] = count.get(k, 0) - c
+    count[()] = count.get((), 0) + 1
+    count = {k: c for k, c in count.items() if c}
+    span_node = _Blocks(node.args[1].span.cover(node.args[2].span))
+    size = _poly_dimvar(st, count, span_node, f"the range in {node.name}(X, a, b) (b − a + 1)")
+    if node.name == "rows":
+        return _normalize(size, n)
+    return _normalize(m, size)
 
 
 def _infer_call(st: _State, node: CallExpr, sub) -> tuple:
@@ -617,6 +810,12 @@ def _infer_call(st: _State, node: CallExpr, sub) -> tuple:
         except _Conflict:
             raise ShapeError(f"{name} needs a square matrix, but {_operand_text(st, arg)} is "
                              f"{_describe(st, shape)}", node.span, st.source) from None
+    if info.accepts == "square" and info.arity == 2:  # expm_frechet(X, E): E like X
+        try:
+            _unify_shapes(st, shape, shapes[1])
+        except _Conflict:
+            raise _shape_error(st, f"{name}(X, E)", node, node.args[0], shape, node.args[1],
+                               shapes[1], "E must have the shape of the square X") from None
     if info.accepts == "vector" and len(shape) == 2:
         hint = "; diag(X) takes the diagonal of a matrix" if name == "Diag" else ""
         if name in ALONG:
@@ -646,6 +845,9 @@ class _SymbolicDims:
         if _is_one(b):
             return a
         return DimVar(factors=(a, b))
+
+    def add(self, a, b):
+        return DimVar(terms=(a, b))
 
     def same(self, a, b) -> None:
         _unify(self.st, a, b)
@@ -754,7 +956,7 @@ def _infer_power(st: _State, node: Binary, sub) -> tuple:
 
 # ---------------------------------------------------------------- naming open dimensions
 
-_POOL = ["n", "m", "k", "p", "q", "r", "l", "d", "h", "t", "u", "v", "w", "a", "b", "c"]
+_POOL = list(ir.DIM_LETTERS)
 
 
 def _resolve_names(st: _State, syntax: ProgramSyntax, defined: dict) -> dict:
@@ -776,7 +978,7 @@ def _resolve_names(st: _State, syntax: ProgramSyntax, defined: dict) -> dict:
 
     def assign(d: DimVar):
         r = d.root()
-        if _known(r) is not None or r.factors is not None or r in names:
+        if _known(r) is not None or _composite(r) or r in names:
             return
         names[r] = r.name if r.name else fresh()
 
@@ -812,6 +1014,8 @@ class _Builder:
         r = d.root()
         if r.factors is not None:
             return ir.dim_mul(self.dim(r.factors[0]), self.dim(r.factors[1]))
+        if r.terms is not None:
+            return ir.dim_add(self.dim(r.terms[0]), self.dim(r.terms[1]))
         if r not in self.names:
             self.names[r] = r.name or f"n{len(self.names) + 1}"
         return self.names[r]
@@ -843,21 +1047,58 @@ class _Builder:
             inner = b(node.operand)
             return inner if inner.shape == () else ir.T(inner, span=span)
         if isinstance(node, NormExpr):
-            name = "norm1" if node.subscript == "1" else "norm"
-            return ir.Call(name, (b(node.operand),), span=span)
+            return ir.Call(_norm_entry(node.subscript, operand := b(node.operand)),
+                           (operand,), span=span)
+        if isinstance(node, CallExpr) and node.name in SLICES:
+            return self.build_slice(node, b)
         if isinstance(node, CallExpr):
             return self.build_call(node, shape, b)
+        if isinstance(node, BlockExpr):
+            try:
+                rows = [functools.reduce(_hcat, [b(e) for e in row]) for row in node.rows]
+                return functools.reduce(_vcat, rows)
+            except ir.ShapeMismatch:
+                raise _undecided(self.st, "the block matrix", node.span) from None
         if isinstance(node, Binary):
             try:
                 return self.build_binary(node, b)
             except ir.ShapeMismatch:
-                # Only products of symbolic sizes (kron, vec) can get here: unification
-                # cannot tell whether m·n equals k·p.
-                raise ShapeError(f"cannot tell whether the sizes in {_op_name(node)} agree "
-                                 "(products of symbolic sizes): give the shapes with --shape "
-                                 "or --dim", node.op_span if node.op_text else node.span,
-                                 self.st.source) from None
+                # Only products (kron, vec) or sums (block matrices) of symbolic sizes can
+                # get here: unification cannot tell whether m·n equals k·p, or how a known
+                # total splits into open blocks.
+                raise _undecided(self.st, _op_name(node),
+                                 node.op_span if node.op_text else node.span) from None
         raise AssertionError(node)
+
+    def size(self, poly: dict) -> ir.Dim:
+        """A size polynomial over dimension names, in resolved sizes."""
+        total: ir.Dim = 0
+        for key, coef in poly.items():
+            term: ir.Dim = coef
+            for name in key:
+                term = ir.dim_mul(term, self.dim(_user_dim(self.st, name)))
+            total = ir.dim_add(total, term)
+        return total
+
+    def build_slice(self, node: CallExpr, b) -> ir.Node:
+        """rows(X, a, b) / cols(X, a, b) as the block X[a:b, :] / X[:, a:b]."""
+        x = b(node.args[0])
+        first = self.size(_size_poly(self.st, node.args[1], node))
+        last = self.size(_size_poly(self.st, node.args[2], node))
+        m, n = ir.as_matrix(x.shape)
+        full = m if node.name == "rows" else n
+        below = ir.dim_difference(1, first)  # first − 1
+        beyond = ir.dim_difference(last, full)  # full − last
+        if (below is not None and below < 0) or (beyond is not None and beyond < 0):
+            what = "rows" if node.name == "rows" else "columns"
+            raise ShapeError(f"{node.name}({_operand_text(self.st, node.args[0])}, "
+                             f"{ir.poly_dim(ir.dim_poly(first))}, {last}) is out of range: "
+                             f"{_operand_text(self.st, node.args[0])} has {full} {what}",
+                             node.span, self.st.source)
+        start, count = ir.dim_sub(first, 1), ir.dim_add(ir.dim_sub(last, first), 1)
+        if node.name == "rows":
+            return ir.Slice(x, start, count, 0, n, span=node.span)
+        return ir.Slice(x, 0, m, start, count, span=node.span)
 
     def build_call(self, node: CallExpr, shape, b) -> ir.Node:
         name, span = node.name, node.span
@@ -919,6 +1160,33 @@ class _Builder:
         return ir.MatPow(left, k, span=span)
 
 
+def _undecided(st: _State, what: str, span: Span) -> ShapeError:
+    return ShapeError(f"cannot tell whether the sizes in {what} agree (sums or products of "
+                      "symbolic sizes): give the shapes with --shape or --dim", span, st.source)
+
+
+def _hcat(a: ir.Node, b: ir.Node) -> ir.Node:
+    return ir.Call("hcat", (a, b), span=a.span.cover(b.span) if a.span and b.span else None)
+
+
+def _vcat(a: ir.Node, b: ir.Node) -> ir.Node:
+    return ir.Call("vcat", (a, b), span=a.span.cover(b.span) if a.span and b.span else None)
+
+
+def _norm_entry(subscript, operand: ir.Node) -> str:
+    """The registry entry of a norm: ||X||_1 the sum of absolute values; of a true matrix
+    (neither size 1) ||X||_2 the spectral and ||X||_* the nuclear norm; every other norm
+    (of a vector or a row, where all three agree) the Euclidean / Frobenius one."""
+    if subscript == "1":
+        return "norm1"
+    matrix = len(operand.shape) == 2 and 1 not in operand.shape
+    if matrix and subscript == "2":
+        return "spectral_norm"
+    if matrix and subscript == "*":
+        return "nuclear_norm"
+    return "norm"
+
+
 def _constant_value(node: ir.Node):
     """The exact value of a constant scalar made of numbers, sums and products (else None)."""
     if isinstance(node, ir.Num):
@@ -933,7 +1201,17 @@ def _constant_value(node: ir.Node):
     if isinstance(node, ir.Scale):
         a, b = _constant_value(node.factor), _constant_value(node.operand)
         return None if a is None or b is None else a * b
+    if isinstance(node, ir.Call) and node.shape == () and \
+            node.name in _IDENTITY_ON_SCALARS | {"kron"}:  # Diag(0), tr(0), kron(2, 0) …
+        values = [_constant_value(a) for a in node.args]
+        if None in values:
+            return None
+        return values[0] * values[1] if node.name == "kron" else values[0]
     return None
+
+
+# functions whose value at a scalar is that scalar
+_IDENTITY_ON_SCALARS = {"Diag", "diag", "tr", "det", "vec", "sum", "mean"}
 
 
 def _broadcast(left: ir.Node, right: ir.Node):

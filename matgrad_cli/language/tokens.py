@@ -6,8 +6,9 @@ What needs care here, and why:
   ``.^`` or the transpose ``.T``; ``2.*x`` is therefore ``2 .* x`` as in MATLAB;
 - an exponent needs digits (``2exp(x)`` is ``2 exp(x)``);
 - ``||`` and ``‖`` are bars whose meaning (open or close) the parser decides, and
-  ``_1``, ``_2``, ``_F`` right after a bar are norm subscripts;
-- newlines separate statements, except inside parentheses.
+  ``_1``, ``_2``, ``_F``, ``_*`` right after a bar are norm subscripts;
+- newlines separate statements, except inside parentheses; inside brackets (a block
+  matrix) a newline separates block rows, as ``;`` does there.
 """
 from __future__ import annotations
 
@@ -21,6 +22,7 @@ NUM, NAME, OP, LPAREN, RPAREN, COMMA, SEP, EQ, BAR, SUB, TRANSPOSE, END = (
     "number", "name", "operator", "'('", "')'", "','", "';'", "'='", "norm bar",
     "norm subscript", "transpose", "end of input",
 )
+LBRACKET, RBRACKET = "'['", "']'"
 
 _NUMBER = re.compile(r"([0-9]+(\.[0-9]+)?|\.[0-9]+)([eE][+-]?[0-9]+)?")
 _DIGITS = "0123456789"
@@ -58,6 +60,7 @@ def _is_name_char(ch: str) -> bool:
 def tokenize(source: str) -> list[Token]:
     tokens: list[Token] = []
     i, depth, n = 0, 0, len(source)
+    brackets: list[int] = []  # the parenthesis depth at each open '[', innermost last
     while i < n:
         ch = source[i]
         if ch in " \t\r":
@@ -68,7 +71,7 @@ def tokenize(source: str) -> list[Token]:
                 i += 1
             continue
         if ch == "\n":
-            if depth == 0:
+            if depth == 0 or (brackets and brackets[-1] == depth):
                 tokens.append(Token(SEP, "\n", Span(i, i + 1)))
             i += 1
             continue
@@ -101,12 +104,12 @@ def tokenize(source: str) -> list[Token]:
             tokens.append(Token(BAR, source[i:i + width], Span(i, i + width), style))
             i += width
             if i < n and source[i] == "_":
-                if i + 1 < n and source[i + 1] in "12Ff":
+                if i + 1 < n and source[i + 1] in "12Ff*":
                     tokens.append(Token(SUB, source[i:i + 2], Span(i, i + 2),
                                         source[i + 1].upper()))
                     i += 2
                 else:
-                    raise ParseError("a norm subscript must be _1, _2 or _F", Span(i, i + 2),
+                    raise ParseError("a norm subscript must be _1, _2, _F or _*", Span(i, i + 2),
                                      source)
             continue
         if ch == "|":
@@ -120,6 +123,15 @@ def tokenize(source: str) -> list[Token]:
         if ch == ")":
             depth = max(0, depth - 1)
             tokens.append(Token(RPAREN, ch, Span(i, i + 1)))
+            i += 1
+            continue
+        if ch in "[]":
+            # '[' opens a block matrix (the parser decides what '[' right after a name is)
+            if ch == "[":
+                brackets.append(depth)
+            elif brackets:
+                brackets.pop()
+            tokens.append(Token(LBRACKET if ch == "[" else RBRACKET, ch, Span(i, i + 1)))
             i += 1
             continue
         if ch == ",":
@@ -148,8 +160,7 @@ def tokenize(source: str) -> list[Token]:
         else:
             if ch == "_":
                 raise ParseError("a name must start with a letter", Span(i, i + 1), source)
-            hint = {"[": " (write matrices as variables and give their values with -i)",
-                    "]": "", "{": "", "}": "", "!": "", "&": "", "%": "", "$": "",
+            hint = {"{": "", "}": "", "!": "", "&": "", "%": "", "$": "",
                     "@": " (@ is only for reading the expression from a file: @path)",
                     "~": "", "<": "", ">": "", "?": "", "\\": "", '"': " (there are no strings)"}
             if ch in _SUPERSCRIPTS:

@@ -9,6 +9,7 @@ and the source template the ``numpy`` printer emits, so both always agree.
 """
 from __future__ import annotations
 
+import collections
 import functools
 import math
 import re
@@ -22,13 +23,15 @@ from ..errors import EvaluationError
 from . import budget
 from ..ops import ENTRYWISE, STRUCTURAL, USER_FUNCTIONS, lookup
 from ..ir import (Add, Call, Commutation, Div, Eye, Fill, Frob, Func, Had, MatMul, MatPow, Node,
-                 Num, Ones, Pow, Reshape, Scale, T, Var, Zeros, as_matrix, walk)
+                 Num, Ones, Pow, Reshape, Scale, Slice, T, Var, Zeros, as_matrix, dim_value,
+                 walk)
+from ..ops.blocks import _slice
 
 # Ops whose result is a new array nobody else holds: when it is no longer needed, a later
 # entrywise step may write its result into it (fewer allocations at large sizes).
 _FRESH = {"matmul", "diag_left", "diag_right", "kron_apply", "kron_right", "commute", "add",
           "scale", "had", "div", "pow", "matpow", "fill", "eye", "ones", "zeros",
-          "commutation", "weighted_gram", "scaled_gram", "add_diag"} | {
+          "commutation", "weighted_gram", "scaled_gram", "add_diag", "slice"} | {
     "c_" + name for name, entry in STRUCTURAL.items() if entry.fresh}
 
 
@@ -234,6 +237,8 @@ OPS: dict[str, Op] = {
                       "_commutation_matrix({p0}, {p1})"),
     "reshape": Op(lambda a, *, p0: np.reshape(a, p0, order="F"),
                   "np.reshape({0}, {p0!r}, order='F')"),
+    "slice": Op(lambda a, *, p0, p1, p2, p3: _slice(a, p0, p1, p2, p3),
+                "_slice({0}, {p0}, {p1}, {p2}, {p3})"),
 }
 for _name, _entry in ENTRYWISE.items():
     OPS["f_" + _name] = Op(_entry.numpy, f"_f_{_name}({{0}})")
@@ -491,6 +496,9 @@ class _Compiler:
         if isinstance(node, Reshape):
             return self.emit("reshape", (self.slot(node.operand),), (self.sizes(node.shape),),
                              node)
+        if isinstance(node, Slice):
+            return self.emit("slice", (self.slot(node.operand),),
+                             self.sizes((node.row0, node.nrows, node.col0, node.ncols)), node)
         if isinstance(node, Call):
             reduced = kron_reduced(node)  # sum(A ⊗ B) = sum(A) sum(B): never form A ⊗ B
             if reduced is not node:
@@ -569,10 +577,7 @@ def _typical(shape) -> tuple:
         if isinstance(d, int):
             out.append(d)
         else:
-            size = 1
-            for part in str(d).split("*"):
-                size *= int(part) if part.isdigit() else _TYPICAL_SIZE
-            out.append(size)
+            out.append(dim_value(d, collections.defaultdict(lambda: _TYPICAL_SIZE)))
     return tuple(out)
 
 

@@ -189,3 +189,45 @@ def kink_warnings(derivation: Derivation, arrays: dict, values: dict | None = No
                                 f"the derivative does not exist there ({rule})")
                 break
     return warnings
+
+
+# The matrix functions whose derivative needs a spectral gap (ops/matrix_functions.py):
+# the argument's name in the warning, and the singular or eigen values that must not meet.
+_GAP_FUNCTIONS = {"eigvals": "eigenvalues", "eigvecs": "eigenvalues",
+                  "spectral_norm": "largest singular value", "nuclear_norm": "rank"}
+GAP_TOLERANCE = 1e-10  # relative to the largest magnitude
+
+
+def spectral_warnings(derivation: Derivation, arrays: dict) -> list[str]:
+    """Arguments of eigvals/eigvecs with (numerically) repeated eigenvalues, of ‖X‖₂ whose
+    largest singular value is repeated, of ‖X‖_* of deficient rank, at this point: the
+    derivative does not exist there, and the number printed is one of many."""
+    nodes = [n for n in walk(derivation.program.expr)
+             if isinstance(n, Call) and n.name in _GAP_FUNCTIONS and len(n.args[0].shape) == 2]
+    if not nodes:
+        return []
+    args = evaluate({f"a{i}": n.args[0] for i, n in enumerate(nodes)}, arrays)
+    warnings = []
+    for i, node in enumerate(nodes):
+        a = np.asarray(args[f"a{i}"], dtype=float)
+        if not np.all(np.isfinite(a)):
+            continue  # reported as a non-finite result already
+        if node.name in ("eigvals", "eigvecs"):
+            values = np.linalg.eigvalsh((a + a.T) / 2)
+            scale = max(float(np.max(np.abs(values))), 1e-300)
+            bad = values.size > 1 and float(np.min(np.diff(values))) <= GAP_TOLERANCE * scale
+            what = f"the eigenvalues of the argument of {node.name} are not distinct"
+        else:
+            sigma = np.linalg.svd(a, compute_uv=False)
+            scale = max(float(sigma[0]), 1e-300)
+            if node.name == "spectral_norm":
+                bad = sigma.size > 1 and sigma[0] - sigma[1] <= GAP_TOLERANCE * scale
+                what = "the largest singular value of the argument of ||·||_2 is not simple"
+            else:
+                bad = float(sigma[-1]) <= GAP_TOLERANCE * scale
+                what = "the argument of ||·||_* does not have full rank"
+        message = (f"warning: {what} at this point: the derivative does not exist there "
+                   "(the value shown is one of its one-sided limits or subgradients)")
+        if bad and message not in warnings:
+            warnings.append(message)
+    return warnings

@@ -13,6 +13,10 @@ The rules are simple and read off the expression tree (f and the claim together)
 * conditioned — a square matrix variable inside the argument of ``inv``, ``det``,
   ``logdet`` or a negative matrix power gets n·I added (n its size): the random part is
   at most 1 in magnitude per entry, so the matrix is far from singular.
+* spd — a square matrix variable that is the argument of ``chol``, or a term of the sum
+  that is (K in ``chol(K + σ² I)``), is drawn symmetric positive definite, V Vᵀ/n + I
+  (V standard normal); any other argument (``chol(X'X + I)``) only has to be positive
+  definite at the drawn point.
 * small — a variable inside the argument of ``arcsin``/``arccos`` (domain −1 < t < 1) or
   ``log1p`` (t > −1) gets entries uniform in [−0.5, 0.5] (every other retry [−0.2, 0.2]),
   of magnitude at least 0.05 when it is also nonzero, within [0.1, 0.5] when also positive.
@@ -73,7 +77,8 @@ class Domains:
     nonzero: set = field(default_factory=set)
     conditioned: set = field(default_factory=set)
     small: set = field(default_factory=set)
-    # (kind, node): 'positive' | 'nonzero' | 'invertible' | 'unit' | 'above_minus_one'
+    spd: set = field(default_factory=set)  # square matrices drawn SPD (chol's argument)
+    # (kind, node): 'positive' | 'nonzero' | 'invertible' | 'unit' | 'above_minus_one' | 'spd'
     checks: list = field(default_factory=list)
 
     def add(self, kind: str, node: Node, variables: set | None = None) -> None:
@@ -82,8 +87,21 @@ class Domains:
         if (kind, node) not in self.checks:
             self.checks.append((kind, node))
         names = free_vars(node) if variables is None else variables
+        if kind == "spd":
+            self.spd.update(_spd_terms(node))
+            return
         {"positive": self.positive, "nonzero": self.nonzero, "invertible": self.conditioned,
          "unit": self.small, "above_minus_one": self.small}[kind].update(names)
+
+
+def _spd_terms(node: Node) -> set:
+    """The square matrix variables drawn SPD for chol(node): node itself, or a term of the
+    sum it is (K in chol(K + σ² I)); the parts of any other argument (X in X'X + I) stay
+    normal, and the drawn point is then checked."""
+    from ..ir import Add, Var
+
+    terms = node.terms if isinstance(node, Add) else (node,)
+    return {t.name for t in terms if isinstance(t, Var) and len(t.shape) == 2}
 
 
 def _integer_literal(node: Node) -> int | None:
@@ -147,6 +165,8 @@ def draw(shapes: dict, domains: Domains, rng: np.random.Generator, attempt: int 
             value = rng.standard_normal(shape)
         if name in domains.conditioned and len(shape) == 2 and shape[0] == shape[1]:
             value = value + shape[0] * np.eye(shape[0])
+        if name in domains.spd and len(shape) == 2 and shape[0] == shape[1]:
+            value = value @ value.T / shape[0] + np.eye(shape[0])
         if name in structures and len(shape) == 2:
             value = draw_structured(value, structures[name], rng)
         point[name] = np.asarray(value, dtype=float)
@@ -176,6 +196,9 @@ def inadmissible(point: dict, domains: Domains) -> str | None:
             return "an argument of log1p is not above −1"
         if kind == "nonzero" and np.min(np.abs(value), initial=np.inf) <= KINK_MARGIN:
             return "an argument is at (or near) a kink or a zero denominator"
+        if kind == "spd" and value.ndim == 2 and \
+                np.linalg.eigvalsh((value + value.T) / 2)[0] <= KINK_MARGIN:
+            return "an argument of chol is not positive definite"
         if kind == "invertible":
             if value.ndim == 2:
                 if np.linalg.cond(value) > MAX_CONDITION:

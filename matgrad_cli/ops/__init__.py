@@ -4,7 +4,7 @@ this registry — the parser for names and arities, shape inference and the IR f
 rule, diff/ for the derivative rules, the evaluator and the printers for implementations
 and spellings, check for sampling domains. Adding an entrywise function is one entry in
 entrywise.py; a matrix function one entry in structural.py (or a module of its own when
-its rules are long).
+its rules are long, as matrix_functions.py).
 """
 from __future__ import annotations
 
@@ -13,13 +13,16 @@ from ..errors import MatgradError
 from .along import ALONG
 from .along import ENTRIES as _ALONG_ENTRIES
 from .base import DimAlgebra, Entrywise, Structural
+from .blocks import ENTRIES as _BLOCK_ENTRIES
+from .blocks import SLICES
 from .entrywise import ENTRIES as _ENTRYWISE_ENTRIES
 from .operators import OPERATORS, Operator
+from .matrix_functions import ENTRIES as _MATRIX_ENTRIES
 from .structural import ENTRIES as _STRUCTURAL_ENTRIES
 from .user import ENTRIES as _USER_ENTRIES
 from .user import USER as USER_FUNCTIONS
 
-_STRUCTURAL_ENTRIES = _STRUCTURAL_ENTRIES + _ALONG_ENTRIES
+_STRUCTURAL_ENTRIES = _STRUCTURAL_ENTRIES + _ALONG_ENTRIES + _MATRIX_ENTRIES + _BLOCK_ENTRIES
 
 
 class UnknownOperation(MatgradError):
@@ -46,7 +49,8 @@ SIZED = {"eye": (1,), "ones": (1, 2), "zeros": (1, 2), "commutation": (2,)}
 
 # Names a user may call.
 FUNCTION_NAMES = frozenset(n for n, e in REGISTRY.items()
-                           if getattr(e, "callable_by_name", True)) | frozenset(SIZED)
+                           if getattr(e, "callable_by_name", True)) | frozenset(SIZED) | \
+    frozenset(SLICES)
 
 # Names users reach for that the language spells differently: a call of one of these is an
 # "unknown function" error with a hint, not a silent product.
@@ -56,6 +60,8 @@ NOT_FUNCTIONS = {
     "prod": None, "diagm": "Diag", "identity": "eye", "norm2": "norm",
     "dot": "x'*y", "outer": "x*y'", "asin": "arcsin", "acos": "arccos", "atan": "arctan",
     "gelu": None, "elu": None, "swish": None, "square": "x.^2",
+    "eig": "eigvals", "eigh": "eigvals", "eigvalsh": "eigvals", "cholesky": "chol",
+    "svd": None, "logm": None, "sqrtm": None,
 }
 assert not set(NOT_FUNCTIONS) & FUNCTION_NAMES, "a hint names a function of the language"
 
@@ -116,6 +122,11 @@ class ResolvedDims:
 
         return dim_mul(a, b)
 
+    def add(self, a, b):
+        from ..ir import dim_add
+
+        return dim_add(a, b)
+
     def same(self, a, b) -> None:
         from ..ir import ShapeMismatch
 
@@ -135,6 +146,6 @@ _ir.CALL_SHAPE[:] = [call_shape]
 
 
 __all__ = ["ALONG", "DimAlgebra", "ENTRYWISE", "Entrywise", "FUNCTION_NAMES", "NOT_FUNCTIONS",
-           "NUMPY_SOURCE", "OPERATORS", "REGISTRY", "SIZED", "STRUCTURAL", "Structural",
+           "NUMPY_SOURCE", "OPERATORS", "REGISTRY", "SIZED", "SLICES", "STRUCTURAL", "Structural",
            "USER_FUNCTIONS", "UnknownOperation", "call_shape", "differential", "identity", "lookup",
            "operator_of", "rule_key"]

@@ -27,6 +27,8 @@ class DimAlgebra(Protocol):
 
     def mul(self, a, b): ...
 
+    def add(self, a, b): ...
+
     def same(self, a, b) -> None:
         """Make a and b one size (or fail: a shape conflict)."""
 
@@ -123,7 +125,8 @@ class Structural:
     # shape, or a scalar and anything, as for '+')
     accepts: str = "any"
     condition: str | None = None
-    domain: str = "real"  # "real" | "nonzero" (a kink at 0) | "invertible" (check samples)
+    # what check samples: "real" | "nonzero" (a kink at 0) | "invertible" | "spd" (chol)
+    domain: str = "real"
     fresh: bool = False  # the NumPy result is a new array nobody else holds
     callable_by_name: bool = True  # False for internal forms such as ‖X‖₁
     # (name in the language, k) of an entry along one dimension (sum_2 is sum(X, 2)):
@@ -133,6 +136,9 @@ class Structural:
     # check samples away from them
     kink: Callable | None = None
     linear: Callable | None = None  # a linear operation's matrix M(x): see above
+    # for an operator with no closed matrix form (the Fréchet derivative of expm): its
+    # one-line definition, printed under a derivative that uses it
+    definition: str = ""
     kind: str = "structural"
 
     def __post_init__(self):

@@ -19,7 +19,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from fractions import Fraction
 
-from ..ir import LEAVES, Add, Eye, Fill, MatMul, Node, Num, Ones, Scale, T, Var
+from ..ir import (LEAVES, Add, Call, Eye, Fill, MatMul, Node, Num, Ones, Scale, T, Var,
+                  as_matrix, dim_add)
 from . import precedence as P
 
 
@@ -359,6 +360,54 @@ class Printer:
 
     def commutation(self, m, n) -> Printed:
         raise NotImplementedError
+
+    # ------------------------------------------------------------ block matrices
+
+    def block_rows(self, node: Node, top: bool = True) -> list[list[Node]]:
+        """The blocks of nested hcat/vcat as rows of blocks: [A, B; C, D] is
+        vcat(hcat(A, B), hcat(C, D)); a join of stacked pieces stays one block."""
+        if (not top and node in self.names) or not isinstance(node, Call) or \
+                node.name not in ("hcat", "vcat"):
+            return [[node]]
+        a, b = (self.block_rows(x, False) for x in node.args)
+        if node.name == "vcat":
+            return a + b
+        if len(a) == 1 and len(b) == 1:
+            return [a[0] + b[0]]
+        return [list(node.args)]  # [[A; C], B]: a stacked block beside another
+
+    def is_block(self, node: Node) -> bool:
+        return isinstance(node, Call) and node.name in ("hcat", "vcat")
+
+    def _call_hcat(self, node, ctx):
+        cells = [[self.print(e).text for e in row] for row in self.block_rows(node)]
+        return self.block(cells)
+
+    def _call_vcat(self, node, ctx):
+        return self._call_hcat(node, ctx)
+
+    def block(self, cells: list[list[str]]) -> Printed:
+        """[A, B; C, D] (the language's and the text form; LaTeX overrides)."""
+        return Printed("[" + "; ".join(", ".join(row) for row in cells) + "]", P.ATOM)
+
+    def _print_Slice(self, node, ctx):
+        """X[a:b, c:d] (1-based, inclusive; ':' for all): the block of rows a … b and
+        columns c … d, as MATLAB and textbooks write it."""
+        base = self.wrap(self.print(node.operand), P.TRANSPOSE, "", P.POSTFIX)
+        m, n = as_matrix(node.operand.shape)
+        ranges = [self.index_range(node.row0, node.nrows, m)]
+        if len(node.operand.shape) == 2:
+            ranges.append(self.index_range(node.col0, node.ncols, n))
+        return self.indexed(base, ranges)
+
+    def index_range(self, start, count, full) -> str:
+        if start == 0 and count == full:
+            return ":"
+        first, last = dim_add(start, 1), dim_add(start, count)
+        return self.dim(first) if first == last else f"{self.dim(first)}:{self.dim(last)}"
+
+    def indexed(self, base: str, ranges: list[str]) -> Printed:
+        return Printed(f"{base}[{', '.join(ranges)}]", P.ATOM)
 
 
 # ---------------------------------------------------------------- u uᵀ of a sum u

@@ -6,13 +6,14 @@ entrywise powers, ``A : B`` Frobenius, functions by their names in the language.
 constants carry their sizes as stored (``eye(n)``, ``ones(m, n)``, ``commutation(m, n)``,
 a product of sizes as ``m*n``), except ``I`` where a sibling with a variable fixes its size,
 and a ``Fill(c)`` that prints as the bare scalar ``c`` where the language broadcasts it.
-Numbers print as decimals when they terminate, else as ``(1/3)``.
+Numbers print as decimals when they terminate, else as ``(1/3)``. Block matrices print as
+``[A, B; C, D]``, a block of one as ``rows(X, a, b)`` / ``cols(X, a, b)``.
 """
 from __future__ import annotations
 
 from fractions import Fraction
 
-from ..ir import Commutation, Eye, Ones, Var, Zeros
+from ..ir import Commutation, Eye, Ones, Var, Zeros, as_matrix, dim_add
 from ..ops import STRUCTURAL, USER_FUNCTIONS
 from . import precedence as P
 from .base import Context, Printed, Printer, readable_number
@@ -96,6 +97,12 @@ class DslPrinter(Printer):
     def _call_norm1(self, node, ctx):
         return self.call("sum", self.call("abs", self.print(node.args[0]).text).text)
 
+    def _call_spectral_norm(self, node, ctx):
+        return Printed(f"||{self.print(node.args[0]).text}||_2", P.ATOM)
+
+    def _call_nuclear_norm(self, node, ctx):
+        return Printed(f"||{self.print(node.args[0]).text}||_*", P.ATOM)
+
     def _print_Reshape(self, node, ctx):
         """unvec(g) to m×n, column-major: (vec(Iₙ)ᵀ ⊗ Iₘ)(Iₙ ⊗ g)."""
         g = self.print(node.operand).text
@@ -106,6 +113,21 @@ class DslPrinter(Printer):
         left = self.call("kron", f"vec({eye_n})'", eye_m).text
         right = self.call("kron", eye_n, g).text
         return Printed(left + self.mul_sep + right, P.PRODUCT, "mul")
+
+
+    def _print_Slice(self, node, ctx):
+        """rows(X, a, b) / cols(X, a, b), 1-based and inclusive; a block of both is
+        rows(cols(X, c, d), a, b)."""
+        m, n = as_matrix(node.operand.shape)
+        out = self.print(node.operand)
+        if not (node.col0 == 0 and node.ncols == n):
+            out = self.call("cols", out.text, *self.bounds(node.col0, node.ncols))
+        if not (node.row0 == 0 and node.nrows == m):
+            out = self.call("rows", out.text, *self.bounds(node.row0, node.nrows))
+        return out
+
+    def bounds(self, start, count) -> tuple[str, str]:
+        return self.dim(dim_add(start, 1)), self.dim(dim_add(start, count))
 
 
 def to_dsl(node, names: dict | None = None) -> str:

@@ -63,6 +63,7 @@ class LatexPrinter(TextPrinter):
     pi_symbol = r"\pi"
     norm_open, norm_close = r"\left\|", r"\right\|"
     norm1_mark = "_{1}"
+    spectral_mark, nuclear_mark = "_{2}", "_{*}"
     logdet_open, logdet_close = r"\log\left|\det", r"\right|"
     superscript_base = P.BASE  # LaTeX groups the exponent: (x^{2})^{3} still needs ( )
 
@@ -93,7 +94,9 @@ class LatexPrinter(TextPrinter):
     def dim(self, d) -> str:
         if isinstance(d, int):
             return str(d)
-        return " ".join(p if p.isdigit() else latex_name(p) for p in d.split("*"))
+        # a sum of sizes (n+1, m*n+p): each term's factors as names
+        return re.sub(r"[^+-]+", lambda t: " ".join(
+            p if p.isdigit() else latex_name(p) for p in t.group(0).split("*")), d)
 
     def int_sup(self, k: int) -> str:
         return str(k)
@@ -113,6 +116,13 @@ class LatexPrinter(TextPrinter):
 
     def sqrt(self, arg: Printed) -> Printed:
         return Printed(r"\sqrt{" + arg.text + "}", P.ATOM)
+
+    def block(self, cells: list[list[str]]) -> Printed:
+        body = r" \\ ".join(" & ".join(row) for row in cells)
+        return Printed(r"\begin{bmatrix} " + body + r" \end{bmatrix}", P.ATOM)
+
+    def indexed(self, base: str, ranges: list[str]) -> Printed:
+        return Printed("{" + base + "}_{" + r",\,".join(ranges) + "}", P.ATOM)
 
 
 def to_latex(node, names: dict | None = None) -> str:

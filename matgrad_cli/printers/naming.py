@@ -10,12 +10,14 @@ from __future__ import annotations
 import re
 
 from ..ops import FUNCTION_NAMES
-from ..ir import LEAVES, Call, Fill, Func, MatMul, Node, Num, Ones, Scale, T, Var, walk
+from ..ir import (LEAVES, Call, Fill, Func, MatMul, Node, Num, Ones, Scale, Slice, T, Var,
+                  walk)
 
 # Preferred base names by what the sub-expression is; then by its shape.
 FUNC_NAMES = {"sigmoid": "s", "relu": "r", "tanh": "t", "exp": "e", "softplus": "sp",
               "log": "l"}
-CALL_NAMES = {"softmax": "p", "Diag": "D", "softmax_1": "S", "softmax_2": "S"}
+CALL_NAMES = {"softmax": "p", "Diag": "D", "softmax_1": "S", "softmax_2": "S", "chol": "L",
+              "eigvecs": "Q", "eigvals": "λ", "svd_u1": "u", "svd_v1": "v", "expm": "E"}
 SHAPE_NAMES = {
     0: ("c", "a", "b", "d", "k"),  # scalar
     1: ("u", "v", "w", "y", "z"),  # vector
@@ -31,12 +33,15 @@ def is_valid_name(name: str) -> bool:
 
 
 def _is_trivial(node: Node) -> bool:
-    """A leaf, a transposed leaf, a leaf's inverse (X⁻¹, X⁻ᵀ), or a numeric multiple of
-    one of them: shorter than a name."""
+    """A leaf, a transposed leaf, a leaf's inverse (X⁻¹, X⁻ᵀ), a block of a leaf (x[1:n],
+    transposed too), or a numeric multiple of one of them: shorter than a name."""
     if isinstance(node, (LEAVES, Fill)):
         return True
+    if isinstance(node, Slice):
+        return isinstance(node.operand, LEAVES)
     if isinstance(node, T):
-        return isinstance(node.operand, LEAVES) or _is_leaf_inverse(node.operand)
+        return isinstance(node.operand, LEAVES) or _is_leaf_inverse(node.operand) or (
+            isinstance(node.operand, Slice) and isinstance(node.operand.operand, LEAVES))
     if _is_leaf_inverse(node):
         return True
     if isinstance(node, Scale) and isinstance(node.factor, Num):

@@ -22,7 +22,8 @@ import unicodedata
 
 from ..numeric import evaluator as ev
 from .. import ops
-from ..ops import entrywise, structural
+from ..ir import as_matrix, dim_add, dim_symbols
+from ..ops import entrywise, matrix_functions, structural
 from ..ops import NUMPY_SOURCE, USER_FUNCTIONS, lookup
 from .backends import NUMPY, Backend
 from .naming import SHAPE_NAMES
@@ -38,7 +39,8 @@ _HELPER_OPS = {
 }
 _KERNELS = [ev._as2d, ev._fit, ev._kron_product, ev._kron_apply, ev._apply_kron_right,
             ev._commute, ev._commutation_matrix, ev._weighted_gram, ev._scaled_gram,
-            structural._kron, structural._pinv, entrywise._erf, ev._adjugate]
+            structural._kron, structural._pinv, entrywise._erf, ev._adjugate,
+            *matrix_functions.KERNELS]
 _ALWAYS_INLINE = {"input", "const", "transpose"}
 _RESERVED = {"np", "value", "f_and_grad"} | {k.__name__ for k in _KERNELS} | {"_np"}
 
@@ -67,10 +69,18 @@ def _py(value) -> str:
 
 class _Expr:
     def __init__(self, text: str, prec: int, ndim: int, row_of: "_Expr | None" = None,
+<<<<<<< HEAD
                  number: bool = False, transpose_of: "_Expr | None" = None):
         self.text, self.prec, self.ndim, self.row_of = text, prec, ndim, row_of
         self.number = number  # a Python number literal (torch functions want tensors)
         self.transpose_of = transpose_of  # Mᵀ of a matrix M: the M
+=======
+                 blocks: list | None = None):
+        self.text, self.prec, self.ndim, self.row_of = text, prec, ndim, row_of
+        # a block matrix written np.block([[...], ...]): its rows of cells (a flat list of
+        # items for a stacked vector), so that a join of joins stays one np.block
+        self.blocks = blocks
+>>>>>>> main
 
     def at(self, prec: int) -> str:
         return self.text if self.prec >= prec else f"({self.text})"
@@ -106,16 +116,23 @@ class NumpyCodePrinter:
         self.dims: dict[str, str] = {}
         for shape in self.program.variables.values():
             for d in shape:
+<<<<<<< HEAD
                 for part in str(d).split("*"):
                     if not part.isdigit() and part not in self.dims:
                         self.dims[part] = (f"d{len(self.dims)}" if generated
                                            else safe_name(part, self.used))
         self.used |= set(self.dims.values())
+=======
+                for part in dim_symbols(d):
+                    if part not in self.dims:
+                        self.dims[part] = safe_name(part, self.used)
+        self.helpers: set[str] = set()
+>>>>>>> main
 
     # ------------------------------------------------------------ sizes
 
     def size(self, d) -> str:
-        return "*".join(self.dims.get(p, p) for p in str(d).split("*"))
+        return _size_source(d, self.dims)
 
     def shape_src(self, shape) -> str:
         parts = [self.size(d) for d in shape]
@@ -203,6 +220,10 @@ class NumpyCodePrinter:
             fields = {f"p{i}": p for i, p in enumerate(values)}
             template = ev.OPS[op].template.replace("!r}", "}")
             return _Expr(template.format(*(a.text for a in args), **fields), _POSTFIX, ndim)
+        if op == "slice":
+            return self.slice(args[0], step.node)
+        if op in ("c_hcat", "c_vcat"):
+            return self.block(op == "c_hcat", args, ndim)
         if op.startswith("f_") or op.startswith("c_"):
             return self.function(op[2:], args, step, ndim)
         raise NotImplementedError(op)
@@ -232,6 +253,51 @@ class NumpyCodePrinter:
                                          self.shape_src(shape) if shape else "()"),
                         _POSTFIX, ndim)
         return out
+
+    def slice(self, a: _Expr, node) -> _Expr:
+        """A block X[r, c] as NumPy slicing (an index where one row or column is taken and
+        matgrad's shape drops that axis: a column block of width 1 is a vector)."""
+        m, n = as_matrix(node.operand.shape)
+
+        def axis(start, count, full, keep: bool) -> str:
+            if start == 0 and count == full:
+                return ":"
+            if count == 1 and not keep:
+                return self.size(start)
+            first = "" if start == 0 else self.size(start)
+            end = dim_add(start, count)
+            return f"{first}:{'' if end == full else self.size(end)}"
+
+        if a.ndim == 1:
+            return _Expr(f"{a.at(_POSTFIX)}[{axis(node.row0, node.nrows, m, False)}]",
+                         _POSTFIX, len(node.shape))
+        rows = axis(node.row0, node.nrows, m, node.ncols != 1)
+        cols = axis(node.col0, node.ncols, n, False)
+        return _Expr(f"{a.at(_POSTFIX)}[{rows}, {cols}]", _POSTFIX, len(node.shape))
+
+    def block(self, horizontal: bool, args: list[_Expr], ndim: int) -> _Expr:
+        """[A, B; C, D] as np.block([[A, B], [C, D]]): vectors as columns x[:, None] (a
+        stacked vector [x; y] is np.block([x, y]), which joins 1-d arrays)."""
+        if ndim == 1:
+            items = [i for a in args for i in (a.blocks or [a.text])]
+            return _Expr(f"np.block([{', '.join(items)}])", _POSTFIX, 1, blocks=items)
+
+        def rows(a: _Expr) -> list:
+            if a.blocks is not None and a.ndim == 2:
+                return a.blocks
+            if a.ndim == 1:
+                return [[f"{a.at(_POSTFIX)}[:, None]"]]
+            return [[a.text]]
+
+        (ra, rb) = rows(args[0]), rows(args[1])
+        if not horizontal:
+            cells = ra + rb
+        elif len(ra) == 1 and len(rb) == 1:
+            cells = [ra[0] + rb[0]]
+        else:
+            cells = [[args[0].text, args[1].text]]
+        text = "np.block([" + ", ".join("[" + ", ".join(r) + "]" for r in cells) + "])"
+        return _Expr(text, _POSTFIX, 2, blocks=cells)
 
     def transpose(self, a: _Expr, ndim: int) -> _Expr:
         if a.ndim == 0:
@@ -338,12 +404,14 @@ class NumpyCodePrinter:
             p = self.params[v]
             parts = []
             for axis, d in enumerate(shape):
-                if isinstance(d, str) and "*" not in d and d not in refs:
+                if isinstance(d, str) and dim_symbols(d) == [d] and d not in refs:
                     refs[d] = f"{p}.shape[{axis}]"
                 else:
                     parts.append((axis, d))
             for axis, d in parts:
-                value = "*".join(refs.get(x, x) for x in str(d).split("*"))
+                if any(x not in refs for x in dim_symbols(d)):
+                    continue  # a sum of sizes no input gives alone: NumPy checks it
+                value = _size_source(d, refs)
                 conditions.append(f"{p}.shape[{axis}] != {value}")
         ndims = [f"{p}.ndim" for p in params]
         want = [str(len(variables[v])) for v in self.params]
@@ -443,6 +511,13 @@ class NumpyCodePrinter:
         return out
 
 
+def _size_source(d, names: dict) -> str:
+    """A size in Python: ``m*n+p`` with each dimension name replaced by names[name]."""
+    if isinstance(d, int):
+        return str(d)
+    return re.sub(r"[^*+\-\s]+", lambda m: names.get(m.group(0), m.group(0)), str(d))
+
+
 def _balanced_call(text: str) -> bool:
     """``text`` is one call ``f(...)`` (its first parenthesis closes at the end)."""
     depth = 0
@@ -459,7 +534,8 @@ def _balanced_call(text: str) -> bool:
 def _shape_words(shape) -> str:
     if not shape:
         return "scalar"
-    return "×".join(str(d).replace("*", "") for d in shape)
+    return "×".join(str(d).replace("*", "") if "+" not in str(d) and "-" not in str(d)
+                    else f"({d})" for d in shape)
 
 
 def to_numpy_code(derivation, function_name: str = "f_and_grad") -> str:

@@ -42,6 +42,7 @@ class TextPrinter(Printer):
     pi_symbol = "π"
     norm_open, norm_close = "‖", "‖"
     norm1_mark = "₁"
+    spectral_mark, nuclear_mark = "₂", "_*"
     logdet_open, logdet_close = "log|det", "|"
     superscript_base = P.SUPERSCRIPT_BASE  # what may carry a superscript without parentheses
 
@@ -176,6 +177,12 @@ class TextPrinter(Printer):
         norm = self._call_norm(node, ctx)
         return Printed(norm.text + self.norm1_mark, P.ATOM)
 
+    def _call_spectral_norm(self, node, ctx):
+        return Printed(self._call_norm(node, ctx).text + self.spectral_mark, P.ATOM)
+
+    def _call_nuclear_norm(self, node, ctx):
+        return Printed(self._call_norm(node, ctx).text + self.nuclear_mark, P.ATOM)
+
     def _call_kron(self, node, ctx):
         left, right = (self.print(a) for a in node.args)
         return self.binary(left, right, self.kron_sep, P.PRODUCT, "kron")
@@ -188,7 +195,9 @@ class TextPrinter(Printer):
 
     def _call_inv(self, node, ctx):
         arg = self.print(node.args[0])
-        bare = self.is_leaf(node.args[0]) and arg.prec == P.ATOM
+        # a leaf or a block matrix [A, B; C, D] carries the ⁻¹ without parentheses
+        bare = (self.is_leaf(node.args[0]) or self.is_block(node.args[0])) and \
+            arg.prec == P.ATOM
         base = arg.text if bare else self.paren(arg.text)
         return Printed(self.attach_sup(base, False, self.int_sup(-1)), P.POWER, "sup")
 

@@ -5,10 +5,13 @@ from __future__ import annotations
 from .. import algebra as alg
 from ..ir import (Add, Call, Div, Fill, Frob, Func, Had, MatMul, MatPow, Node, Pow, Reshape,
                   Scale, T)
+from ..blocks import select
+from ..ir import Slice
+from .blocks import RULES as BLOCK_RULES
 from .identities import IDENTITIES
 from .rules import RULES as CORE_RULES
 
-RULES = CORE_RULES + IDENTITIES
+RULES = CORE_RULES + IDENTITIES + BLOCK_RULES
 
 # A rule set that loops is a bug; this bound turns such a bug into an error, not a hang.
 _MAX_REWRITES_PER_NODE = 200
@@ -39,6 +42,8 @@ def _rebuild(node: Node, children: tuple) -> Node:
         return alg.fill(children[0], node.shape)
     if isinstance(node, Reshape):
         return alg.unvec(children[0], node.shape)
+    if isinstance(node, Slice):
+        return select(children[0], node.row0, node.nrows, node.col0, node.ncols)
     if isinstance(node, Call):
         if node.name == "vec":
             return alg.vec(children[0])

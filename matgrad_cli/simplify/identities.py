@@ -487,6 +487,19 @@ def transpose_of_symmetric_inverse(node: Node):
     return None
 
 
+def frechet_derivative_of_commuting_direction(node: Node):
+    """expm_frechet(X, E) = E expm(X) where X and E commute (E = c I, X = c E), and
+    expm(Xᵀ) = expm(X)ᵀ"""
+    from ..ops.matrix_functions import expm_of, frechet
+
+    if _is_call(node, "expm_frechet"):
+        out = frechet(*node.args)
+        return None if out == node else out
+    if _is_call(node, "expm") and isinstance(node.args[0], T):
+        return expm_of(node.args[0])
+    return None
+
+
 IDENTITIES = [
     common_numeric_factor,
     negation_into_difference,
@@ -506,6 +519,7 @@ IDENTITIES = [
     common_scalar_factor,
     logistic_times_exponential_scalar,
     transpose_of_symmetric_inverse,
+    frechet_derivative_of_commuting_direction,
 ]
 
 

@@ -71,7 +71,31 @@ def is_symmetric(node: Node) -> bool:
         return True
     if _is_symmetric_function(node):
         return True
-    return transposed(node) == node
+    if transposed(node) == node:
+        return True
+    return _mirrored_sum(node) or _mirrored_chain(node)
+
+
+def _mirrored_sum(node: Node) -> bool:
+    """A + Aᵀ (its terms are closed under transposition, in any order)."""
+    if not isinstance(node, Add) or len(node.terms) > 8:
+        return False
+    from collections import Counter
+
+    return Counter(node.terms) == Counter(transposed(t) for t in node.terms)
+
+
+def _mirrored_chain(node: Node) -> bool:
+    """Bᵀ A B with A symmetric (L⁻ᵀ (Φ + Φᵀ) L⁻¹ of the Cholesky gradient)."""
+    while isinstance(node, Scale):
+        node = node.operand
+    if not isinstance(node, MatMul):
+        return False
+    factors = _chain(node)
+    k = len(factors)
+    if any(transposed(factors[i]) != factors[k - 1 - i] for i in range(k // 2)):
+        return False
+    return k % 2 == 0 or is_symmetric(factors[k // 2])
 
 
 def _is_symmetric_function(node: Node) -> bool:
