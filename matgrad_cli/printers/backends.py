@@ -65,6 +65,8 @@ class Backend:
             raise UnsupportedOperation(
                 f"the {self.name} format has no spelling for {what} ({dotted} in NumPy)")
 
+        # a kernel's local ``np = _np()`` (NumPy imported lazily) has no use here
+        source = re.sub(r"(?m)^[ \t]*np = _np\(\)\n", "", source)
         out = re.sub(r"(?<![\w.])np\.[A-Za-z_][\w.]*[A-Za-z_\d]", name, source)
         for old, new in self.keywords.items():
             out = re.sub(rf"(?<![\w.]){old}=", f"{new}=", out)
@@ -82,12 +84,60 @@ NUMPY = Backend(
      "reshape": "np.reshape({0}, {1})", "reshape_f": "np.reshape({0}, {1}, order='F')",
      "vdot": "np.vdot({0}, {1})", "full": "np.full({0}, {1})", "ones": "np.ones({0})",
      "zeros": "np.zeros({0})", "eye": "np.eye({0})", "diag": "np.diag({0})",
-     "inv": "np.linalg.inv({0})", "matrix_power": "np.linalg.matrix_power({0}, {1})"})
+     "inv": "np.linalg.inv({0})", "matrix_power": "np.linalg.matrix_power({0}, {1})",
+     "block": "np.block({0})"})
 
 
 # ---------------------------------------------------------------- jax
 
+# Matrix functions (ops/matrix_functions.py): SciPy's kernels have jax.scipy twins; the
+# n²-column Kronecker forms of the Fréchet derivatives are one vmap over unit directions;
+# a sign fixed by a branch on a value is a jnp.where (no Python branch under jax.jit).
+_JAX_MATRIX_KERNELS = {
+    "_expm": '''\
+def _expm(x):
+    if jnp.ndim(x) == 0:
+        return jnp.exp(x)
+    return jax.scipy.linalg.expm(x)''',
+    "_expm_frechet": '''\
+def _expm_frechet(x, e):
+    if jnp.ndim(x) == 0:
+        return jnp.exp(x) * e
+    return jax.scipy.linalg.expm_frechet(x, e, compute_expm=False)''',
+    "_unit_matrices": '''\
+def _unit_matrices(n):
+    """E_k for k = 0 … n²−1, column-major: E_k has its 1 at (k % n, k // n)."""
+    return jnp.eye(n * n).reshape(n * n, n, n).transpose(0, 2, 1)''',
+    "_expm_frechet_kron": '''\
+def _expm_frechet_kron(x):
+    if jnp.ndim(x) == 0:
+        return jnp.exp(x)
+    column = lambda e: _expm_frechet(x, e).T.reshape(-1)  # vec L(X, E_k)
+    return jax.vmap(column)(_unit_matrices(x.shape[0])).T''',
+    "_expm_frechet2_kron": '''\
+def _expm_frechet2_kron(x, e):
+    if jnp.ndim(x) == 0:
+        return jnp.exp(x) * e
+    n = x.shape[0]
+    z = jnp.zeros_like(x)
+    block = jnp.block([[x, e], [z, x]])
+    column = lambda d: _expm_frechet(block, jnp.block([[d, z], [z, d]]))[:n, n:].T.reshape(-1)
+    return jax.vmap(column)(_unit_matrices(n)).T''',
+    "_chol": '''\
+def _chol(s):
+    if jnp.ndim(s) == 0:
+        return jnp.sqrt(s)
+    return jnp.linalg.cholesky((s + s.T) / 2)''',
+    "_leading_singular_pair": '''\
+def _leading_singular_pair(x):
+    u, _, vt = jnp.linalg.svd(x, full_matrices=False)
+    u1, v1 = u[:, 0], vt[0]
+    sign = jnp.where(u1[jnp.argmax(jnp.abs(u1))] < 0, -1.0, 1.0)
+    return u1 * sign, v1 * sign''',
+}
+
 _JAX_KERNELS = {
+    **_JAX_MATRIX_KERNELS,
     "_commutation_matrix": '''\
 def _commutation_matrix(m, n):
     # K = the identity with its rows permuted (sizes are static under jax.jit)
@@ -120,15 +170,15 @@ def _kron(a, b):
 }
 
 JAX = Backend(
-    "jax", ("import jax", "import jax.numpy as jnp", "import jax.scipy.special",
-            "import numpy as np"),
+    "jax", ("import jax", "import jax.numpy as jnp", "import jax.scipy.linalg",
+            "import jax.scipy.special", "import numpy as np"),
     frozenset({"jax", "jnp", "np", "_np"}),
     {"asarray": "jnp.asarray({0}, dtype=jnp.result_type(float))",
      "outer": "jnp.outer({0}, {1})", "reshape": "jnp.reshape({0}, {1})",
      "reshape_f": "jnp.reshape({0}, {1}, order='F')", "vdot": "jnp.vdot({0}, {1})",
      "full": "jnp.full({0}, {1})", "ones": "jnp.ones({0})", "zeros": "jnp.zeros({0})",
      "eye": "jnp.eye({0})", "diag": "jnp.diag({0})", "inv": "jnp.linalg.inv({0})",
-     "matrix_power": "jnp.linalg.matrix_power({0}, {1})"},
+     "matrix_power": "jnp.linalg.matrix_power({0}, {1})", "block": "jnp.block({0})"},
     names={"np.logaddexp.reduce": "jax.nn.logsumexp"}, prefix="jnp.",
     note=("jax.jit(f_and_grad) compiles it (XLA, on CPU, GPU or TPU); float64 needs",
           "jax.config.update('jax_enable_x64', True), else it runs in float32."),
@@ -142,13 +192,67 @@ JAX = Backend(
 _TORCH_NAMES = {f"np.{n}": f"torch.{n}" for n in (
     "exp", "log", "sqrt", "sin", "cos", "tan", "arcsin", "arccos", "arctan", "sinh", "cosh",
     "tanh", "log1p", "expm1", "abs", "sign", "sum", "mean", "trace", "diag", "kron",
-    "einsum", "reshape", "ones_like", "zeros_like")}
+    "einsum", "reshape", "ones_like", "zeros_like", "tril")}
 _TORCH_NAMES.update({f"np.linalg.{n}": f"torch.linalg.{n}" for n in (
-    "det", "slogdet", "inv", "pinv", "norm", "matrix_power")})
+    "det", "slogdet", "inv", "pinv", "norm", "matrix_power", "eigvalsh", "svd")})
 _TORCH_NAMES.update({"np.power": "torch.pow", "np.asarray": "torch.as_tensor",
                      "np.logaddexp.reduce": "torch.logsumexp", "np.ndim": "_ndim"})
 
+_TORCH_MATRIX_KERNELS = {
+    "_expm": '''\
+def _expm(x):
+    if _ndim(x) == 0:
+        return torch.exp(torch.as_tensor(x, dtype=torch.float64))
+    return torch.linalg.matrix_exp(x)''',
+    "_expm_frechet": '''\
+def _expm_frechet(x, e):
+    """L(X, E): the top-right block of expm([[X, E], [0, X]]) (Van Loan 1978)."""
+    if _ndim(x) == 0:
+        return torch.exp(torch.as_tensor(x, dtype=torch.float64)) * e
+    n = x.shape[0]
+    e = torch.as_tensor(e, dtype=x.dtype)
+    big = torch.cat([torch.cat([x, e], 1), torch.cat([torch.zeros_like(x), x], 1)], 0)
+    return torch.linalg.matrix_exp(big)[:n, n:]''',
+    "_expm_frechet_kron": '''\
+def _expm_frechet_kron(x):
+    if _ndim(x) == 0:
+        return torch.exp(torch.as_tensor(x, dtype=torch.float64))
+    n, columns = x.shape[0], []
+    for k in range(n * n):  # column k: vec L(X, E_k), E_k's 1 at (k % n, k // n)
+        unit = torch.zeros_like(x)
+        unit[k % n, k // n] = 1.0
+        columns.append(_expm_frechet(x, unit).T.reshape(-1))
+    return torch.stack(columns, 1)''',
+    "_expm_frechet2_kron": '''\
+def _expm_frechet2_kron(x, e):
+    if _ndim(x) == 0:
+        return torch.exp(torch.as_tensor(x, dtype=torch.float64)) * e
+    n, z, columns = x.shape[0], torch.zeros_like(x), []
+    block = torch.cat([torch.cat([x, e], 1), torch.cat([z, x], 1)], 0)
+    for k in range(n * n):
+        d = torch.zeros_like(x)
+        d[k % n, k // n] = 1.0
+        big = torch.cat([torch.cat([d, z], 1), torch.cat([z, d], 1)], 0)
+        columns.append(_expm_frechet(block, big)[:n, n:].T.reshape(-1))
+    return torch.stack(columns, 1)''',
+    "_chol": '''\
+def _chol(s):
+    if _ndim(s) == 0:
+        return torch.sqrt(torch.as_tensor(s, dtype=torch.float64))
+    return torch.linalg.cholesky((s + s.T) / 2)''',
+    "_eigvecs": '''\
+def _eigvecs(s):
+    if _ndim(s) == 0:
+        return torch.ones_like(torch.as_tensor(s, dtype=torch.float64))
+    _, q = torch.linalg.eigh((s + s.T) / 2)
+    lead = q[torch.argmax(torch.abs(q), dim=0), torch.arange(q.shape[1])]
+    return q * torch.where(lead < 0, -1.0, 1.0)''',
+    "_leading_singular_pair": _JAX_MATRIX_KERNELS["_leading_singular_pair"].replace(
+        "jnp.", "torch."),
+}
+
 _TORCH_KERNELS = {
+    **_TORCH_MATRIX_KERNELS,
     "_ndim": '''\
 def _ndim(a):
     return a.ndim if isinstance(a, torch.Tensor) else 0''',
@@ -187,6 +291,14 @@ def _commutation_matrix(m, n):
     "_kron": _JAX_KERNELS["_kron"].replace("jnp.ndim", "_ndim").replace(
         "jnp.kron(a2, b2)", "torch.kron(a2.contiguous(), b2.contiguous())"),
     "_weighted_gram": _JAX_KERNELS["_weighted_gram"],
+    "_block": '''\
+def _block(parts):
+    """np.block for tensors: rows of 2-d cells, or 1-d pieces joined end to end."""
+    if isinstance(parts[0], list):
+        return torch.cat([torch.cat([torch.atleast_2d(torch.as_tensor(c, dtype=torch.float64))
+                                     for c in row], dim=1) for row in parts], dim=0)
+    return torch.cat([torch.atleast_1d(torch.as_tensor(p, dtype=torch.float64))
+                      for p in parts])''',
     "_adjugate": '''\
 def _adjugate(a, transposed):
     out = torch.linalg.det(a) * torch.linalg.inv(a)
@@ -201,7 +313,7 @@ TORCH = Backend(
      "full": "(torch.zeros({0}, **_kw) + {1})", "ones": "torch.ones({0}, **_kw)",
      "zeros": "torch.zeros({0}, **_kw)", "eye": "torch.eye({0}, **_kw)",
      "diag": "torch.diag({0})", "inv": "torch.linalg.inv({0})",
-     "matrix_power": "torch.linalg.matrix_power({0}, {1})"},
+     "matrix_power": "torch.linalg.matrix_power({0}, {1})", "block": "_block({0})"},
     names=_TORCH_NAMES,
     templates={
         "sigmoid": "torch.sigmoid({0})", "relu": "torch.relu({0})",

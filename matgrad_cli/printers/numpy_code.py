@@ -69,18 +69,14 @@ def _py(value) -> str:
 
 class _Expr:
     def __init__(self, text: str, prec: int, ndim: int, row_of: "_Expr | None" = None,
-<<<<<<< HEAD
-                 number: bool = False, transpose_of: "_Expr | None" = None):
+                 number: bool = False, transpose_of: "_Expr | None" = None,
+                 blocks: list | None = None):
         self.text, self.prec, self.ndim, self.row_of = text, prec, ndim, row_of
         self.number = number  # a Python number literal (torch functions want tensors)
         self.transpose_of = transpose_of  # Mᵀ of a matrix M: the M
-=======
-                 blocks: list | None = None):
-        self.text, self.prec, self.ndim, self.row_of = text, prec, ndim, row_of
         # a block matrix written np.block([[...], ...]): its rows of cells (a flat list of
         # items for a stacked vector), so that a join of joins stays one np.block
         self.blocks = blocks
->>>>>>> main
 
     def at(self, prec: int) -> str:
         return self.text if self.prec >= prec else f"({self.text})"
@@ -116,18 +112,11 @@ class NumpyCodePrinter:
         self.dims: dict[str, str] = {}
         for shape in self.program.variables.values():
             for d in shape:
-<<<<<<< HEAD
-                for part in str(d).split("*"):
-                    if not part.isdigit() and part not in self.dims:
+                for part in dim_symbols(d):
+                    if part not in self.dims:
                         self.dims[part] = (f"d{len(self.dims)}" if generated
                                            else safe_name(part, self.used))
         self.used |= set(self.dims.values())
-=======
-                for part in dim_symbols(d):
-                    if part not in self.dims:
-                        self.dims[part] = safe_name(part, self.used)
-        self.helpers: set[str] = set()
->>>>>>> main
 
     # ------------------------------------------------------------ sizes
 
@@ -280,7 +269,8 @@ class NumpyCodePrinter:
         stacked vector [x; y] is np.block([x, y]), which joins 1-d arrays)."""
         if ndim == 1:
             items = [i for a in args for i in (a.blocks or [a.text])]
-            return _Expr(f"np.block([{', '.join(items)}])", _POSTFIX, 1, blocks=items)
+            return _Expr(self.b.construct("block", f"[{', '.join(items)}]"), _POSTFIX, 1,
+                         blocks=items)
 
         def rows(a: _Expr) -> list:
             if a.blocks is not None and a.ndim == 2:
@@ -296,7 +286,8 @@ class NumpyCodePrinter:
             cells = [ra[0] + rb[0]]
         else:
             cells = [[args[0].text, args[1].text]]
-        text = "np.block([" + ", ".join("[" + ", ".join(r) + "]" for r in cells) + "])"
+        text = self.b.construct(
+            "block", "[" + ", ".join("[" + ", ".join(r) + "]" for r in cells) + "]")
         return _Expr(text, _POSTFIX, 2, blocks=cells)
 
     def transpose(self, a: _Expr, ndim: int) -> _Expr:
@@ -345,8 +336,8 @@ class NumpyCodePrinter:
             uses[slot] += 1
         forced = set()
         for step in steps:
-            if step.op[:2] in ("f_", "c_") and (step.op[2:] in NUMPY_SOURCE
-                                                 or step.op[2:] in USER_FUNCTIONS):
+            if step.op[:2] in ("f_", "c_") and step.op not in ("c_hcat", "c_vcat") and (
+                    step.op[2:] in NUMPY_SOURCE or step.op[2:] in USER_FUNCTIONS):
                 template = self.b.spell(step.op[2:], lookup(step.op[2:]).numpy_source)
                 for k, a in enumerate(step.args):
                     if template.count("{%d}" % k) > 1:
@@ -491,23 +482,24 @@ class NumpyCodePrinter:
 
     def helper_sources(self, body_text: str) -> list[str]:
         """The kernels the body calls (and those they call), in this library's spelling."""
-        sources = {k.__name__: self.b.kernel(k.__name__, inspect.getsource(k))
-                   for k in _KERNELS}
+        # the library's own kernels, else NumPy's source, translated only when used (a
+        # kernel a library cannot spell is an error only where the body needs it)
+        sources = {k.__name__: inspect.getsource(k) for k in _KERNELS}
         sources.update(self.b.kernels)
-        used = set()
+        used: dict = {}  # name -> its source in this library
         pending = [h for h in sources if re.search(rf"(?<![\w.]){h}\(", body_text)]
         while pending:
             name = pending.pop()
             if name in used:
                 continue
-            used.add(name)
-            pending += [o for o in sources if o + "(" in sources[name] and o not in used]
+            used[name] = self.b.kernel(name, sources[name])
+            pending += [o for o in sources if o + "(" in used[name] and o not in used]
         out = []
-        if any("_np()" in sources[name] for name in used):
+        if any("_np()" in source for source in used.values()):
             out += ["", "def _np():", "    return np", ""]
         for name in sources:  # (a kernel finds its callees when it runs, in any order)
             if name in used:
-                out += ["", sources[name].rstrip(), ""]
+                out += ["", used[name].rstrip(), ""]
         return out
 
 
