@@ -126,7 +126,7 @@ def sample_12(rng):
     return {"t": t, "K": K, "y": y, "sigma": np.float64(0.3)}
 
 
-def sample_13(rng):
+def sample_14(rng):
     # Least squares with the bias as a column of ones: X 6x3 (6 examples, 3 features),
     # weights w (3), the bias beta and the targets y (6).
     return {"X": rounded(rng, 6, 3), "w": rounded(rng, 3), "beta": np.round(rng.normal(), 2),
@@ -146,7 +146,7 @@ SAMPLES = {
     "10-attention": (sample_10, 10),
     "11-nxc-cross-entropy": (sample_11, 11),
     "12-gaussian-process-chol": (sample_12, 12),
-    "13-block-matrices": (sample_13, 13),
+    "14-block-matrices": (sample_14, 13),
 }
 
 
