@@ -619,3 +619,73 @@ class Slice(Node):
 
     def __post_init__(self):
         _set_shape(self, normalize_shape(self.nrows, self.ncols))
+
+
+# ---------------------------------------------------------------- index notation (SPEC §2b)
+# An index name ("i") is a free label of every node below the sum that binds it; a node's
+# free labels are the batch axes its value has when evaluated (numeric/tensors.py). The
+# helpers over labels (free indices, renaming) live in tensors/labels.py.
+
+def _colon_shape(dims: tuple) -> Shape:
+    """The ':' axes of an indexing, in order: none → scalar, one → vector, two → matrix."""
+    if len(dims) == 2:
+        return normalize_shape(*dims)
+    return tuple(dims)
+
+
+@_node
+class Indexed(Node):
+    """``X[e1, …, ek]``: each e an index name (a str) or None for ':'; the value has the ':'
+    axes of X, in order, and one free label per index name."""
+
+    operand: Node
+    pattern: tuple
+    span: Span | None = field(default=None, compare=False)
+    shape: Shape = field(default=(), compare=False)
+
+    def __post_init__(self):
+        if len(self.pattern) != len(self.operand.shape):
+            raise ShapeMismatch(f"Indexed of {self.operand.shape} by {self.pattern}")
+        _set_shape(self, _colon_shape(tuple(d for d, e in zip(self.operand.shape,
+                                                               self.pattern) if e is None)))
+
+
+@_node
+class IndexSum(Node):
+    """``sum(i, j: body)``: the body summed over the labels (sizes parallel to labels)."""
+
+    body: Node
+    labels: tuple
+    sizes: tuple
+    span: Span | None = field(default=None, compare=False)
+    shape: Shape = field(default=(), compare=False)
+
+    def __post_init__(self):
+        _set_shape(self, self.body.shape)
+
+
+@_node
+class Delta(Node):
+    """``delta(i, j)``: 1 where i = j, 0 elsewhere; both labels range over n."""
+
+    i: str
+    j: str
+    n: Dim
+    span: Span | None = field(default=None, compare=False)
+    shape: Shape = field(default=(), compare=False)
+
+
+@_node
+class Build(Node):
+    """``G[:, i, :] = body``: the tensor of shape ``dims`` whose slice at the pattern is the
+    body (the ':' axes take the body's axes in order); the adjoint of Indexed. A label the
+    body does not carry means the body is the same along that axis."""
+
+    body: Node
+    pattern: tuple
+    dims: tuple
+    span: Span | None = field(default=None, compare=False)
+    shape: Shape = field(default=(), compare=False)
+
+    def __post_init__(self):
+        _set_shape(self, tuple(self.dims))

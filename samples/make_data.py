@@ -126,6 +126,17 @@ def sample_12(rng):
     return {"t": t, "K": K, "y": y, "sigma": np.float64(0.3)}
 
 
+def sample_13(rng):
+    # beta*sum(i: sum(abs(Phi[:, i, :]'*Phi[:, i, :] - I))): Phi is 4x3x3, an order-3
+    # tensor whose 3 slices Phi[:, i, :] (4x3 each) are near (not at) orthonormal columns.
+    # beta is given on the command line. A tensor has no .csv form: .npy and inputs.npz.
+    slices = []
+    for _ in range(3):
+        Q, _ = np.linalg.qr(rng.standard_normal((4, 3)))
+        slices.append(Q + 0.1 * rng.standard_normal((4, 3)))
+    return {"Phi": np.round(np.stack(slices, axis=1), 2)}
+
+
 def sample_14(rng):
     # Least squares with the bias as a column of ones: X 6x3 (6 examples, 3 features),
     # weights w (3), the bias beta and the targets y (6).
@@ -146,6 +157,7 @@ SAMPLES = {
     "10-attention": (sample_10, 10),
     "11-nxc-cross-entropy": (sample_11, 11),
     "12-gaussian-process-chol": (sample_12, 12),
+    "13-tensor-slices": (sample_13, 13),
     "14-block-matrices": (sample_14, 13),
 }
 
@@ -165,7 +177,8 @@ def main() -> None:
         for name, array in arrays.items():
             array = np.asarray(array, dtype=float)
             np.save(directory / f"{name}.npy", array)
-            write_csv(directory / f"{name}.csv", array)
+            if array.ndim <= 2:  # a tensor (3+ axes) has no .csv form
+                write_csv(directory / f"{name}.csv", array)
         np.savez(directory / "inputs.npz", **arrays)
         print(f"{folder}: " + ", ".join(f"{n} {np.shape(a)}" for n, a in arrays.items()))
 

@@ -157,13 +157,11 @@ def test_complex_npy_is_refused(tmp_path):
     )
 
 
-def test_three_axis_npy_is_refused(tmp_path):
+def test_three_axis_npy_loads_as_a_tensor(tmp_path):
+    """An array with 3+ axes is a tensor (SPEC §2b)."""
     p = str(tmp_path / "t.npy")
-    np.save(p, np.zeros((2, 3, 4)))
-    assert error_of([f"T={p}"]) == (
-        f"{p}: has 3 axes (shape (2, 3, 4)); "
-        "matgrad values are scalars, vectors and matrices"
-    )
+    np.save(p, np.arange(24.0).reshape(2, 3, 4))
+    assert load_inputs([f"T={p}"])[0]["T"].shape == (2, 3, 4)
 
 
 def test_truncated_npy_is_a_read_error(tmp_path):

@@ -90,12 +90,17 @@ def test_shape_spec_forms(text, sizes):
     assert parse_shape_spec(text) == sizes
 
 
+def test_tensor_shape_spec():
+    """A tensor is declared with three or more sizes (SPEC §2b)."""
+    assert parse_shape_spec("3x4x5") == [3, 4, 5]
+    assert parse_shape_spec("l,m,n") == ["l", "m", "n"]
+
+
 @pytest.mark.parametrize("text, message", [
-    ("3x4x5", "bad shape '3x4x5': at most two dimensions (a matrix)"),
     ("a-b", "bad shape 'a-b': use forms like 3x4, m,n, n or scalar"),
     ("3,", "bad shape '3,': use forms like 3x4, m,n, n or scalar"),
     ("2.5", "bad shape '2.5': use forms like 3x4, m,n, n or scalar"),
-], ids=["three-axes", "minus", "trailing-comma", "fraction"])
+], ids=["minus", "trailing-comma", "fraction"])
 def test_bad_shape_spec(text, message):
     with pytest.raises(UsageError) as info:
         parse_shape_spec(text)

@@ -14,6 +14,7 @@ from ..errors import UsageError, ZeroDivisor
 from ..ir import Node, Program, Var, walk
 from ..language.shapes import parse_program
 from ..simplify import simplify
+from ..tensors.forms import index_form
 from ..simplify.rules import is_symmetric
 
 
@@ -186,7 +187,7 @@ def _derive(program: Program, wrt: list[str], order: int = 1, mixed: bool = Fals
                 # printed as 2 G − I ⊙ G of the gradient shown, so not simplified further
                 result.cookbook[name] = symmetric.cookbook(result.derivatives[name])
             else:
-                result.derivatives[name] = simplify(grads[name])
+                result.derivatives[name] = index_form(simplify(grads[name]))
     else:
         for name in wrt:
             shape = program.variables[name]

@@ -160,7 +160,7 @@ def _shape_text(shape) -> str:
         return "scalar"
     if len(shape) == 1:
         return _dim(shape[0])
-    return f"{_side(shape[0])}×{_side(shape[1])}"
+    return "×".join(_side(d) for d in shape)  # a tensor too: l×m×n
 
 
 # ---------------------------------------------------------------- f's additive terms
@@ -457,10 +457,10 @@ def _check_claim(expr_source, wrt, claim_source, shapes, dims, inputs, seed) -> 
 
 def _base_verdict(checker: _Checker, cases: list[_Case]) -> Verdict:
     from ..printers import to_text
-    from .render import convention, derivative_label, dsl_line, named
+    from .render import _slice_form, convention, dsl_line, named
 
     derivation, wrt = checker.derivation, checker.wrt
-    node = derivation.derivatives[wrt]
+    whole, label, node, each = _slice_form(derivation, wrt, 1, derivation.derivatives[wrt])
     defs, names = named(derivation.program, [node])
     where = []
     for name, sub in defs:
@@ -472,10 +472,10 @@ def _base_verdict(checker: _Checker, cases: list[_Case]) -> Verdict:
         correct=False, wrt=wrt,
         claim="; ".join(line.strip() for line in checker.claim_source.strip().splitlines()),
         claim_shape=_shape_text(claim_shape),
-        label=derivative_label(derivation, wrt),
+        label=label,
         derivative_text=to_text(node, names), derivative_where=where,
-        derivative_dsl=dsl_line(derivation, node),
-        derivative_shape=_shape_text(node.shape),
+        derivative_dsl=dsl_line(derivation, whole, wrt),
+        derivative_shape=_shape_text(node.shape) + each,
         error=None,
         sizes=[dict(c.sizes) for c in cases],
         points=sum(len(c.points) for c in cases),

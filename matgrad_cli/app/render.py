@@ -12,6 +12,8 @@ from ..ops import FUNCTION_NAMES
 from .. import algebra as alg
 from ..ir import Fill, Node, Program, Var, dim_symbols
 from ..printers import name_subexpressions, to_dsl, to_latex, to_text
+from ..ir import Build
+from ..tensors import forms
 
 
 def shape_text(shape) -> str:
@@ -19,7 +21,7 @@ def shape_text(shape) -> str:
         return "scalar"
     if len(shape) == 1:
         return _dim(shape[0])
-    return f"{_side(shape[0])}×{_side(shape[1])}"
+    return "×".join(_side(d) for d in shape)  # a tensor too: l×m×n
 
 
 def _dim(d) -> str:
@@ -56,6 +58,10 @@ def _with_definitions(defs, names, root, printer, sep="; ", assign=" = ") -> tup
     lines = []
     for name, node in defs:
         own = {k: v for k, v in names.items() if v != name}
+        if isinstance(node, Build):  # a tensor from its slices: G[:, i, :] = body
+            lines.append(f"{name}{forms.pattern_text(node.pattern)}{assign}"
+                         f"{printer(node.body, own)}")
+            continue
         lines.append(f"{name}{assign}{printer(node, own)}")
     return printer(root, names), lines
 
@@ -274,6 +280,24 @@ def header_text(program: Program) -> list[str]:
     return lines
 
 
+def _slice_form(derivation: Derivation, name, order: int, node: Node):
+    """(the whole derivative, its label, the formula printed, ', for each i' or ''): a
+    gradient built from slices prints its slice (or entry) and says for which indices."""
+    label = derivative_label(derivation, name, order)
+    entries = forms.jacobian_entries(node, derivation.program.expr.shape)
+    if entries is not None and isinstance(name, str):  # ∂fₚ/∂T[a, b, c], not its reshape
+        shown = display_name(name)
+        return node, f"∂f{entries[1]}/∂{shown}{entries[2]}", entries[0].body, \
+            ", " + forms.for_each(entries[0]) + "; J = ∂vec(f)/∂vec(X)ᵀ is its column-major " \
+            "reshape"
+    if not isinstance(node, Build):
+        return node, label, node, ""
+    if isinstance(name, tuple) or derivation.kind(name) != "gradient":
+        label = f"({label})"  # an entry or row of the Jacobian, not of X
+    return node, label + forms.pattern_text(node.pattern), node.body, ", " + \
+        forms.for_each(node)
+
+
 def derive_text(derivation: Derivation, steps: list[str] | None = None) -> str:
     lines = header_text(derivation.program)
     if steps:
@@ -281,11 +305,12 @@ def derive_text(derivation: Derivation, steps: list[str] | None = None) -> str:
     shown: set = set()
     for name, order, node in _items(derivation):
         conditions = conditions_text(derivation, name)
+        whole, label, node, each = _slice_form(derivation, name, order, node)
         defs, names = named(derivation.program, [node])
         main, def_lines = _with_definitions(defs, names, node, to_text)
         lines.append("")
-        lines.append(f"{derivative_label(derivation, name, order)} = {main}    "
-                     f"({shape_text(node.shape)})")
+        lines.append(f"{label} = {main}    ({shape_text(node.shape)}{each})")
+        def_lines += forms.slice_names([node], to_text) if each else []
         lines += _where_lines(def_lines + function_lines([node], to_text, shown, 1)
                               + operator_lines([node], shown))
         if conditions:
@@ -305,11 +330,20 @@ def derive_latex(derivation: Derivation, steps: list[str] | None = None) -> str:
     shown: set = set()
     for name, order, node in _items(derivation):
         conditions = conditions_text(derivation, name, to_latex)
+        label = _latex_label(derivation, name, order)
+        each = ""
+        if isinstance(node, Build):  # slice or index form
+            from ..printers.latex import latex_name
+
+            label = label.replace(rf"\partial {name}}}",
+                                  rf"\partial {latex_name(name)}{forms.latex_pattern(node)}}}")
+            each = r" \quad \text{(" + forms.for_each(node) + ")}"
+            node = node.body
         defs, names = named(program, [node])
         main, def_lines = _with_definitions(defs, names, node, to_latex)
         def_lines += function_lines([node], to_latex, shown, 1)
         def_lines += [r"\text{" + _latex_escape(d) + "}" for d in operator_lines([node], shown)]
-        line = f"{_latex_label(derivation, name, order)} = {main}"
+        line = f"{label} = {main}{each}"
         if def_lines:
             line += r", \quad \text{where } " + r", \; ".join(def_lines)
         if conditions:
@@ -338,15 +372,27 @@ def _latex_convention(derivation: Derivation, name, order: int) -> list[str]:
     return lines
 
 
-def dsl_line(derivation: Derivation, node: Node) -> str:
+def dsl_line(derivation: Derivation, node: Node, name: str | None = None) -> str:
+    from ..ir import Zeros
+
+    if isinstance(node, Zeros) and len(node.shape) > 2 and name is not None:
+        return f"0*{name}"  # a zero tensor: the language has no zeros(l, m, n)
+    whole = node
+    if isinstance(node, Build):  # G[:, i, :] = body; G — the whole tensor when re-read
+        node = node.body
+    node, hoisted = forms.hoist_for_dsl(node, _taken_names(derivation.program))
     defs, names = named(derivation.program, [node])
     main, def_lines = _with_definitions(defs, names, node, to_dsl)
+    def_lines = hoisted + def_lines
+    if isinstance(whole, Build):
+        main = forms.dsl_definition(whole, forms.tensor_name(
+            _taken_names(derivation.program) | set(names.values())), main)
     # the user-defined functions the line calls, as definitions of the language
     return "; ".join(function_lines([node], to_dsl, set()) + def_lines + [main])
 
 
 def derive_dsl(derivation: Derivation) -> str:
-    return "\n".join(dsl_line(derivation, node) for _, _, node in _items(derivation))
+    return "\n".join(dsl_line(derivation, node, name) for name, _, node in _items(derivation))
 
 
 def _json_shape(shape) -> list:
@@ -371,12 +417,22 @@ def _json_convention(derivation: Derivation, name, order: int, entry: dict) -> N
                                         "latex": _formula(derivation, node, to_latex)}
 
 
+def _f_dsl(program: Program) -> str:
+    """f in the language; index notation keeps its indexed definitions (G[:, i, :] = …)."""
+    from ..tensors.labels import uses_indices
+
+    if not uses_indices(program.expr):
+        return to_dsl(program.expr)
+    node, hoisted = forms.hoist_for_dsl(program.expr, _taken_names(program))
+    return "; ".join(hoisted + [to_dsl(node)])
+
+
 def derive_json(derivation: Derivation) -> str:
     program = derivation.program
     payload = {
         "expression": program.source,
         "f": {"text": "\n".join(header_text(program)), "dsl": "; ".join(
-            function_lines([program.expr], to_dsl, set()) + [to_dsl(program.expr)]),
+            function_lines([program.expr], to_dsl, set()) + [_f_dsl(program)]),
               "latex": to_latex(program.expr), "shape": _json_shape(program.expr.shape)},
         "variables": {name: _json_shape(shape) for name, shape in program.variables.items()},
         "structures": dict(program.structures),
@@ -385,9 +441,10 @@ def derive_json(derivation: Derivation) -> str:
     }
     for name, order, node in _items(derivation):
         conditions = conditions_text(derivation, name)
-        defs, names = named(program, [node])
-        text, def_lines = _with_definitions(defs, names, node, to_text)
-        latex, latex_defs = _with_definitions(defs, names, node, to_latex)
+        whole, label, shown, each = _slice_form(derivation, name, order, node)
+        defs, names = named(program, [shown])
+        text, def_lines = _with_definitions(defs, names, shown, to_text)
+        latex, latex_defs = _with_definitions(defs, names, shown, to_latex)
         if isinstance(name, tuple):  # a mixed block: keyed "x,y" under "mixed"
             entry = payload.setdefault("mixed", {})[",".join(name)] = {"wrt": list(name)}
         else:
@@ -395,8 +452,8 @@ def derive_json(derivation: Derivation) -> str:
         entry.update({
             "kind": ("mixed hessian" if isinstance(name, tuple) else "hessian") if order == 2
             else derivation.kind(name),
-            "label": derivative_label(derivation, name, order),
-            "dsl": dsl_line(derivation, node),
+            "label": label,
+            "dsl": dsl_line(derivation, node, name if isinstance(name, str) else None),
             "text": text,
             "latex": latex,
             "where": def_lines,

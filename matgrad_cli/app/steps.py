@@ -22,6 +22,8 @@ from ..ops import differential, identity, operator_of, rule_key
 from ..ir import Call, Func, Node, Scale, T, Var, size_of, walk
 from ..printers import to_latex, to_text
 from ..simplify import simplify
+from ..tensors.labels import uses_indices
+from ..tensors.steps import index_steps
 
 
 _FUNCTION_LETTERS = {"sigmoid": "s", "relu": "r", "tanh": "t", "exp": "e", "softmax": "p",
@@ -195,6 +197,9 @@ def derivation_steps(derivation: Derivation, latex: bool = False) -> list[str]:
     printer = to_latex if latex else to_text
     lines: list[str] = []
     for name in derivation.wrt:
+        if uses_indices(derivation.program.expr):  # index notation: tensors/steps.py
+            lines += index_steps(derivation, name, latex)
+            continue
         steps = build_steps(derivation, name)
         lines.append(f"Derivation for {name}:" if not latex else rf"\text{{Derivation for }} {name}:")
         sections = {"define": "intermediates", "differential": "differentials",

@@ -7,7 +7,10 @@ from dataclasses import dataclass
 from .. import algebra as alg
 from ..ops import lookup
 from ..ir import Call, Func, MatPow, Node, Pow, walk
-from .jacobian import jacobian
+from ..tensors import rules as _tensor_rules  # noqa: F401  (registers the index nodes' rules)
+from .jacobian import jacobian as vec_jacobian
+from ..tensors.jacobian import index_jacobian
+from ..tensors.labels import uses_indices
 from .reverse import dependents, gradients
 
 
@@ -56,7 +59,9 @@ def derivative(f: Node, name: str, shape: tuple) -> Node:
     f = prepare(f)
     if f.shape == ():
         return gradients(f, {name: shape})[name]
-    j = jacobian(f, name, shape)
+    if uses_indices(f) or len(shape) > 2:  # index notation: one seeded reverse sweep
+        return index_jacobian(f, name, shape)
+    j = vec_jacobian(f, name, shape)
     if shape == ():
         return alg.unvec(j, f.shape)
     return j
@@ -64,6 +69,15 @@ def derivative(f: Node, name: str, shape: tuple) -> Node:
 
 def all_gradients(f: Node, variables: dict[str, tuple]) -> dict[str, Node]:
     return gradients(prepare(f), variables)
+
+
+def jacobian(f: Node, name: str, shape: tuple, seed: Node | None = None) -> Node:
+    """∂vec(f)/∂vec(X)ᵀ: the vec-form sweep (jacobian.py), or for index notation one seeded
+    reverse sweep (tensors/jacobian.py; with a direction ``seed``, the vec-form sweep)."""
+    if seed is None and (uses_indices(f) or len(shape) > 2):
+        j = index_jacobian(f, name, shape)
+        return j if shape else alg.vec(j)
+    return vec_jacobian(f, name, shape, seed)
 
 
 def hessian(f: Node, name: str, shape: tuple) -> Node:

@@ -12,6 +12,7 @@ from __future__ import annotations
 from .. import algebra as alg
 from ..ir import Node, Var, walk
 from ..ops import operator_of, rule_key
+from ..tensors.labels import sum_labels_not_in
 
 
 # ---------------------------------------------------------------- the sweep
@@ -33,7 +34,8 @@ def _frontier(adjoints: dict, done: dict, just_done: Var | None) -> list:
     return pending
 
 
-def gradients(f: Node, variables: dict[str, tuple], trace: list | None = None) -> dict[str, Node]:
+def gradients(f: Node, variables: dict[str, tuple], trace: list | None = None,
+              seed: Node | None = None) -> dict[str, Node]:
     """∂f/∂X for every named variable (f scalar), shaped like X.
 
     ``trace`` (optional) receives, after each node is processed, (node, its adjoint, the
@@ -41,15 +43,16 @@ def gradients(f: Node, variables: dict[str, tuple], trace: list | None = None) -
     still pending, so that at every point df = Σ G_v : dv over the frontier — the lines
     --steps shows.
     """
-    if f.shape != ():
-        raise ValueError("gradients() needs a scalar f")
+    if f.shape != () and seed is None:
+        raise ValueError("gradients() needs a scalar f (or a seed shaped like f)")
     names = set(variables)
     dep = dependents(f, names)
     order = walk(f)
     position = {node: i for i, node in enumerate(order)}
     # adjoint contributions, tagged with the contributing parent's position so that a sum
     # of them reads in the order of f's own terms (left subtree first)
-    adjoints: dict[Node, list[tuple[int, Node, str]]] = {f: [(0, alg.ONE, "")]}
+    adjoints: dict[Node, list[tuple[int, Node, str]]] = {
+        f: [(0, alg.ONE if seed is None else seed, "")]}
     result: dict[str, Node] = {}
     for node in reversed(order):
         if node not in adjoints or node not in dep:
@@ -67,6 +70,7 @@ def gradients(f: Node, variables: dict[str, tuple], trace: list | None = None) -
             if child in dep and callable(adjoint):  # a rule that exists only on demand
                 adjoint = adjoint()
             if child in dep and adjoint is not None:
+                adjoint = sum_labels_not_in(adjoint, child)
                 adjoints.setdefault(child, []).append((position[node], adjoint, rule_name))
         if trace is not None:
             trace.append((node, G, rules, _frontier(adjoints, result, None)))

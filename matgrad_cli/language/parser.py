@@ -37,6 +37,7 @@ from fractions import Fraction
 
 from ..errors import ParseError, Span
 from ..ops import ALONG, ENTRYWISE, FUNCTION_NAMES, NOT_FUNCTIONS, SIZED, SLICES, STRUCTURAL
+from .index_syntax import IndexParsing, SumBinder, parse_indexed_definition
 from .tokens import (BAR, COMMA, END, EQ, LBRACKET, LPAREN, NAME, NUM, OP, RBRACKET, RPAREN,
                      SEP, SUB, TRANSPOSE, Token, tokenize)
 
@@ -143,6 +144,8 @@ def syntax_children(node: Syntax, into_sizes: bool = True) -> tuple:
         return tuple(node.args)
     if isinstance(node, BlockExpr):
         return tuple(e for row in node.rows for e in row)
+    if isinstance(node, SumBinder):
+        return (node.body,)
     return ()
 
 
@@ -180,7 +183,7 @@ def unknown_function_message(name: str) -> str:
     return f"unknown function '{name}' — did you mean {' or '.join(close)}?"
 
 
-class _Parser:
+class _Parser(IndexParsing):
     def __init__(self, source: str, declared=frozenset()):
         self.source = source
         # names that are variables by declaration (--shape, eval inputs) or definition:
@@ -239,7 +242,19 @@ class _Parser:
         definitions: list[Definition] = []
         while self.tok.kind == SEP:
             self.advance()
-        while self.tok.kind == NAME and (self.peek().kind == EQ or self._function_head()):
+        while self.tok.kind == NAME and (self.peek().kind == EQ or self._function_head()
+                                         or self.indexed_definition_head()):
+            if self.peek().kind == LBRACKET:  # G[:, i, :] = body (index_syntax.py)
+                definition = parse_indexed_definition(self)
+                definitions.append(definition)
+                self.declared.add(definition.name)
+                if self.tok.kind == END:
+                    break
+                if self.tok.kind != SEP:
+                    self.unexpected()
+                while self.tok.kind == SEP:
+                    self.advance()
+                continue
             if self.peek().kind == LPAREN:
                 self.function_definition()
                 if self.tok.kind == END:
@@ -401,6 +416,10 @@ class _Parser:
             return NumberLit(t.span, t.value, t.text)
         if t.kind == NAME:
             self.advance()
+            if self.indexes_here(t):
+                return self.index_expr(t)
+            if t.text == "delta" and self.tok.kind == LPAREN and "delta" not in self.declared:
+                return self.delta_expr(t)
             if self.tok.kind == LPAREN and t.text in self.functions:
                 return self.call(t)
             if self.tok.kind == LPAREN and t.text in FUNCTION_NAMES \
@@ -494,6 +513,10 @@ class _Parser:
 
     def call(self, name_tok: Token) -> Syntax:
         name = name_tok.text
+        if name == "sum" and (names := self.binder_ahead()):
+            binder = self.index_sum(name_tok, names)
+            if binder is not None:
+                return binder
         open_tok = self.advance()
         self.open.append("(")
         args: list[Syntax] = []

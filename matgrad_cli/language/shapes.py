@@ -18,6 +18,7 @@ from ..errors import ParseError, ShapeError, Span, UsageError
 from ..ops import ALONG, ENTRYWISE, SIZED, SLICES
 from ..ops import along as _along
 from ..ops import lookup
+from .index_syntax import INDEX_SYNTAX, IndexedDefinition
 from .parser import (Binary, BlockExpr, CallExpr, Name, Negate, NormExpr, NumberLit,
                      ProgramSyntax, Syntax, Transpose, parse_syntax, syntax_children)
 
@@ -81,6 +82,8 @@ class _State:
     arrays: dict = field(default_factory=dict)  # NAME -> NumPy shape of the eval input
     defined: dict = field(default_factory=dict)  # definition name -> shape, so far
     function_keys: dict = field(default_factory=dict)  # user function -> registry key
+    index_dims: dict = field(default_factory=dict)  # index name -> DimVar (SPEC §2b)
+    bound_indices: list = field(default_factory=list)  # index names bound here, innermost last
 
 
 def _known(d: DimVar) -> int | None:
@@ -132,8 +135,6 @@ def parse_shape_spec(text: str) -> list[int | str]:
             sizes.append(part)
         else:
             raise UsageError(f"bad shape '{text}': use forms like 3x4, m,n, n or scalar")
-    if len(sizes) > 2:
-        raise UsageError(f"bad shape '{text}': at most two dimensions (a matrix)")
     return sizes
 
 
@@ -186,6 +187,10 @@ def infer(syntax: ProgramSyntax, shapes: dict, dims: dict, array_shapes: dict) -
     all_names = _value_names(syntax)
     for definition in syntax.definitions:
         _check_definition_name(st, definition, defined, size_names)
+        if isinstance(definition, IndexedDefinition):
+            defined[definition.name] = infer_indexed_definition(
+                st, definition, lambda n: _infer(st, n, defined, size_names))
+            continue
         defined[definition.name] = _infer(st, definition.value, defined, size_names)
     for name in sorted(size_names & all_names.keys(), key=lambda n: all_names[n].start):
         raise ShapeError(f"'{name}' is used both as a size and as a value", all_names[name],
@@ -215,6 +220,10 @@ def infer(syntax: ProgramSyntax, shapes: dict, dims: dict, array_shapes: dict) -
                        structures=structures)
     definitions = {}
     for definition in syntax.definitions:
+        if isinstance(definition, IndexedDefinition):
+            definitions[definition.name] = build_indexed_definition(builder, definition,
+                                                                    definitions)
+            continue
         definitions[definition.name] = builder.build(definition.value, definitions)
     expr = builder.build(syntax.expr, definitions)
     variables = {name: builder.resolve_shape(shape) for name, shape in st.shapes_of_vars.items()}
@@ -336,6 +345,8 @@ def describe(shape: tuple, names: dict | None = None) -> str:
         return "a scalar"
     if len(shape) == 1:
         return f"a vector of length {_dim_text(shape[0], names)}"
+    if len(shape) > 2:
+        return "×".join(_side_text(d, names) for d in shape)
     rows, cols = (_side_text(d, names) for d in shape)
     if _is_one(shape[0]):
         return f"a row vector (1×{cols})"
@@ -567,9 +578,8 @@ def _shape_from_array(name: str, array_shape: tuple) -> tuple:
     if 0 in tuple(array_shape):
         raise UsageError(f"input {name} is empty (shape {tuple(array_shape)}): every input "
                          "needs at least one entry")
-    if len(array_shape) > 2:
-        raise UsageError(f"input {name} has {len(array_shape)} axes; matgrad takes scalars, "
-                         "vectors and matrices")
+    if len(array_shape) > 2:  # a tensor (SPEC §2b)
+        return tuple(DimVar(d) for d in array_shape)
     if len(array_shape) == 2:
         r, c = array_shape
         # An (n,1) or (1,n) array is accepted for a variable that is a vector.
@@ -594,6 +604,15 @@ def _check_array_against(st, name, shape, array_shape):
 
 
 def _infer(st: _State, node: Syntax, defined: dict, size_names: set) -> tuple:
+    known = st.node_shapes.get(id(node))
+    if known is not None:
+        return known
+    if isinstance(node, (Transpose, Binary, CallExpr, NormExpr, BlockExpr)):
+        # operands first, so that a whole tensor (3+ axes) where a matrix operation needs
+        # a matrix is an error with a caret, before the operation's own rule reads it
+        for child in syntax_children(node, into_sizes=False):
+            _infer(st, child, defined, size_names)
+        check_tensor_use(st, node)
     shape = _infer_node(st, node, defined, size_names)
     st.node_shapes[id(node)] = shape
     return shape
@@ -700,6 +719,8 @@ def _infer_node(st: _State, node: Syntax, defined: dict, size_names: set) -> tup
         return _infer_binary(st, node, sub)
     if isinstance(node, BlockExpr):
         return _infer_block(st, node, sub)
+    if isinstance(node, INDEX_SYNTAX):
+        return infer_index_node(st, node, sub, defined)
     raise AssertionError(node)
 
 
@@ -1053,6 +1074,8 @@ class _Builder:
             return self.build_slice(node, b)
         if isinstance(node, CallExpr):
             return self.build_call(node, shape, b)
+        if isinstance(node, INDEX_SYNTAX):
+            return build_index_node(self, node, b, definitions)
         if isinstance(node, BlockExpr):
             try:
                 rows = [functools.reduce(_hcat, [b(e) for e in row]) for row in node.rows]
@@ -1220,3 +1243,36 @@ def _broadcast(left: ir.Node, right: ir.Node):
     if left.shape == ():
         return ir.Fill(left, right.shape, span=left.span), right
     return left, ir.Fill(right, left.shape, span=right.span)
+
+
+# index notation (SPEC §2b) lives in index_shapes.py, which uses this module's helpers: it
+# is imported where it is called, so the two modules form no import cycle
+
+def infer_index_node(st, node, sub, defined):
+    from .index_shapes import infer_index_node as run
+
+    return run(st, node, sub, defined)
+
+
+def infer_indexed_definition(st, definition, sub):
+    from .index_shapes import infer_indexed_definition as run
+
+    return run(st, definition, sub)
+
+
+def check_tensor_use(st, node) -> None:
+    from .index_shapes import check_tensor_use as run
+
+    run(st, node)
+
+
+def build_index_node(builder, node, b, definitions):
+    from .index_shapes import build_index_node as run
+
+    return run(builder, node, b, definitions)
+
+
+def build_indexed_definition(builder, definition, definitions):
+    from .index_shapes import build_indexed_definition as run
+
+    return run(builder, definition, definitions)

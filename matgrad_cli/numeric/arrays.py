@@ -15,8 +15,8 @@
   a single value a scalar, anything else a matrix.
 
 Arrays come back as float64 (bools and integers converted; complex, text and object
-data refused) with at most two axes, as matgrad values are scalars, vectors and
-matrices. Nothing is ever passed to eval or unpickled.
+data refused). Values are scalars, vectors, matrices and, with 3 or more axes, tensors
+(SPEC §2b). Nothing is ever passed to eval or unpickled.
 """
 from __future__ import annotations
 
@@ -239,17 +239,12 @@ def _member(archive, key: str, path: str) -> np.ndarray:
 
 
 def _checked(array: np.ndarray, where: str) -> np.ndarray:
-    """The array as float64, if it holds real numbers on at most two axes."""
+    """The array as float64, if it holds real numbers (3+ axes: a tensor, SPEC §2b)."""
     if array.dtype.hasobject:
         raise _pickled(where)
     if array.dtype.kind not in "biuf":
         raise InputError(
             f"{where}: holds {array.dtype} data; matgrad loads real numeric arrays only"
-        )
-    if array.ndim > 2:
-        raise InputError(
-            f"{where}: has {array.ndim} axes (shape {array.shape}); "
-            "matgrad values are scalars, vectors and matrices"
         )
     return np.asarray(array, dtype=np.float64)
 

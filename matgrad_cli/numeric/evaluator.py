@@ -22,6 +22,9 @@ from ..algebra import kron_reduced
 from ..errors import EvaluationError
 from . import budget
 from ..ops import ENTRYWISE, STRUCTURAL, USER_FUNCTIONS, lookup
+from ..ir import Build, Delta, IndexSum, Indexed
+from .tensors import Region, region_inputs, shared_run
+from ..tensors.labels import closed
 from ..ir import (Add, Call, Commutation, Div, Eye, Fill, Frob, Func, Had, MatMul, MatPow, Node,
                  Num, Ones, Pow, Reshape, Scale, Slice, T, Var, Zeros, as_matrix, dim_value,
                  walk)
@@ -240,6 +243,8 @@ OPS: dict[str, Op] = {
     "slice": Op(lambda a, *, p0, p1, p2, p3: _slice(a, p0, p1, p2, p3),
                 "_slice({0}, {p0}, {p1}, {p2}, {p3})"),
 }
+INDEX_NODES = (Indexed, IndexSum, Build, Delta)
+OPS["index"] = Op(lambda *args, p0: p0.run(*args), "{p0}.run({args})")
 for _name, _entry in ENTRYWISE.items():
     OPS["f_" + _name] = Op(_entry.numpy, f"_f_{_name}({{0}})")
 for _name, _entry in STRUCTURAL.items():
@@ -431,6 +436,10 @@ class _Compiler:
 
     # -- lowering one node
     def lower(self, node: Node) -> int:
+        if isinstance(node, INDEX_NODES):  # index notation: one step (tensors.py)
+            region = Region(node, region_inputs(node))
+            return self.emit("index", tuple(self.slot(n) for n in region.inputs), (region,),
+                             node)
         if isinstance(node, Var):
             s = self.emit("input", (), (node.name,), node)
             self.inputs[node.name] = s
@@ -630,6 +639,7 @@ def _best_order(dims: list, is_diag: list, known: set = frozenset()):
 
 
 def compile_plan(outputs: dict[str, Node], symbolic: bool = False) -> Plan:
+    outputs = {name: closed(node) for name, node in outputs.items()}  # (index notation)
     roots = list(outputs.values())
     compiler = _Compiler(symbolic)
     compiler.count_uses(roots)
@@ -1040,6 +1050,10 @@ def _finish(value, shape):
     return value if shape is None or value.shape == shape else value.reshape(shape, order="F")
 
 
+def _has_index_steps(plan: Plan) -> bool:
+    return any(step.op == "index" for step in plan.steps)
+
+
 def compiled(plan: Plan) -> Callable:
     """``plan.function``, built on first use."""
     if plan.function is None:
@@ -1053,7 +1067,12 @@ def run_plan(plan: Plan, arrays: dict) -> dict:
     # No np.errstate here: entering it costs as much as a small step, and a library caller
     # keeps NumPy's own warnings; the command line evaluates under errstate (evaluate()).
     try:
-        values = function(*[arrays[name] for _, name in plan.program[0]])
+        args = [arrays[name] for _, name in plan.program[0]]
+        if _has_index_steps(plan):
+            with shared_run():  # index notation's sub-expressions, computed once per run
+                values = function(*args)
+        else:
+            values = function(*args)
     except np.linalg.LinAlgError as exc:
         raise EvaluationError(f"evaluation failed: {exc} (a singular matrix?)") from None
     return {name: _as_float_array(value) for name, value in zip(plan.outputs, values)}

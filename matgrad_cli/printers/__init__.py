@@ -8,3 +8,7 @@ from .text import to_text
 
 __all__ = ["to_text", "to_latex", "to_dsl", "to_dsl_line", "name_subexpressions",
            "render_definitions"]
+
+from ..tensors.printing import install as _install_index_printing  # noqa: E402
+
+_install_index_printing()

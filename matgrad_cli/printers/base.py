@@ -263,16 +263,26 @@ class Printer:
 
     def product(self, magnitude: Fraction, printed: list[Printed]) -> Printed:
         """The factors of a chain behind a positive coefficient (none when it is 1)."""
+        sum_kind = getattr(self, "sum_kind", None)  # Σᵢ … (tensors/printing.py)
         if magnitude != 1:
             pieces = [self.coefficient(magnitude)]
             pieces += [self.wrap(p, P.PRODUCT, "mul", P.RIGHT) for p in printed]
+            if printed[-1].kind == sum_kind is not None:  # 2 Σᵢ fᵢ: Σ reads to the end
+                pieces[-1] = printed[-1].text
+                return Printed(self.mul_sep.join(pieces), P.PRODUCT, sum_kind)
             return Printed(self.mul_sep.join(pieces), P.PRODUCT, "mul")
         first, rest = printed[0], [self.wrap(p, P.PRODUCT, "mul", P.RIGHT) for p in printed[1:]]
+        # an index sum Σᵢ … as the last factor reads to the end of the chain: β Σᵢ fᵢ; the
+        # chain is then itself a Σ to whatever stands after it
+        last_sum = len(printed) > 1 and printed[-1].kind == sum_kind is not None
+        if last_sum:
+            rest[-1] = printed[-1].text
+        kind = sum_kind if last_sum else "mul"
         first_wrapped = P.needs_parens(first.prec, first.kind, first.starts_neg, P.PRODUCT,
                                        "mul", P.LEFT)
         text = self.mul_sep.join([self.paren(first.text) if first_wrapped else first.text] + rest)
         if first_wrapped or not first.starts_neg:
-            return Printed(text, P.PRODUCT, "mul")
+            return Printed(text, P.PRODUCT, kind)
         if first.positive is None:
             return Printed(text, P.PRODUCT, "mul", starts_neg=True)
         # the first factor reads as −a: the whole chain is −(a ...)

@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 
 from ..ops import FUNCTION_NAMES
+from ..tensors.labels import free_indices
 from ..ir import (LEAVES, Call, Fill, Func, MatMul, Node, Num, Ones, Scale, Slice, T, Var,
                   walk)
 
@@ -120,6 +121,8 @@ def name_subexpressions(roots: list[Node], taken: set[str],
     for node in reversed(order):  # parents before children: a node's count is final here
         named = node in preferred or (count[node] >= 2 and not _is_trivial(node)) or \
             _slice_sums(node) is not None
+        # a value with a free index (Φᵢᵀ Φᵢ inside Σᵢ) exists only inside its sum
+        named = named and not free_indices(node)
         if named:
             chosen.add(node)
         weight = 1 if named else count[node]

@@ -117,6 +117,8 @@ class NumpyCodePrinter:
                         self.dims[part] = (f"d{len(self.dims)}" if generated
                                            else safe_name(part, self.used))
         self.used |= set(self.dims.values())
+        self.helpers: set[str] = set()
+        self.pending: list[str] = []
 
     # ------------------------------------------------------------ sizes
 
@@ -148,6 +150,12 @@ class NumpyCodePrinter:
 
     def step_expr(self, step, args: list[_Expr], ndim: int) -> _Expr:
         op, params = step.op, step.params
+        if op == "index":  # index notation: statements of batched einsum/matmul steps
+            from .tensor_code import region_code
+
+            lines, text = region_code(self, step, args)
+            self.pending += lines
+            return _Expr(text, _POSTFIX, ndim)
         if op == "input":
             return _Expr(self.params[params[0]], _POSTFIX, ndim)
         if op == "const":
@@ -348,6 +356,8 @@ class NumpyCodePrinter:
             args = [exprs[a] for a in step.args]
             ndim = self.ndim_of(i, step, args)
             e = self.step_expr(step, args, ndim)
+            lines += self.pending  # the statements an index-notation step needs first
+            self.pending = []
             node_name = self.where_names.get(step.node) if step.node is not None else None
             local = (step.op not in _ALWAYS_INLINE
                      and (uses[i] > 1 or i in forced or node_name is not None))

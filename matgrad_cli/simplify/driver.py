@@ -10,8 +10,9 @@ from ..ir import Slice
 from .blocks import RULES as BLOCK_RULES
 from .identities import IDENTITIES
 from .rules import RULES as CORE_RULES
+from ..tensors.simplify import RULES as INDEX_RULES
 
-RULES = CORE_RULES + IDENTITIES + BLOCK_RULES
+RULES = CORE_RULES + IDENTITIES + BLOCK_RULES + INDEX_RULES
 
 # A rule set that loops is a bug; this bound turns such a bug into an error, not a hang.
 _MAX_REWRITES_PER_NODE = 200
