@@ -40,8 +40,23 @@ def backend(request):
     return request.param
 
 
+def _torch_index_notation(derivation, backend) -> bool:
+    """The one known gap: torch has no format for index notation yet (a clear error)."""
+    from matgrad_cli.ir import walk
+
+    return backend == "torch" and any(
+        type(n).__name__ == "Indexed" or type(n).__name__.startswith("Index")
+        for node in api.output_arrays(derivation).values() for n in walk(node))
+
+
 def _function(derivation, backend):
     namespace: dict = {}
+    if _torch_index_notation(derivation, backend):
+        from matgrad_cli.printers.backends import UnsupportedOperation
+
+        with pytest.raises(UnsupportedOperation, match="index notation"):
+            to_code(derivation, backend)
+        pytest.skip("torch: index notation is not supported yet")
     code = to_code(derivation, backend)
     exec(compile(code, "<generated>", "exec"), namespace)  # noqa: S102 - our own output
     f_and_grad = namespace["f_and_grad"]
@@ -150,6 +165,8 @@ def library(request):
 
 
 def _same_as_numpy(derivation, arrays, expected: dict, what: str, library: str):
+    if _torch_index_notation(derivation, library):
+        pytest.skip("torch: index notation is not supported yet")
     got = api.evaluate(derivation, arrays, backend=library)
     assert set(got) == set(expected), what
     for key, value in expected.items():
@@ -187,6 +204,8 @@ def test_sample_eval_backend_equals_numpy(folder, words, monkeypatch, library):
         source = Path(source[1:]).read_text(encoding="utf-8")
     shapes, dims = parse_shapes(tuple(opts["shapes"])), parse_dims(tuple(opts["dims"]))
     expected = run_eval(source, opts["wrt"], opts["inputs"], shapes, dims, opts["order"])
+    if _torch_index_notation(expected.derivation, library):
+        pytest.skip("torch: index notation is not supported yet")
     got = run_eval(source, opts["wrt"], opts["inputs"], shapes, dims, opts["order"],
                    backend=library)
     assert set(got.values) == set(expected.values)

@@ -153,9 +153,14 @@ class NumpyCodePrinter:
         if op == "index":  # index notation: statements of batched einsum/matmul steps
             from .tensor_code import region_code
 
+            if self.b.name == "torch":  # (its NumPy calls have no one-to-one torch names)
+                from .backends import UnsupportedOperation
+
+                raise UnsupportedOperation("the torch format does not support index "
+                                           "notation yet (use --format numpy or jax)")
             lines, text = region_code(self, step, args)
-            self.pending += lines
-            return _Expr(text, _POSTFIX, ndim)
+            self.pending += [self.b.translate(line, "index notation") for line in lines]
+            return _Expr(self.b.translate(text, "index notation"), _POSTFIX, ndim)
         if op == "input":
             return _Expr(self.params[params[0]], _POSTFIX, ndim)
         if op == "const":
