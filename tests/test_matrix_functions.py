@@ -156,12 +156,21 @@ def test_the_jacobian_of_expm_is_the_kronecker_form_of_the_frechet_derivative():
 
 
 def test_cholesky_gradient_names_phi():
-    out = _derive("2*sum(log(diag(chol(S))))", "--wrt", "S", "--shape", "S=n,n,spd")
+    out = _derive("A : chol(S)", "--wrt", "S", "--shape", "S=n,n,spd")
+    assert "∂f/∂S = 0.5 Yᵀ (M + Mᵀ) Y    (n×n)" in out and "M = tril_half(Lᵀ A)" in out
     assert "where L = chol(S)" in out
     assert "tril_half(X) = the lower triangle of X with its diagonal halved" in out
     assert "valid" not in out  # S declared SPD: chol(S) exists, and diag(L) > 0 always
     plain = _derive("Y : chol(S)", "--wrt", "S")
     assert "valid where S is positive definite" in plain
+
+
+def test_logdet_through_cholesky_is_the_inverse():
+    """2 Σ log diag(chol S) = logdet S, so its gradient prints S⁻¹: Φ of an upper-triangular
+    matrix is half its diagonal, and L⁻ᵀ L⁻¹ = S⁻¹."""
+    out = _derive("2*sum(log(diag(chol(S))))", "--wrt", "S", "--shape", "S=n,n,spd")
+    assert "∂f/∂S = S⁻¹    (n×n)" in out
+    assert "valid" not in out  # S declared SPD: chol(S) exists, and diag(L) > 0 always
 
 
 def test_eigenvalue_gradient_reads_q_diag_q_transposed():

@@ -416,6 +416,56 @@ def kron_sandwich(node: Node):
     return None
 
 
+def _upper_triangular(node: Node) -> bool:
+    """Structurally upper triangular: Lᵀ for L = chol(·), a diagonal, their products."""
+    if isinstance(node, T):
+        return _is_call(node.operand, "chol")
+    if _is_call(node, "Diag"):
+        return True
+    if isinstance(node, Scale) and node.factor.shape == ():
+        return _upper_triangular(node.operand)
+    if isinstance(node, MatMul):
+        return _upper_triangular(node.left) and _upper_triangular(node.right)
+    return False
+
+
+def tril_half_of_upper_triangular(node: Node):
+    """Φ(U) = ½ Diag(diag U) for an upper-triangular U (Φ(2 Lᵀ Diag(1 ./ diag L)) = I in the
+    gradient of logdet through chol)"""
+    if _is_call(node, "tril_half") and _upper_triangular(node.args[0]):
+        return alg.scale(Num(Fraction(1, 2)), alg.diag_matrix(alg.call("diag", node.args[0])))
+    return None
+
+
+def diagonal_of_scaled_product(node: Node):
+    """diag(c A Diag(v)) = c diag(A) ⊙ v;  diag(Aᵀ) = diag(A)"""
+    if not _is_call(node, "diag") or len(node.args[0].shape) != 2:
+        return None
+    inner, factor = node.args[0], None
+    if isinstance(inner, Scale) and inner.factor.shape == ():
+        factor, inner = inner.factor, inner.operand
+    if isinstance(inner, T):
+        out = alg.call("diag", inner.operand)
+    elif isinstance(inner, MatMul) and _is_call(inner.right, "Diag"):
+        out = alg.had(alg.call("diag", inner.left), inner.right.args[0])
+    elif isinstance(inner, MatMul) and _is_call(inner.left, "Diag"):
+        out = alg.had(inner.left.args[0], alg.call("diag", inner.right))
+    elif factor is not None:
+        out = alg.call("diag", inner)
+    else:
+        return None
+    return out if factor is None else alg.scale(factor, out)
+
+
+def inverse_cholesky_gram(node: Node):
+    """L⁻ᵀ L⁻¹ = S⁻¹ for L = chol(S) (S = L Lᵀ)"""
+    if isinstance(node, MatMul) and isinstance(node.left, T) and \
+            _is_call(node.left.operand, "inv") and node.left.operand == node.right and \
+            _is_call(node.right.args[0], "chol"):
+        return alg.call("inv", node.right.args[0].args[0])
+    return None
+
+
 def common_scalar_factor(node: Node):
     """c A + c B = c (A + B) for a scalar expression c (c = 1 / (xᵀ A x) …), also for the
     terms of a longer sum that share c (c A x + d x + c Aᵀ x = c (A + Aᵀ) x + d x)"""
@@ -506,6 +556,9 @@ IDENTITIES = [
     logistic_from_exponentials,
     softmax_from_exponentials,
     kron_sandwich,
+    tril_half_of_upper_triangular,
+    inverse_cholesky_gram,
+    diagonal_of_scaled_product,
     logistic_times_exponential,
     division_by_number,
     hadamard_cancels_quotients,
