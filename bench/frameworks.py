@@ -21,11 +21,13 @@ jax.config.update("jax_enable_x64", True)
 
 JAX_OPS = SimpleNamespace(
     sigmoid=jax.nn.sigmoid, softplus=jax.nn.softplus, relu=jax.nn.relu,
-    abs=jnp.abs, sum=jnp.sum, eye=lambda M: jnp.eye(M.shape[-1], dtype=M.dtype))
+    abs=jnp.abs, sum=jnp.sum, eye=lambda M: jnp.eye(M.shape[-1], dtype=M.dtype),
+    logsumexp=jax.nn.logsumexp)
 
 TORCH_OPS = SimpleNamespace(
     sigmoid=torch.sigmoid, softplus=torch_f.softplus, relu=torch.relu,
-    abs=torch.abs, sum=torch.sum, eye=lambda M: torch.eye(M.shape[-1], dtype=M.dtype))
+    abs=torch.abs, sum=torch.sum, eye=lambda M: torch.eye(M.shape[-1], dtype=M.dtype),
+    logsumexp=lambda t: torch.logsumexp(t, 0))
 
 
 class Unavailable(Exception):
@@ -53,22 +55,40 @@ def _load_matgrad():
     return compile_derivatives
 
 
-def matgrad_prepare(p, arrays):
+def matgrad_prepare(p, arrays, backend="numpy"):
     compile_derivatives = _load_matgrad()
     shapes = {k: tuple(np.shape(v)) for k, v in arrays.items()}
     prefix = "grad_" if p.order == 1 else "hess_"
     keys = [prefix + w for w in p.wrt]
 
     def build():
-        return compile_derivatives(p.expr, list(p.wrt), order=p.order, shapes=shapes,
-                                   outputs=keys)
+        try:
+            return compile_derivatives(p.expr, list(p.wrt), order=p.order, shapes=shapes,
+                                       outputs=keys, **({} if backend == "numpy"
+                                                        else {"backend": backend}))
+        except TypeError as exc:  # a matgrad without backends
+            raise Unavailable(f"compile_derivatives has no backend ({exc})") from None
 
+    if backend == "numpy":
+        t0 = time.perf_counter()
+        fn = build()                  # an error here is matgrad's failure, not an n/a
+        setup = time.perf_counter() - t0
+        return Prepared(lambda: fn(**arrays),
+                        lambda out: tuple(np.asarray(out[k]) for k in keys),
+                        setup, lambda: build()(**arrays))
+    # the jax backend: inputs already on the device, like jax's own row; the first call
+    # traces and compiles (its setup), later ones run XLA's code
+    on_device = {k: jax.device_put(v) for k, v in arrays.items()}
     t0 = time.perf_counter()
-    fn = build()                  # an error here is matgrad's failure, not an n/a
+    fn = build()
+
+    def call():
+        return jax.block_until_ready(fn(**on_device))
+
+    call()
     setup = time.perf_counter() - t0
-    return Prepared(lambda: fn(**arrays),
-                    lambda out: tuple(np.asarray(out[k]) for k in keys),
-                    setup, lambda: build()(**arrays))
+    return Prepared(call, lambda out: tuple(np.asarray(out[k]) for k in keys), setup,
+                    lambda: jax.block_until_ready(build()(**on_device)))
 
 
 def _jax_derivative(p):
@@ -121,6 +141,7 @@ def torch_prepare(p, arrays):
 FRAMEWORKS = {
     "numpy": numpy_prepare,
     "matgrad": matgrad_prepare,
+    "matgrad_jax": functools.partial(matgrad_prepare, backend="jax"),
     "jax": jax_prepare,
     "torch": torch_prepare,
 }

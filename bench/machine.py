@@ -6,7 +6,7 @@ from importlib import metadata
 
 THREAD_VARS = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS",
                "VECLIB_MAXIMUM_THREADS", "NUMEXPR_NUM_THREADS", "XLA_FLAGS", "JAX_PLATFORMS",
-               "OPENBLAS_CORETYPE")
+               "OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE")
 
 
 def _proc_field(path, key):
@@ -52,6 +52,26 @@ def _openblas_core():
     return "unknown"
 
 
+def _threadpool():
+    """What threadpoolctl sees: each BLAS loaded, its version, kernels and threads."""
+    try:
+        from threadpoolctl import threadpool_info
+    except ImportError:
+        return "threadpoolctl not installed"
+    return "; ".join(f"{i.get('internal_api')} {i.get('version')} ({i.get('prefix')}): "
+                     f"kernels {i.get('architecture')}, {i.get('num_threads')} thread(s)"
+                     for i in threadpool_info()) or "none"
+
+
+def _load():
+    try:
+        with open("/proc/loadavg", encoding="utf-8") as fh:
+            one, five, fifteen = fh.read().split()[:3]
+    except OSError:
+        return None
+    return f"load average {one} / {five} / {fifteen} (1 / 5 / 15 min) when the run started"
+
+
 def _version(dist):
     try:
         return metadata.version(dist)
@@ -72,6 +92,10 @@ def info():
         "numpy": np.__version__,
         "numpy_blas": _blas(),
         "openblas_core": _openblas_core(),
+        "threadpool": _threadpool(),
+        "load": _load(),
+        "unset": os.environ.get("MATGRAD_BENCH_UNSET") or
+        "OPENBLAS_CORETYPE, OPENBLAS_L2_SIZE not set",
         "affinity": sorted(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else None,
         "jax": jax.__version__,
         "jaxlib": _version("jaxlib"),

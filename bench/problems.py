@@ -19,6 +19,8 @@ Sizes (n is the size parameter of a row of the tables):
   logistic      X N×n with N = 2n, w n, y N (0/1 labels)
   mlp2          batch 2-layer MLP: W1 h×d, W2 o×h, X d×B, Y o×B, d = h = B = n, o = 10
   quadratic     A n×n, x n
+  softmax_xent  W n×n, x n, y n (one-hot): the gradient (softmax(W x) − y) xᵀ is an outer
+                product, which broadcasting computes at memory speed (no GEMM)
 """
 import zlib
 from collections.abc import Callable
@@ -204,6 +206,26 @@ def _np_mlp2_grad(W1, W2, X, Y):
     return D @ X.T, R @ Z.T
 
 
+# --- (f) softmax cross-entropy ---------------------------------------------------
+
+def _make_softmax_xent(n, rng):
+    return {"W": _gauss(rng, n, n, scale=n ** -0.5), "x": _gauss(rng, n),
+            "y": np.eye(n)[rng.integers(n)]}
+
+
+def _f_softmax_xent(ops, W, x, y):
+    z = W @ x
+    return ops.logsumexp(z) - y @ z
+
+
+def _np_softmax_xent_grad(W, x, y):
+    z = W @ x
+    p = np.exp(z - z.max())
+    p /= p.sum()
+    p -= y
+    return (p[:, None] * x,)       # the outer product by broadcasting
+
+
 # --- x'*A*x --------------------------------------------------------------------
 
 def _f_quadratic(ops, A, x):
@@ -221,6 +243,7 @@ DEEP_LINEAR = ("0.5*||W3*W2*W1*X - Y||_F^2 + "
 LOGISTIC = "sum(softplus(X*w)) - y'*X*w"
 MLP2 = "||W2*relu(W1*X) - Y||_F^2"
 QUADRATIC = "x'*A*x"
+SOFTMAX_XENT = "logsumexp(W*x) - y'*W*x"
 
 GRADIENTS = (
     Problem("sigmoid_norm", "(a) ||A sigmoid(x)||²", SIGMOID_NORM, ("A", "x"), ("x",), 1,
@@ -234,6 +257,8 @@ GRADIENTS = (
             _make_logistic, _np_logistic_grad, _f_logistic),
     Problem("mlp2", "(e) 2-layer MLP (batch)", MLP2, ("W1", "W2", "X", "Y"), ("W1", "W2"), 1,
             _make_mlp2, _np_mlp2_grad, _f_mlp2),
+    Problem("softmax_xent", "(f) softmax cross-entropy", SOFTMAX_XENT, ("W", "x", "y"),
+            ("W",), 1, _make_softmax_xent, _np_softmax_xent_grad, _f_softmax_xent),
 )
 
 HESSIANS = (

@@ -3,8 +3,10 @@ results.json (everything, in seconds)."""
 import json
 import math
 
-FRAMEWORKS = ("numpy", "matgrad", "jax", "torch")
-OTHERS = ("matgrad", "jax", "torch")
+FRAMEWORKS = ("numpy", "matgrad", "matgrad_jax", "jax", "torch")
+OTHERS = ("matgrad", "matgrad_jax", "jax", "torch")
+LABELS = {"numpy": "hand NumPy", "matgrad": "matgrad (numpy)",
+          "matgrad_jax": "matgrad (jax backend)", "jax": "jax.jit(grad)", "torch": "torch"}
 
 
 def fmt_time(s):
@@ -49,7 +51,7 @@ def _ratio(res, base):
     return f"{res['median_s'] / base['median_s']:.2f}"
 
 
-def _timed_table(rows, extra_header, extra_cells):
+def _timed_table(rows, extra_header, extra_cells, labels=LABELS):
     notes = Notes()
     body = []
     for row in rows:
@@ -57,12 +59,42 @@ def _timed_table(rows, extra_header, extra_cells):
         body.append([row["title"], row["n"]]
                     + [notes.cell(r[f]) for f in FRAMEWORKS]
                     + [_ratio(r[f], r["numpy"]) for f in OTHERS]
-                    + [_paired(row)]
+                    + [_paired(row), _ratio(r["matgrad_jax"], r["jax"])]
                     + extra_cells(r))
-    header = (["problem", "n"] + list(FRAMEWORKS) + [f"{f} / numpy" for f in OTHERS]
-              + ["matgrad / numpy, paired"] + extra_header)
+    header = (["problem", "n"] + [labels[f] for f in FRAMEWORKS]
+              + [f"{labels[f]} / hand" for f in OTHERS]
+              + ["matgrad (numpy) / hand, paired", f"matgrad (jax) / {labels['jax']}"]
+              + extra_header)
     text = _table(header, body)
     return text + ("\n\n" + notes.render() if notes.items else "")
+
+
+def _worst(rows, value) -> str:
+    """'1.07 (problem n=100)' for the largest value(row) over the rows that have one."""
+    found = [(v, row) for row in rows if (v := value(row)) is not None]
+    if not found:
+        return "–"
+    v, row = max(found, key=lambda item: item[0])
+    return f"{v:.2f} ({row['title']}, n = {row['n']})"
+
+
+def summary(rows, jax_label="jax.jit(grad)") -> str:
+    """One line: the worst ratios of the table."""
+    def paired(row):
+        return (row.get("paired_matgrad_over_numpy") or {}).get("median_ratio")
+
+    def over(f, base):
+        def ratio(row):
+            r = row["results"]
+            if r.get(f, {}).get("status") == "ok" and r.get(base, {}).get("status") == "ok":
+                return r[f]["median_s"] / r[base]["median_s"]
+            return None
+        return ratio
+
+    return ("**Worst ratios**: matgrad (numpy) / hand NumPy, paired "
+            f"{_worst(rows, paired)}; matgrad (jax backend) / {jax_label} "
+            f"{_worst(rows, over('matgrad_jax', 'jax'))}; matgrad (jax backend) / hand NumPy "
+            f"{_worst(rows, over('matgrad_jax', 'numpy'))}.")
 
 
 def _paired(row):
@@ -85,7 +117,8 @@ def gradients_md(rows):
 
 def hessians_md(rows):
     return _timed_table(rows, ["matgrad one-shot", "jax one-shot"],
-                        lambda r: [_one_shot(r["matgrad"]), _one_shot(r["jax"])])
+                        lambda r: [_one_shot(r["matgrad"]), _one_shot(r["jax"])],
+                        {**LABELS, "jax": "jax.jit(hessian)", "torch": "torch hessian"})
 
 
 def cold_md(cold):
@@ -141,6 +174,9 @@ def machine_md(m, meta):
         f"jaxlib {m['jaxlib']} (jax_enable_x64 = {m['jax_enable_x64']}), "
         f"torch {m['torch']}, matgrad {m['matgrad']}"),
         f"- OpenBLAS kernels in use: {m['openblas_core']}",
+        "- BLAS libraries loaded (threadpoolctl): " + m.get("threadpool", "unknown"),
+        "- Environment: " + m.get("unset", "OPENBLAS_CORETYPE, OPENBLAS_L2_SIZE not set"),
+        *([f"- Load: {m['load']}"] if m.get("load") else []),
         "- Threads: " + ", ".join(f"{k}={v}" for k, v in t.items()),
         "- Allocator: " + (", ".join(f"{k}: {v}" for k, v in meta["tuning"].items())
                            + " (`--stock` leaves glibc's defaults)"
@@ -162,6 +198,16 @@ def markdown(res):
     quick = ("\n> **Quick smoke run** (`--quick`): small sizes, few repeats — "
              "not representative.\n" if meta["mode"] == "quick" else "")
     out = [f"# matgrad benchmark results\n{quick}", "## Machine\n", machine_md(res["machine"], meta)]
+    load = res["machine"].get("load") or ""
+    try:
+        busy = float(load.split()[2]) > (res["machine"].get("logical_cores") or 1) - 0.5
+    except (IndexError, ValueError):
+        busy = False
+    if busy:
+        out.append("\n> **A shared machine**: other work was running during this run (the load "
+                   "average above). Single medians drift by tens of percent between runs and "
+                   "rows; the paired matgrad / hand ratios, timed back to back, cancel most of "
+                   "that drift and are the figures to judge by.")
     if "gradients" in res:
         out += ["\n## 1. Gradients (evaluation only: matgrad's compile and jax's jit excluded)\n",
                 ("Times are medians per gradient evaluation; ratios are against the hand-written "
@@ -169,12 +215,13 @@ def markdown(res):
                 "per-round ratios with matgrad and NumPy called back to back, alternating; on "
                 "this shared VM a single median drifts by tens of percent between runs, the "
                 "paired ratio much less, so it is the figure to judge matgrad by.\n"),
-                gradients_md(res["gradients"])]
+                summary(res["gradients"]) + "\n", gradients_md(res["gradients"])]
     if "hessians" in res:
         out += ["\n## 2. Hessians\n",
                 ("One-shot = from scratch: matgrad's compile_derivatives + one evaluation; "
                 "jax's trace + XLA compile + one evaluation (what a command-line user pays, "
-                "less `import jax`).\n"), hessians_md(res["hessians"])]
+                "less `import jax`).\n"), summary(res["hessians"], "jax.jit(hessian)") + "\n",
+                hessians_md(res["hessians"])]
     if "cold_start" in res:
         out += ["\n## 3a. Whole-process cold start\n",
                 (f"Wall time of the whole `matgrad` process (eval inputs of size {res['eval_n']}, "

@@ -199,8 +199,17 @@ def _derive_numpy(derivation, steps, layout):
     click.echo(to_numpy_code(derivation))
 
 
+def _derive_code(backend: str):
+    def render(derivation, steps, layout):
+        from .printers.numpy_code import to_code
+
+        click.echo(to_code(derivation, backend))
+    return render
+
+
 DERIVE_FORMATS = {"text": _derive_text, "latex": _derive_latex, "dsl": _derive_dsl,
-                  "numpy": _derive_numpy, "json": _derive_json}
+                  "numpy": _derive_numpy, "jax": _derive_code("jax"),
+                  "torch": _derive_code("torch"), "json": _derive_json}
 # The formats that can show --steps (the others are code or data: one line per --wrt, a
 # function, one JSON object), and those that take --layout / --standalone.
 STEPS_FORMATS = ("text", "latex")
@@ -379,6 +388,8 @@ def derive(expr, wrt, shapes, dims, fmt, order, mixed, steps, layout, standalone
       dsl    each derivative as an input of this language, one line per --wrt
              (Hessians with --order 2), nothing else; `matgrad eval` reads it back
       numpy  a runnable Python function f_and_grad(...) -> (value, {name: grad})
+      jax    the same function for jax.numpy (runs under jax.jit)
+      torch  the same function for PyTorch (float64 on the inputs' device)
       json   one object: f and, per derivative, its kind, label, dsl, text, latex,
              where-block, shape (a list of sizes) and conditions
 
@@ -420,9 +431,14 @@ def derive(expr, wrt, shapes, dims, fmt, order, mixed, steps, layout, standalone
 @click.option("--hvp", metavar="X=FILE|NUMBER",
               help="With --order 2 and one --wrt X: the Hessian-vector product H·v for the "
                    "direction v (shaped like X), written as hvp_<X>, without forming H.")
+@click.option("--backend", type=click.Choice(["numpy", "jax", "torch"]), default="numpy",
+              show_default=True,
+              help="The library that evaluates the derivatives: matgrad's formulas run by "
+                   "NumPy, under jax.jit, or by PyTorch (jax/torch: pip install "
+                   "'matgrad[export]').")
 @reporting_errors
 def eval_command(expr, wrt, inputs, shapes, dims, out, fmt, do_check, order, mixed, max_memory,
-                 hvp):
+                 hvp, backend):
     """Evaluate f (and its symbolic derivatives with --wrt) on the given inputs.
 
     The derivatives are the formulas `derive` prints, evaluated (never numerical
@@ -461,7 +477,7 @@ def eval_command(expr, wrt, inputs, shapes, dims, out, fmt, do_check, order, mix
     source = read_expression(expr)
     result = app.run_eval(source, list(wrt), list(inputs), parse_shapes(shapes),
                           parse_dims(dims), order, do_check, mixed=mixed, hvp=hvp,
-                          max_memory=max_memory_bytes(max_memory))
+                          max_memory=max_memory_bytes(max_memory), backend=backend)
     for w in result.warnings:
         warn(w)
     if out:

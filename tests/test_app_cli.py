@@ -217,7 +217,8 @@ def test_the_api_names_no_flags_and_the_cli_adds_them():
 
 
 def test_formats_come_from_registries():
-    assert set(cli_module.DERIVE_FORMATS) == {"text", "latex", "dsl", "numpy", "json"}
+    assert set(cli_module.DERIVE_FORMATS) == {"text", "latex", "dsl", "numpy", "jax", "torch",
+                                              "json"}
     assert set(cli_module.EVAL_FORMATS) == {"text", "json"}
     assert set(cli_module.CHECK_FORMATS) == {"text", "json"}
 

@@ -34,3 +34,39 @@ def test_every_command_is_documented(name):
 def test_every_option_is_documented(command, option):
     assert re.search(rf"(?<![\w-]){re.escape(option)}(?![\w-])", README), \
         f"matgrad {command} {option} is not in README.md"
+
+
+def _python_blocks(section: str) -> list[str]:
+    """The ```python code blocks of the README section under the heading ``section``."""
+    body = README.split(f"\n## {section}\n", 1)[1].split("\n## ", 1)[0]
+    return re.findall(r"```python\n(.*?)```", body, re.S)
+
+
+def test_readme_python_api_example_runs():
+    blocks = _python_blocks("Python API (notebooks and scripts)")
+    assert blocks
+    for block in blocks:
+        exec(compile(block, "README.md", "exec"), {})  # noqa: S102 - our own README
+
+
+def test_readme_gpu_example_runs(tmp_path, monkeypatch):
+    """The jax example of the README, on the module that its derive command writes."""
+    pytest.importorskip("jax")
+    from click.testing import CliRunner
+
+    section = README.split("\n## Taking a formula to a GPU: jax and PyTorch\n", 1)[1]
+    command = re.search(r"\n    matgrad (derive .*?) > (\w+)\.py\n", section)
+    result = CliRunner().invoke(main, _split(command.group(1)))
+    assert result.exit_code == 0, result.output
+    (tmp_path / f"{command.group(2)}.py").write_text(result.output, encoding="utf-8")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    block = _python_blocks("Taking a formula to a GPU: jax and PyTorch")[0]
+    namespace: dict = {}
+    exec(compile(block, "README.md", "exec"), namespace)  # noqa: S102 - our own README
+    assert float(namespace["loss"]) < 1000 * 0.6932  # the descent lowered log(2) per row
+
+
+def _split(command: str) -> list[str]:
+    import shlex
+
+    return shlex.split(command)

@@ -37,7 +37,7 @@ def parse(source: str, shapes: dict | None = None, dims: dict | None = None,
     return parse_program(source, shapes, dims, array_shapes)
 
 
-@dataclass
+@dataclass(repr=False)
 class Derivation:
     """What derive computes for one program: per variable, the simplified derivative in
     the matrix form of SPEC §4 (and the Hessian for order 2), plus where it is valid."""
@@ -58,6 +58,43 @@ class Derivation:
 
     def symmetric(self, name: str) -> bool:
         return name in self.program.structures
+
+    # -- what a notebook or a script reads (the printers are imported only when asked)
+    def text(self) -> str:
+        """What ``matgrad derive`` prints."""
+        from .render import derive_text
+
+        return derive_text(self)
+
+    def latex(self) -> str:
+        """The ``--format latex`` lines: f, then one equation per derivative."""
+        from .render import derive_latex
+
+        return derive_latex(self)
+
+    def dsl(self) -> list[str]:
+        """Each derivative as an input of the language (``--format dsl``), in order."""
+        from .render import derive_dsl
+
+        return derive_dsl(self).splitlines()
+
+    def code(self, backend: str = "numpy") -> str:
+        """``f_and_grad(...)`` as a module for ``numpy``, ``jax`` or ``torch``."""
+        from ..printers.numpy_code import to_code
+
+        return to_code(self, backend)
+
+    def __repr__(self) -> str:
+        return self.text()
+
+    def _repr_markdown_(self) -> str:
+        return "```text\n" + self.text() + "\n```"
+
+    def _repr_latex_(self) -> str:
+        # one display: the lines of --format latex gathered (amsmath, as MathJax and KaTeX
+        # read it)
+        return "$$\\begin{gathered}\n" + " \\\\\n".join(self.latex().splitlines()) + \
+            "\n\\end{gathered}$$"
 
     def kind(self, name: str) -> str:
         """'gradient', 'derivative' (w.r.t. a scalar, shaped like f), 'jacobian' (2 axes)
@@ -250,53 +287,114 @@ def _numeric_shape(shape) -> tuple:
     return tuple(int(d) for d in shape)
 
 
-def evaluate(derivation: Derivation, arrays: dict) -> dict:
-    """Value, gradients (and Hessians) on NumPy arrays, shaped as SPEC §4."""
+def evaluate(derivation: Derivation, arrays: dict | None = None, backend: str = "numpy",
+             **named) -> dict:
+    """Value, gradients (and Hessians) on NumPy arrays, shaped as SPEC §4; the arrays as
+    a dict or as keywords (``evaluate(d, A=A, x=x)``). A derivation with open sizes (``n``
+    in ``x: n``) takes them from the arrays: it is derived again for their shapes.
+    ``backend``: "numpy", or "jax" / "torch" (matgrad's formulas run by that library)."""
     from ..numeric.evaluator import evaluate as run
 
+    arrays = {**(arrays or {}), **named}
+    derivation = _with_sizes(derivation, arrays)
+    if backend != "numpy":
+        from ..numeric.backend_eval import evaluate as run_with
+
+        return run_with(derivation, arrays, backend, list(output_arrays(derivation)))
     return reshape_outputs(derivation, run(output_arrays(derivation), arrays))
 
 
+def _with_sizes(derivation: Derivation, arrays: dict) -> Derivation:
+    """``derivation`` itself when all its sizes are numbers; else the same derivation for
+    the shapes of ``arrays`` (its declared shapes and structures kept)."""
+    import numpy as np
+
+    program = derivation.program
+    if all(isinstance(d, int) for shape in program.variables.values() for d in shape):
+        return derivation
+    for name, value in list(arrays.items()):
+        arrays[name] = np.asarray(value, dtype=float)
+    given = {name: tuple(np.shape(arrays[name])) for name in program.variables
+             if name in arrays}
+    # the derivation's own shapes as declarations (so x: n and A: m×n keep sharing n),
+    # bound by the arrays' sizes
+    declared = {name: [*shape, *([program.structures[name]] if name in program.structures
+                                 else [])]
+                for name, shape in program.variables.items()}
+    reparsed = parse(program.source, declared, dict(program.dims), array_shapes=given)
+    return derive(reparsed, derivation.wrt, derivation.order,
+                  mixed=bool(derivation.mixed), hvp=bool(derivation.hvps))
+
+
 def compile_derivatives(expr: str, wrt: list[str], order: int = 1,
-                        shapes: dict | None = None, outputs=None):
+                        shapes: dict | None = None, outputs=None, backend: str = "numpy"):
     """Do the symbolic work once; return ``fn(**arrays) -> dict`` of value, ``grad_<X>``
-    and (order 2) ``hess_<X>``, shaped as SPEC §4. ``shapes`` maps names to NumPy shapes;
-    ``outputs`` (e.g. ``["grad_x"]``) limits what is computed: the plan then holds only
-    the steps those need."""
-    from ..numeric.evaluator import compile_plan, run_plan
+    and (order 2) ``hess_<X>``, shaped as SPEC §4. ``shapes`` maps names to NumPy shapes
+    (else each new set of shapes is derived on its first call); ``outputs`` (e.g.
+    ``["grad_x"]``) limits what is computed: the plan then holds only the steps those need.
+
+    ``backend="numpy"`` (the default) runs the evaluation plan compiled to one Python
+    function; ``"jax"`` runs matgrad's formulas under ``jax.jit`` and returns jax arrays
+    (float64 when ``jax_enable_x64`` is on), ``"torch"`` with PyTorch, returning tensors
+    on the inputs' device."""
+    from ..numeric import backend_eval
+    from ..numeric.evaluator import _require_memory, caller, compile_plan
 
     import numpy as np
 
-    FLOAT = np.dtype(np.float64)
-    compiled: dict = {}
+    backend_eval.require(backend)
+    built: dict = {}
 
     def build(array_shapes: dict):
+        """(call, variables) for these shapes: derived, planned and compiled once."""
         key = tuple(sorted(array_shapes.items()))
-        if key not in compiled:
+        if key not in built:
             derivation = derive(parse(expr, array_shapes=array_shapes), wrt, order)
-            wanted = {k: v for k, v in output_arrays(derivation).items()
-                      if outputs is None or k in outputs}
-            plan = compile_plan(wanted)
-            compiled[key] = plan, spec_shapes(derivation, plan.outputs)
-        return compiled[key]
+            keys = [k for k in output_arrays(derivation) if outputs is None or k in outputs]
+            if backend != "numpy":
+                function, names = backend_eval.backend_function(derivation, backend, keys)
+
+                def call(arrays, function=function, names=names, keys=keys):
+                    # jax / torch: their own arrays, already shaped as SPEC §4
+                    return dict(zip(keys, function(*[arrays[n] for n in names])))
+                built[key] = call, names
+            else:
+                plan = compile_plan({k: output_arrays(derivation)[k] for k in keys})
+                call = caller(plan, array_shapes, spec_shapes(derivation, keys))
+                _require_memory(plan)  # once: the sizes are fixed for this function
+                built[key] = call, [name for _, name in plan.program[0]]
+        return built[key]
 
     if shapes is not None:
         build({k: tuple(v) for k, v in shapes.items()})
-    last: list = [None, None]  # the shapes of the previous call and what they compiled to
+    last: list = [None, None]  # the call compiled for the previous call, and its shapes
+    numpy = backend == "numpy"
 
     def fn(**arrays):
-        for name, value in arrays.items():
-            if type(value) is not np.ndarray or value.dtype is not FLOAT:
-                arrays[name] = np.asarray(value, dtype=float)
-        shapes_now = [(k, v.shape) for k, v in arrays.items()]
-        if shapes_now != last[0]:
-            last[0], last[1] = shapes_now, build(dict(shapes_now))
-        plan, targets = last[1]
-        values = run_plan(plan, arrays)
-        for name, shape in targets.items():
-            if values[name].shape != shape:
-                values[name] = values[name].reshape(shape, order="F")
-        return values
+        # the fast path is one generated function: it checks that the arrays are the
+        # float64 ndarrays of the shapes it was compiled for, runs the plan and shapes
+        # the outputs; anything else (first call, new shapes, lists) takes slow()
+        try:  # (free in CPython 3.11+ when nothing is raised)
+            call = last[0]
+            if call is not None:
+                if numpy:
+                    out = call(arrays)
+                    if out is not None:
+                        return out
+                elif [(k, getattr(v, "shape", 0)) for k, v in arrays.items()] == last[1]:
+                    return call(arrays)  # jax / torch: the same names and shapes as before
+            return slow(arrays)
+        except np.linalg.LinAlgError as exc:
+            from ..errors import EvaluationError
+
+            raise EvaluationError(f"evaluation failed: {exc} (a singular matrix?)") from None
+
+    def slow(arrays):
+        if backend == "numpy":
+            arrays = {k: np.asarray(v, dtype=float) for k, v in arrays.items()}
+        call, _ = build({k: tuple(np.shape(v)) for k, v in arrays.items()})
+        last[0] = call
+        last[1] = [(k, getattr(v, "shape", None)) for k, v in arrays.items()]
+        return call(arrays)
 
     return fn
-

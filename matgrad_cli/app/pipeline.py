@@ -174,18 +174,21 @@ def load_direction(spec: str, program, wrt: list[str]):
 def run_eval(source: str, wrt: list[str], inputs: list[str], shapes: dict | None = None,
              dims: dict | None = None, order: int = 1, check: bool = False,
              mixed: bool = False, hvp: str | None = None,
-             max_memory: int | None = None) -> EvalResult:
+             max_memory: int | None = None, backend: str = "numpy") -> EvalResult:
     """f and its symbolic derivatives with respect to ``wrt`` at the inputs; with
     ``check``, also compared with central finite differences. ``mixed``: the mixed
     second-derivative blocks too; ``hvp`` (``X=FILE``): H·v for that direction instead of
-    the Hessian. ``max_memory``: the memory budget in bytes (None: the default, SPEC §5)."""
+    the Hessian. ``max_memory``: the memory budget in bytes (None: the default, SPEC §5).
+    ``backend``: "numpy", or "jax" / "torch" to evaluate the derivatives with that library
+    (the finite-difference check and the warnings stay NumPy's)."""
     from ..numeric.budget import limited
 
     with limited(max_memory):
-        return _run_eval(source, wrt, inputs, shapes, dims, order, check, mixed, hvp)
+        return _run_eval(source, wrt, inputs, shapes, dims, order, check, mixed, hvp, backend)
 
 
-def _run_eval(source, wrt, inputs, shapes, dims, order, check, mixed, hvp) -> EvalResult:
+def _run_eval(source, wrt, inputs, shapes, dims, order, check, mixed, hvp,
+              backend="numpy") -> EvalResult:
     import numpy as np
 
     from . import api
@@ -197,6 +200,14 @@ def _run_eval(source, wrt, inputs, shapes, dims, order, check, mixed, hvp) -> Ev
     if check and not wrt:
         raise UsageError("the finite-difference check needs a variable to differentiate "
                          "with respect to")
+    if backend != "numpy":
+        from ..numeric.backend_eval import require
+
+        require(backend)  # a missing library is a usage error before any work
+        if not wrt:
+            raise UsageError(f"--backend {backend} evaluates derivatives: it needs --wrt")
+        if hvp is not None:
+            raise UsageError(f"--hvp is evaluated by numpy only, not --backend {backend}")
     problem = load_problem(source, inputs, shapes, dims)
     program, arrays = problem.program, problem.arrays
     warnings = [f"warning: {w}" for w in problem.warnings]
@@ -204,7 +215,8 @@ def _run_eval(source, wrt, inputs, shapes, dims, order, check, mixed, hvp) -> Ev
         derivation = api.derive(program, list(wrt), order, mixed=mixed, hvp=hvp is not None)
         if hvp is not None:
             arrays = {**arrays, api.HVP_DIRECTION: load_direction(hvp, program, wrt)}
-        values = keep_shapes(api.evaluate(derivation, arrays), problem.kept, derivation)
+        values = keep_shapes(api.evaluate(derivation, arrays, backend=backend), problem.kept,
+                             derivation)
         warnings += numcheck.kink_warnings(derivation, arrays, values)
         warnings += numcheck.spectral_warnings(derivation, arrays)
     else:

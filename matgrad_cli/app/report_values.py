@@ -9,7 +9,9 @@ from ..numeric.numcheck import TOLERANCE
 
 
 def _array_text(value) -> str:
-    value = np.asarray(value)
+    # + 0.0 turns −0 into 0: a zero's sign depends on how a product was evaluated (an
+    # outer product by broadcasting gives 0·(−y) = −0, a matrix product 0 + 0·(−y) = 0)
+    value = np.asarray(value) + 0.0
     if value.ndim == 0:
         return f"{float(value):.10g}"
     return np.array2string(value, precision=8, suppress_small=False, max_line_width=100)

@@ -12,6 +12,7 @@ from __future__ import annotations
 import collections
 import functools
 import math
+import re
 from dataclasses import dataclass, field
 from typing import Callable
 
@@ -57,9 +58,14 @@ def _matmul(a, b, shape):
     # operands of a product are arrays of 1 or 2 axes; NumPy's a @ b is right unless a
     # vector stands on the left or an outer product is meant
     if a.ndim == 2 and not (b.ndim == 1 and len(shape) == 2):
+        if a.shape[1] == 1 and np.ndim(b) == 2:  # an outer product: broadcasting, not GEMM
+            return _fit(a * b, shape)
         out = a @ b
         return out if out.shape == shape else out.reshape(shape)
-    return _fit(_as2d(a) @ _as2d(b), shape)
+    a2, b2 = _as2d(a), _as2d(b)
+    if a2.shape[1] == 1:  # x yᵀ: (n,1)·(1,m) broadcast, half the memory traffic of a GEMM
+        return _fit(a2 * b2, shape)
+    return _fit(a2 @ b2, shape)
 
 
 def _diag_left(v, m, shape):
@@ -141,10 +147,10 @@ def _weighted_gram(m, d, shape):
     """Mᵀ Diag(d) M as (√d M)ᵀ(√d M), so NumPy's BLAS uses a symmetric rank-k update (half
     the work of a general product); needs d of one sign, else a plain product."""
     d = np.asarray(d)
-    if np.all(d >= 0):
+    if d.min() >= 0:  # (the method: np.all's Python wrapper costs more than the pass)
         b = m * np.sqrt(d)[:, None]
         return _fit(b.T @ b, shape)
-    if np.all(d <= 0):
+    if d.max() <= 0:
         b = m * np.sqrt(-d)[:, None]
         return _fit(-(b.T @ b), shape)
     return _fit(m.T @ (d[:, None] * m), shape)
@@ -262,6 +268,9 @@ class Plan:
     outputs: dict  # output name -> slot
     free_after: dict = field(default_factory=dict)  # step index -> slots whose last use it is
     program: tuple | None = None  # the runnable form (inputs, constants, steps), built once
+    # the same as one Python function of the inputs (see _compile_function), built once
+    function: Callable | None = None
+    in_place: dict = field(default_factory=dict)  # step -> the argument it writes into
     # (bytes at the peak, the largest array's shape, its output name or None): see _peak
     memory: tuple | None = None
 
@@ -708,6 +717,32 @@ _UFUNCS = {"had": np.multiply, "scale": np.multiply, "div": np.divide, "f_exp": 
            "f_tanh": np.tanh, "f_abs": np.abs, "f_sign": np.sign}
 
 
+def _sigmoid_array(x):
+    """σ of a float64 array: 1/(1 + e⁻ˣ) in one buffer (the registry's kernel also takes
+    scalars and other types, which costs a check per call)."""
+    t = np.negative(x, dtype=float)
+    np.exp(t, out=t)
+    t += 1.0
+    return np.reciprocal(t, out=t)
+
+
+def _softmax_vector(x):
+    z = np.subtract(x, x.max(), dtype=float)
+    np.exp(z, out=z)
+    z /= z.sum()
+    return z
+
+
+def _logsumexp_vector(x):
+    m = x.max()
+    return m + np.log(np.exp(x - m).sum())
+
+
+# Kernels for an operand known to be a float64 array (of at least one axis).
+_ARRAY_KERNELS = {"f_sigmoid": _sigmoid_array, "c_softmax": _softmax_vector,
+                  "c_logsumexp": _logsumexp_vector}
+
+
 def _direct_ufunc(step: Step, shapes: list):
     """NumPy's own function where the general kernel would only add a Python call: entrywise
     ops, and products and transposes whose operand shapes need no adjusting."""
@@ -716,6 +751,9 @@ def _direct_ufunc(step: Step, shapes: list):
     operands = [shapes[a] for a in step.args]
     if any(shape is None for shape in operands):
         return None
+    if step.op in _ARRAY_KERNELS and len(operands) == 1 and len(operands[0]) >= 1 and \
+            (step.op != "c_softmax" and step.op != "c_logsumexp" or len(operands[0]) == 1):
+        return _ARRAY_KERNELS[step.op]
     if step.op == "transpose" and step.node is not None and len(operands[0]) == 2 \
             and len(step.node.shape) == 2:
         return np.transpose
@@ -727,6 +765,24 @@ def _direct_ufunc(step: Step, shapes: list):
     return None
 
 
+def _slot_shapes(plan: Plan) -> list:
+    """The concrete shape of every slot where it is known: its node's, or for the inner
+    products of a chain (no node), the shape the step is asked to produce."""
+    shaped = {"matmul", "diag_left", "diag_right", "transpose", "reshape", "fill", "ones",
+              "zeros", "kron_apply", "kron_right", "weighted_gram", "scaled_gram"}
+    out = []
+    for step in plan.steps:
+        if step.node is not None:
+            shape = tuple(step.node.shape)
+        elif step.op in shaped:
+            shape = tuple(step.params[0])
+        else:
+            shape = None
+        out.append(shape if shape is not None and all(isinstance(d, int) for d in shape)
+                   else None)
+    return out
+
+
 def _executable(plan: Plan) -> list:
     """(slot, callable, argument slots, slots to free) per step, built once per plan."""
     if plan.program is not None:
@@ -734,9 +790,7 @@ def _executable(plan: Plan) -> list:
     viewed = _viewed_slots(plan)
     owned = [(step.op in _FRESH or step.op.startswith("f_")) and i not in viewed
              for i, step in enumerate(plan.steps)]
-    shapes = [tuple(step.node.shape) if step.node is not None and
-              all(isinstance(d, int) for d in step.node.shape) else None
-              for step in plan.steps]
+    shapes = _slot_shapes(plan)
     inputs, constants, program = [], [], []
     in_place = set()
     for i, step in enumerate(plan.steps):
@@ -750,6 +804,7 @@ def _executable(plan: Plan) -> list:
         j = _in_place_target(step, i, plan, owned, shapes)
         if j is not None:
             in_place.add(i)
+            plan.in_place[i] = j
         if j is not None:
             fn = _in_place_kernel(step.op, j, step.params)
         elif step.op == "add" and len(step.args) == 2:
@@ -800,25 +855,227 @@ def _require_memory(plan: Plan) -> None:
                              "float64 entries")
 
 
-def run_plan(plan: Plan, arrays: dict) -> dict:
-    values: list = [None] * len(plan.steps)
+_SUM_SOURCE = {(1, 1): "{0} + {1}", (1, -1): "{0} - {1}", (-1, 1): "{1} - {0}",
+               (-1, -1): "-({0} + {1})"}
+@dataclass(frozen=True)
+class _Augmented:
+    """A step written as ``target op= other`` (the result lives on in the target's array,
+    which dies at this step): no ufunc call with keyword arguments to parse."""
+    target: int  # argument positions
+    other: int
+    op: str
+
+
+def _in_place_source(step: Step, j: int):
+    op = step.op
+    if op in ("had", "scale"):
+        return _Augmented(j, 1 - j, "*")
+    if op == "div":
+        return _Augmented(0, 1, "/")
+    if op == "add" and len(step.args) == 2:
+        if step.params[0] == (1, 1):
+            return _Augmented(j, 1 - j, "+")
+        if step.params[0] == (1, -1) and j == 0:
+            return _Augmented(0, 1, "-")
+    return None
+
+
+def _inline_source(step: Step, i: int, plan: Plan, shapes: list) -> str | None:
+    """The step as a Python expression of its arguments ({0}, {1}), where it has one that
+    needs no kernel: operators, NumPy's ufuncs writing into a dying operand, and products
+    and transposes whose operands' shapes are known (an outer product by broadcasting)."""
+    op, j = step.op, plan.in_place.get(i)
+    if j is not None:
+        return _in_place_source(step, j)
+    if op in ("had", "scale"):
+        return "{0} * {1}"
+    if op == "div":
+        return "{0} / {1}"
+    if op == "add" and len(step.args) == 2:
+        return _SUM_SOURCE[step.params[0]]
+    operands = [shapes[a] for a in step.args]
+    if shapes[i] is None or any(shape is None for shape in operands):
+        return None
+    rank, ranks = len(shapes[i]), [len(shape) for shape in operands]
+    if op == "transpose":
+        return {(0, 0): "{0}", (1, 2): "{0}[None, :]", (2, 2): "{0}.T",
+                (2, 1): "{0}[0]"}.get((ranks[0], rank))
+    if op == "matmul" and rank == 2:
+        (a, b) = operands
+        if ranks == [1, 2] and b[0] == 1:  # x yᵀ
+            return "{0}[:, None] * {1}"
+        if ranks == [2, 2] and a[1] == 1:  # (n×1)(1×m)
+            return "{0} * {1}"
+        if ranks == [2, 2]:
+            return "{0} @ {1}"
+    if op == "matmul" and rank == 1 and ranks == [2, 1]:
+        return "{0} @ {1}"
+    return None
+
+
+def _body(plan: Plan, namespace: dict, name: dict) -> list[str]:
+    """The steps of ``plan`` as straight-line Python: ``s7 = s3 @ s5``, entrywise products
+    and products as operators, every other step a call of its kernel (``f<slot>`` in
+    ``namespace``), ``del`` where a slot's last use is. ``name`` maps the input slots to
+    their names in the source; it gets the names of all the others."""
     inputs, constants, program = _executable(plan)
+    shapes = _slot_shapes(plan)
+    for slot, value in constants:  # constants are globals, read where they are used
+        namespace[f"k{slot}"] = value
+        name[slot] = f"k{slot}"
+    inputs_named = {name[slot] for slot, _ in inputs}
+    outputs = set(plan.outputs.values())
+    uses, consumer = {}, {}
+    for i, _, args, _ in program:
+        for a in args:
+            uses[a] = uses.get(a, 0) + 1
+            consumer[a] = i
+    templates = {i: _inline_source(plan.steps[i], i, plan, shapes) for i, *_ in program}
+    # a transpose used once is written where it is used (a view: nothing to compute), so
+    # its operand must live until that use
+    fused = {i for i, *_ in program if plan.steps[i].op == "transpose"
+             and templates[i] is not None and uses.get(i) == 1 and i not in outputs}
+    frees = {i: list(free) for i, _, _, free in program}
+    for i in sorted(fused):
+        operand = plan.steps[i].args[0]
+        for k, free in frees.items():
+            if operand in free and k < consumer[i]:
+                free.remove(operand)
+                frees[consumer[i]].append(operand)
+    lines = []
+    for i, fn, args, _ in program:
+        names = [name[a] for a in args]
+        template = templates[i]
+        if isinstance(template, _Augmented):
+            target = names[template.target]
+            lines.append(f"{target} {template.op}= {names[template.other]}")
+            name[i] = target  # the same array, now holding this step's value
+            dead = [name[slot] for slot in frees[i] if name[slot] != target and
+                    _large(shapes[slot]) and name[slot][0] == "s"]
+            if dead:
+                lines.append(f"del {', '.join(dead)}")
+            continue
+        if template == "{0}[:, None] * {1}":  # x yᵀ with yᵀ a row view of y: y broadcasts
+            names[1] = re.sub(r"^\((\w+)\[None, :\]\)$", r"\1", names[1])
+        if template is not None:
+            expr = template.format(*names)
+        else:
+            namespace[f"f{i}"] = fn
+            expr = f"f{i}({', '.join(names)})"
+        if i in fused:
+            name[i] = f"({expr})"
+            continue
+        name[i] = f"s{i}"
+        lines.append(f"s{i} = {expr}")
+        # an array dies at its last use; only a large one is worth a del (the rest go
+        # when the function returns)
+        dead = [name[slot] for slot in frees[i] if _large(shapes[slot]) and (
+            name[slot][0] == "s" or (name[slot] in inputs_named and
+                                     sum(n == name[slot] for n in name.values()) == 1))]
+        if dead:
+            lines.append(f"del {', '.join(dead)}")
+    return lines
+
+
+def _large(shape) -> bool:
+    """An array of this shape (None: unknown) is worth freeing as soon as it dies."""
+    return shape is None or math.prod(shape) >= 1 << 14
+
+
+def _compile_function(plan: Plan) -> Callable:
+    """The plan as ONE Python function ``f(input, ...) -> (output, ...)`` (inputs in
+    ``plan.inputs`` order, outputs in ``plan.outputs`` order). No per-step interpretation
+    is left (no loop, no argument lists, no dispatch), which is the whole cost of a small
+    evaluation. Every name in the source is generated (``s<slot>``, ``f<slot>``,
+    ``k<slot>``); kernels and constants are passed in as globals, so no text of the input
+    ever reaches the source."""
+    inputs = _executable(plan)[0]
+    namespace: dict = {"np": np}
+    name = {slot: f"s{slot}" for slot, _ in inputs}
+    lines = [f"def _plan({', '.join(name[slot] for slot, _ in inputs)}):"]
+    lines += ["    " + line for line in _body(plan, namespace, name)]
+    lines.append(f"    return ({', '.join(name[slot] for slot in plan.outputs.values())},)")
+    return _define(lines, namespace, "_plan")
+
+
+def _define(lines: list[str], namespace: dict, function: str) -> Callable:
+    source = "\n".join(lines)
+    exec(compile(source, "<matgrad plan>", "exec"), namespace)  # noqa: S102
+    namespace[function].source = source  # for reading what runs (tests, debugging)
+    return namespace[function]
+
+
+def caller(plan: Plan, shapes: dict, targets: dict) -> Callable:
+    """``call(arrays) -> dict | None`` for ``compile_derivatives``: the plan with its
+    guard and its output shaping in one generated function. It returns None — and the
+    caller takes the slow path — unless ``arrays`` holds exactly the arrays it was
+    compiled for (``shapes``: name -> shape, the plan's inputs among them), as float64
+    ndarrays of those shapes; then it returns every output, reshaped to ``targets[name]``
+    where that differs, as float64 arrays."""
+    inputs = _executable(plan)[0]
+    variables = list(dict.fromkeys([*shapes, *(var for _, var in inputs)]))
+    namespace: dict = {"np": np, "_ndarray": np.ndarray, "_float": np.dtype(np.float64),
+                       "_finish": _finish}
+    arg = {var: f"a{k}" for k, var in enumerate(variables)}
+    guard = [f"len(arrays) != {len(variables)}"]
+    lines = ["def _call(arrays):", "    try:"]
+    for var, a in arg.items():
+        k = a[1:]
+        namespace[f"n{k}"], namespace[f"h{k}"] = var, tuple(shapes[var])
+        lines.append(f"        {a} = arrays[n{k}]")
+        guard.append(f"type({a}) is not _ndarray or {a}.dtype is not _float "
+                     f"or {a}.shape != h{k}")
+    lines += ["    except KeyError:", "        return None",
+              f"    if {' or '.join(guard)}:", "        return None"]
+    name = {slot: arg[var] for slot, var in inputs}
+    body = _body(plan, namespace, name)
+    unused = [arg[var] for var in variables if var not in {v for _, v in inputs}]
+    lines += [f"    del {', '.join(unused)}"] if unused else []
+    lines += ["    " + line for line in body]
+    shapes_of = _slot_shapes(plan)
+    items = []
+    for k, (out, slot) in enumerate(plan.outputs.items()):
+        namespace[f"o{k}"], namespace[f"t{k}"] = out, targets.get(out) or shapes_of[slot]
+        exact = (plan.steps[slot].op not in ("const", "input") and shapes_of[slot]
+                 and shapes_of[slot] == targets.get(out, shapes_of[slot])
+                 and _inline_source(plan.steps[slot], slot, plan, shapes_of) is not None)
+        items.append(f"o{k}: {name[slot]}" if exact else f"o{k}: _finish({name[slot]}, t{k})")
+    lines.append(f"    return {{{', '.join(items)}}}")
+    return _define(lines, namespace, "_call")
+
+
+def _finish(value, shape):
+    """An output as a float64 array of the shape asked for (SPEC §4's layout)."""
+    value = _as_float_array(value)
+    return value if shape is None or value.shape == shape else value.reshape(shape, order="F")
+
+
+def _has_index_steps(plan: Plan) -> bool:
+    return any(step.op == "index" for step in plan.steps)
+
+
+def compiled(plan: Plan) -> Callable:
+    """``plan.function``, built on first use."""
+    if plan.function is None:
+        plan.function = _compile_function(plan)
+    return plan.function
+
+
+def run_plan(plan: Plan, arrays: dict) -> dict:
+    function = compiled(plan)
     _require_memory(plan)  # before any step allocates
-    for slot, name in inputs:
-        values[slot] = arrays[name]
-    for slot, value in constants:
-        values[slot] = value
     # No np.errstate here: entering it costs as much as a small step, and a library caller
     # keeps NumPy's own warnings; the command line evaluates under errstate (evaluate()).
     try:
-        with shared_run():  # index notation's sub-expressions, computed once per run
-            for i, fn, args, free in program:
-                values[i] = fn(*[values[a] for a in args])
-                for slot in free:
-                    values[slot] = None
+        args = [arrays[name] for _, name in plan.program[0]]
+        if _has_index_steps(plan):
+            with shared_run():  # index notation's sub-expressions, computed once per run
+                values = function(*args)
+        else:
+            values = function(*args)
     except np.linalg.LinAlgError as exc:
         raise EvaluationError(f"evaluation failed: {exc} (a singular matrix?)") from None
-    return {name: _as_float_array(values[slot]) for name, slot in plan.outputs.items()}
+    return {name: _as_float_array(value) for name, value in zip(plan.outputs, values)}
 
 
 def _as_float_array(value):

@@ -25,6 +25,7 @@ from .. import ops
 from ..ir import as_matrix, dim_add, dim_symbols
 from ..ops import entrywise, matrix_functions, structural
 from ..ops import NUMPY_SOURCE, USER_FUNCTIONS, lookup
+from .backends import NUMPY, Backend
 from .naming import SHAPE_NAMES
 
 # precedence of Python expressions, loosest first
@@ -68,8 +69,11 @@ def _py(value) -> str:
 
 class _Expr:
     def __init__(self, text: str, prec: int, ndim: int, row_of: "_Expr | None" = None,
+                 number: bool = False, transpose_of: "_Expr | None" = None,
                  blocks: list | None = None):
         self.text, self.prec, self.ndim, self.row_of = text, prec, ndim, row_of
+        self.number = number  # a Python number literal (torch functions want tensors)
+        self.transpose_of = transpose_of  # Mᵀ of a matrix M: the M
         # a block matrix written np.block([[...], ...]): its rows of cells (a flat list of
         # items for a stacked vector), so that a join of joins stays one np.block
         self.blocks = blocks
@@ -79,25 +83,40 @@ class _Expr:
 
 
 class NumpyCodePrinter:
-    def __init__(self, derivation, function_name: str = "f_and_grad"):
+    """``backend`` is the array library printed for (printers/backends.py). ``generated``:
+    every name in the code is one matgrad makes up (``a0``, ``t3``), none taken from the
+    input — the form compiled and run in-process (``compile_derivatives(backend=...)``);
+    ``only`` then limits the outputs to those keys."""
+
+    def __init__(self, derivation, function_name: str = "f_and_grad",
+                 backend: Backend = NUMPY, generated: bool = False, only=None):
         from ..app.api import output_arrays
         from ..app.render import where_of
 
         self.derivation = derivation
         self.program = derivation.program
         self.function_name = function_name
-        self.outputs = output_arrays(derivation)
-        self.plan = ev.compile_plan(self.outputs, symbolic=True)
+        self.b = backend
+        self.generated = generated
+        self.outputs = {k: v for k, v in output_arrays(derivation).items()
+                        if only is None or k in only}
+        self.plan = ev.compile_plan(self.outputs, symbolic=not generated)
         # the docstring's where-block names the local variables (one naming, app/where.py)
-        self.where_names = where_of(derivation).all_names()
-        self.used: set[str] = set()
-        self.params = {v: safe_name(v, self.used) for v in self.program.variables}
+        self.where_names = {} if generated else where_of(derivation).all_names()
+        self.used: set[str] = set(backend.reserved) | set(backend.kernels)
+        if generated:
+            self.params = {v: f"a{i}" for i, v in enumerate(self.program.variables)}
+            self.used |= set(self.params.values())
+        else:
+            self.params = {v: safe_name(v, self.used) for v in self.program.variables}
         self.dims: dict[str, str] = {}
         for shape in self.program.variables.values():
             for d in shape:
                 for part in dim_symbols(d):
                     if part not in self.dims:
-                        self.dims[part] = safe_name(part, self.used)
+                        self.dims[part] = (f"d{len(self.dims)}" if generated
+                                           else safe_name(part, self.used))
+        self.used |= set(self.dims.values())
         self.helpers: set[str] = set()
         self.pending: list[str] = []
 
@@ -134,15 +153,20 @@ class NumpyCodePrinter:
         if op == "index":  # index notation: statements of batched einsum/matmul steps
             from .tensor_code import region_code
 
+            if self.b.name == "torch":  # (its NumPy calls have no one-to-one torch names)
+                from .backends import UnsupportedOperation
+
+                raise UnsupportedOperation("the torch format does not support index "
+                                           "notation yet (use --format numpy or jax)")
             lines, text = region_code(self, step, args)
-            self.pending += lines
-            return _Expr(text, _POSTFIX, ndim)
+            self.pending += [self.b.translate(line, "index notation") for line in lines]
+            return _Expr(self.b.translate(text, "index notation"), _POSTFIX, ndim)
         if op == "input":
             return _Expr(self.params[params[0]], _POSTFIX, ndim)
         if op == "const":
             value = params[0]
             text = str(int(value)) if value.is_integer() and abs(value) < 1e15 else repr(value)
-            return _Expr(text, _POSTFIX if value >= 0 else _UNARY, 0)
+            return _Expr(text, _POSTFIX if value >= 0 else _UNARY, 0, number=True)
         if op == "add":
             signs = params[0]
             text = ("" if signs[0] > 0 else "-") + args[0].at(_MUL if signs[0] < 0 else _ADD)
@@ -157,8 +181,8 @@ class NumpyCodePrinter:
             return _Expr(f"{args[0].at(_POW + 1)} ** {args[1].at(_UNARY)}", _POW, ndim)
         if op == "matpow":
             k = params[0]
-            base = args[0].text if k >= 0 else f"np.linalg.inv({args[0].text})"
-            return _Expr(f"np.linalg.matrix_power({base}, {abs(k)})", _POSTFIX, ndim)
+            base = args[0].text if k >= 0 else self.b.construct("inv", args[0].text)
+            return _Expr(self.b.construct("matrix_power", base, str(abs(k))), _POSTFIX, ndim)
         if op == "transpose":
             return self.transpose(args[0], ndim)
         if op == "matmul":
@@ -178,22 +202,21 @@ class NumpyCodePrinter:
             return self.fit(_Expr(f"{self.column(m)} * {v.at(_MUL + 1)}", _MUL, 2), params[0])
         if op == "add_diag":  # M ± Diag(v)
             sign = "+" if params[0] > 0 else "-"
-            return _Expr(f"{args[0].at(_ADD)} {sign} np.diag({args[1].text})", _ADD, ndim)
+            diag = self.b.construct("diag", args[1].text)
+            return _Expr(f"{args[0].at(_ADD)} {sign} {diag}", _ADD, ndim)
         if op == "frob":
-            return _Expr(f"np.vdot({args[0].text}, {args[1].text})", _POSTFIX, 0)
+            return _Expr(self.b.construct("vdot", args[0].text, args[1].text), _POSTFIX, 0)
         if op == "fill":
-            return _Expr(f"np.full({self.shape_src(params[0])}, {args[0].text})", _POSTFIX,
-                         ndim)
-        if op in ("ones", "zeros"):
-            return _Expr(f"np.{op}({self.shape_src(params[0])})", _POSTFIX, ndim)
-        if op == "eye":
-            return _Expr(f"np.eye({self.size(params[0])})", _POSTFIX, 2)
-        if op == "reshape":
-            return _Expr(f"np.reshape({args[0].text}, {self.shape_src(params[0])}, order='F')",
+            return _Expr(self.b.construct("full", self.shape_src(params[0]), args[0].text),
                          _POSTFIX, ndim)
+        if op in ("ones", "zeros"):
+            return _Expr(self.b.construct(op, self.shape_src(params[0])), _POSTFIX, ndim)
+        if op == "eye":
+            return _Expr(self.b.construct("eye", self.size(params[0])), _POSTFIX, 2)
+        if op == "reshape":
+            return _Expr(self.b.construct("reshape_f", args[0].text,
+                                          self.shape_src(params[0])), _POSTFIX, ndim)
         if op in _HELPER_OPS:
-            kernel = _HELPER_OPS[op]
-            self.helpers.add(kernel.__name__)
             values = [self.shape_src(p) if isinstance(p, tuple) else self.size(p)
                       for p in params]
             fields = {f"p{i}": p for i, p in enumerate(values)}
@@ -208,26 +231,28 @@ class NumpyCodePrinter:
         raise NotImplementedError(op)
 
     def function(self, name: str, args: list[_Expr], step, ndim: int) -> _Expr:
-        template = lookup(name).numpy_source
+        template = self.b.spell(name, lookup(name).numpy_source)
         structural = ops.STRUCTURAL.get(name)
         # a 1×1 matrix that the IR keeps as a scalar: give the matrix spelling a matrix
         reshaped = structural is not None and any(a.ndim == 0 for a in args)
         texts = []
         for a in args:
+            if a.number and self.b.number != "{0}":
+                a = _Expr(self.b.number.format(a.text), _POSTFIX, 0)
             if reshaped and a.ndim == 0 and structural.accepts != "any":
-                texts.append(f"np.reshape({a.text}, {'(1, 1)' if structural.accepts == 'square' else '(1,)'})")
+                texts.append(self.b.construct(
+                    "reshape", a.text, "(1, 1)" if structural.accepts == "square" else "(1,)"))
             elif re.search(r"\(\{\d\}[,)]", template) and template.count("{") == len(args):
                 texts.append(a.text)
             else:
                 texts.append(a.at(_POSTFIX))
         text = template.format(*texts)
-        for helper in re.findall(r"\b(_\w+)\(", text):
-            self.helpers.add(helper)
         prec = _POSTFIX if re.fullmatch(r"[\w.]+\(.*\)", text) and _balanced_call(text) else _ADD
         out = _Expr(text, prec, ndim)
         if reshaped:
             shape = step.node.shape if step.node is not None else ()
-            out = _Expr(f"np.reshape({text}, {self.shape_src(shape) if shape else '()'})",
+            out = _Expr(self.b.construct("reshape", text,
+                                         self.shape_src(shape) if shape else "()"),
                         _POSTFIX, ndim)
         return out
 
@@ -257,7 +282,8 @@ class NumpyCodePrinter:
         stacked vector [x; y] is np.block([x, y]), which joins 1-d arrays)."""
         if ndim == 1:
             items = [i for a in args for i in (a.blocks or [a.text])]
-            return _Expr(f"np.block([{', '.join(items)}])", _POSTFIX, 1, blocks=items)
+            return _Expr(self.b.construct("block", f"[{', '.join(items)}]"), _POSTFIX, 1,
+                         blocks=items)
 
         def rows(a: _Expr) -> list:
             if a.blocks is not None and a.ndim == 2:
@@ -273,7 +299,8 @@ class NumpyCodePrinter:
             cells = [ra[0] + rb[0]]
         else:
             cells = [[args[0].text, args[1].text]]
-        text = "np.block([" + ", ".join("[" + ", ".join(r) + "]" for r in cells) + "])"
+        text = self.b.construct(
+            "block", "[" + ", ".join("[" + ", ".join(r) + "]" for r in cells) + "]")
         return _Expr(text, _POSTFIX, 2, blocks=cells)
 
     def transpose(self, a: _Expr, ndim: int) -> _Expr:
@@ -283,16 +310,16 @@ class NumpyCodePrinter:
             return _Expr(f"{a.at(_POSTFIX)}[None, :]", _POSTFIX, 2, row_of=a)
         if ndim == 1:  # a 1×n row read back as a vector
             return _Expr(f"{a.at(_POSTFIX)}[0]", _POSTFIX, 1)
-        return _Expr(f"{a.at(_POSTFIX)}.T", _POSTFIX, 2)
+        return _Expr(f"{a.at(_POSTFIX)}.T", _POSTFIX, 2, transpose_of=a)
 
     def column(self, a: _Expr) -> str:
         if a.ndim == 2:
             return a.at(_MUL + 1)
-        return f"np.reshape({a.text}, (-1, 1))"
+        return self.b.construct("reshape", a.text, "(-1, 1)")
 
     def fit(self, e: _Expr, shape) -> _Expr:
         target = self.shape_src(shape) if shape else "()"
-        return _Expr(f"np.reshape({e.text}, {target})", _POSTFIX, len(shape))
+        return _Expr(self.b.construct("reshape", e.text, target), _POSTFIX, len(shape))
 
     def matmul(self, a: _Expr, b: _Expr, shape) -> _Expr:
         n = len(shape)
@@ -301,10 +328,12 @@ class NumpyCodePrinter:
         if a.row_of is not None and b.ndim == 2 and n == 2:  # xᵀ M
             return _Expr(f"({a.row_of.at(_MUL)} @ {b.at(_MUL + 1)})[None, :]", _POSTFIX, 2)
         if a.ndim == 1 and b.row_of is not None and n == 2:  # x yᵀ
-            return _Expr(f"np.outer({a.text}, {b.row_of.text})", _POSTFIX, 2)
+            return _Expr(self.b.construct("outer", a.text, b.row_of.text), _POSTFIX, 2)
         if a.ndim == 2 and b.ndim == 2 and n == 2:
             return _Expr(f"{a.at(_MUL)} @ {b.at(_MUL + 1)}", _MUL, 2)
         if a.ndim == 2 and b.ndim == 1 and n == 1:
+            if a.transpose_of is not None and self.b.vector_left:  # Mᵀ v as v M
+                return _Expr(f"{b.at(_MUL)} @ {a.transpose_of.at(_MUL + 1)}", _MUL, 1)
             return _Expr(f"{a.at(_MUL)} @ {b.at(_MUL + 1)}", _MUL, 1)
         return self.fit(_Expr(f"{self.column(a)} @ {self.column(b)}", _MUL, 2), shape)
 
@@ -320,9 +349,9 @@ class NumpyCodePrinter:
             uses[slot] += 1
         forced = set()
         for step in steps:
-            if step.op[:2] in ("f_", "c_") and (step.op[2:] in NUMPY_SOURCE
-                                                 or step.op[2:] in USER_FUNCTIONS):
-                template = lookup(step.op[2:]).numpy_source
+            if step.op[:2] in ("f_", "c_") and step.op not in ("c_hcat", "c_vcat") and (
+                    step.op[2:] in NUMPY_SOURCE or step.op[2:] in USER_FUNCTIONS):
+                template = self.b.spell(step.op[2:], lookup(step.op[2:]).numpy_source)
                 for k, a in enumerate(step.args):
                     if template.count("{%d}" % k) > 1:
                         forced.add(a)
@@ -345,6 +374,11 @@ class NumpyCodePrinter:
         return lines, exprs
 
     def temporary(self, ndim: int) -> str:
+        if self.generated:  # t0, t1, …: nothing that reads like a quantity of the input
+            k = len(self.used)
+            while f"t{k}" in self.used:
+                k += 1
+            return f"t{k}"
         bases = SHAPE_NAMES.get(ndim, ("T",))
         for base in bases:
             if base not in self.used and safe_name(base, set(self.used)) == base:
@@ -358,9 +392,12 @@ class NumpyCodePrinter:
         """Arguments as float arrays, one shape check, then the sizes the body uses."""
         variables = self.program.variables
         params = list(self.params.values())
-        converted = ", ".join(f"np.asarray({p}, dtype=float)" for p in params)
+        converted = ", ".join(self.b.construct("asarray", p) for p in params)
         lines = [f"{', '.join(params)} = {converted}"] if len(converted) < 70 else [
-            f"{p} = np.asarray({p}, dtype=float)" for p in params]
+            f"{p} = {self.b.construct('asarray', p)}" for p in params]
+        if re.search(r"\*\*_kw\b", body_text):  # torch: new tensors beside the inputs
+            device = f", \"device\": {params[0]}.device" if params else ""
+            lines.append(f'_kw = {{"dtype": torch.float64{device}}}')
         for v, shape in variables.items():
             p = self.params[v]
             if len(shape) == 1:
@@ -432,9 +469,10 @@ class NumpyCodePrinter:
         if hessians:
             ret += [*hessians, "}"]
         code_body = self.checks("\n".join(body + out + ret)) + body + out + ret
-        header = ["import numpy as np", ""]
-        header += self.helper_sources()
+        header = [*self.b.imports, ""]
+        header += self.helper_sources("\n".join(code_body))
         header += self.user_function_sources()
+        header += [f"# {line}" for line in self.b.note]
         lines = header + ["", f"def {self.function_name}({', '.join(self.params.values())}):"]
         lines += [("    " + line).rstrip() for line in self.docstring()]
         lines += ["    " + line for line in code_body]
@@ -446,7 +484,7 @@ class NumpyCodePrinter:
         e = exprs[slot]
         if tuple(node.shape) == tuple(shape):
             return e.text
-        return f"np.reshape({e.text}, {self.shape_src(shape) if shape else '()'}, order='F')"
+        return self.b.construct("reshape_f", e.text, self.shape_src(shape) if shape else "()")
 
     def user_function_sources(self) -> list[str]:
         """``def _u_gelu(t): …`` for each user-defined function the code calls."""
@@ -454,24 +492,29 @@ class NumpyCodePrinter:
 
         out = []
         for fn in needed(*self.outputs.values()):
-            out += ["", numpy_source(fn), ""]
+            out += ["", self.b.translate(numpy_source(fn), fn.name), ""]
         return out
 
-    def helper_sources(self) -> list[str]:
+    def helper_sources(self, body_text: str) -> list[str]:
+        """The kernels the body calls (and those they call), in this library's spelling."""
+        # the library's own kernels, else NumPy's source, translated only when used (a
+        # kernel a library cannot spell is an error only where the body needs it)
         sources = {k.__name__: inspect.getsource(k) for k in _KERNELS}
-        used, pending = set(), [h for h in self.helpers if h in sources]
+        sources.update(self.b.kernels)
+        used: dict = {}  # name -> its source in this library
+        pending = [h for h in sources if re.search(rf"(?<![\w.]){h}\(", body_text)]
         while pending:
             name = pending.pop()
             if name in used:
                 continue
-            used.add(name)
-            pending += [o for o in sources if o + "(" in sources[name] and o not in used]
+            used[name] = self.b.kernel(name, sources[name])
+            pending += [o for o in sources if o + "(" in used[name] and o not in used]
         out = []
-        if any("_np()" in sources[name] for name in used):
+        if any("_np()" in source for source in used.values()):
             out += ["", "def _np():", "    return np", ""]
-        for k in _KERNELS:
-            if k.__name__ in used:
-                out += ["", sources[k.__name__].rstrip(), ""]
+        for name in sources:  # (a kernel finds its callees when it runs, in any order)
+            if name in used:
+                out += ["", used[name].rstrip(), ""]
         return out
 
 
@@ -505,3 +548,32 @@ def _shape_words(shape) -> str:
 def to_numpy_code(derivation, function_name: str = "f_and_grad") -> str:
     """The ``numpy`` format of ``derivation``: a module with one function."""
     return NumpyCodePrinter(derivation, function_name).print()
+
+
+def to_code(derivation, backend: str = "numpy", function_name: str = "f_and_grad") -> str:
+    """The ``numpy``, ``jax`` or ``torch`` format: a module with one function."""
+    from .backends import BACKENDS
+
+    return NumpyCodePrinter(derivation, function_name, BACKENDS[backend]).print()
+
+
+def flat_function(derivation, backend: str, keys) -> tuple[str, list[str]]:
+    """The source of ``def _compiled(a0, a1, ...)`` returning the outputs ``keys`` (value,
+    grad_X, hess_X ...) as a tuple, shaped as SPEC §4, every name in it generated; and the
+    variables in argument order. For in-process evaluation (``compile_derivatives``)."""
+    from ..app.api import spec_shapes
+    from .backends import BACKENDS
+
+    printer = NumpyCodePrinter(derivation, "_compiled", BACKENDS[backend], generated=True,
+                               only=keys)
+    body, exprs = printer.body()
+    shapes = spec_shapes(derivation, keys)
+    shapes["value"] = tuple(derivation.program.expr.shape)
+    rets = [printer.shaped(key, exprs, shapes[key]) for key in keys]
+    code = body + [f"return ({', '.join(rets)},)"]
+    code = printer.checks("\n".join(code)) + code
+    lines = [*printer.b.imports, ""] + printer.helper_sources("\n".join(code))
+    lines += printer.user_function_sources()
+    lines += ["", f"def _compiled({', '.join(printer.params.values())}):"]
+    lines += ["    " + line for line in code]
+    return "\n".join(lines) + "\n", list(printer.params)
