@@ -22,7 +22,7 @@ from ..errors import EvaluationError
 from ..ir import (Add, Build, Call, Delta, Div, Fill, Frob, Func, Had, IndexSum, MatMul, Node,
                   Pow, Scale, Indexed, T)
 from ..ops import lookup
-from ..tensors.labels import free_indices
+from ..tensors.labels import free_indices, pattern_spec
 
 
 def region_inputs(root: Node) -> list[Node]:
@@ -145,17 +145,7 @@ def _evaluate(node: Node, memo: dict):
         array, labels = _ev(node.operand, memo)
         new = [e for e in dict.fromkeys(node.pattern) if e is not None and e not in labels]
         letter = _letters(_union(labels, new))
-        spare = iter(string.ascii_letters[len(letter):])
-        colons, inner = [], []
-        for e in node.pattern:
-            if e is None:
-                colons.append(next(spare))
-                inner.append(colons[-1])
-            else:
-                inner.append(letter[e])
-        head = "".join(letter[k] for k in labels)
-        spec = head + "".join(inner) + "->" + head + "".join(letter[k] for k in new) + \
-            "".join(colons)
+        spec, _ = pattern_spec(node.pattern, letter, labels, new)
         out = np.einsum(spec, array)
         return out.reshape(out.shape[:len(labels) + len(new)] + _concrete(node.shape)), \
             labels + tuple(new)
@@ -207,18 +197,8 @@ def _build(node: Build, memo: dict):
         axes = [labels.index(e) if e is not None else next(colon) for e in node.pattern]
         return body.transpose(axes), ()
     out = np.zeros(tuple(int(free_indices(node)[k]) for k in outer) + _concrete(node.dims))
-    letter = _letters(outer + unique)
-    spare = iter(string.ascii_letters[len(letter):])
-    inner, colons = [], []
-    for e in node.pattern:
-        if e is None:
-            colons.append(next(spare))
-            inner.append(colons[-1])
-        else:
-            inner.append(letter[e])
-    head = "".join(letter[k] for k in outer)
-    view = np.einsum(head + "".join(inner) + "->" + head +
-                     "".join(letter[k] for k in unique) + "".join(colons), out)
+    view = np.einsum(pattern_spec(node.pattern, _letters(outer + unique), outer, unique)[0],
+                     out)
     aligned = _align(body, labels, outer + unique)
     view[...] = aligned.reshape(aligned.shape[:len(outer + unique)] + view.shape[
         len(outer + unique):])

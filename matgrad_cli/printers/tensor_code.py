@@ -12,7 +12,7 @@ import string
 
 from ..ir import (Add, Build, Call, Delta, Div, Fill, Frob, Func, Had, IndexSum, MatMul, Node,
                   Pow, Scale, Indexed, T)
-from ..tensors.labels import free_indices
+from ..tensors.labels import free_indices, pattern_spec
 
 
 class RegionCode:
@@ -88,17 +88,7 @@ class RegionCode:
             text, labels = self.ev(node.operand)
             new = [e for e in dict.fromkeys(node.pattern) if e is not None and e not in labels]
             letter = self.letters(self.union(labels, new))
-            spare = iter(string.ascii_letters[len(letter):])
-            inner, colons = [], []
-            for e in node.pattern:
-                if e is None:
-                    colons.append(next(spare))
-                    inner.append(colons[-1])
-                else:
-                    inner.append(letter[e])
-            head = "".join(letter[k] for k in labels)
-            spec = head + "".join(inner) + "->" + head + "".join(letter[k] for k in new) + \
-                "".join(colons)
+            spec, colons = pattern_spec(node.pattern, letter, labels, new)
             out = f"np.einsum({spec!r}, {text})"
             if len(colons) != len(node.shape):  # a 1-axis normalisation (row → vector)
                 out = f"np.reshape({out}, {out}.shape[:{len(labels) + len(new)}] + " \
@@ -160,18 +150,7 @@ class RegionCode:
         free = free_indices(node)
         dims = tuple(free[k] for k in outer) + tuple(node.dims)
         out = self.name(f"np.zeros({self.shape(dims)})")
-        letter = self.letters(outer + unique)
-        spare = iter(string.ascii_letters[len(letter):])
-        inner, colons = [], []
-        for e in node.pattern:
-            if e is None:
-                colons.append(next(spare))
-                inner.append(colons[-1])
-            else:
-                inner.append(letter[e])
-        head = "".join(letter[k] for k in outer)
-        spec = head + "".join(inner) + "->" + head + "".join(letter[k] for k in unique) + \
-            "".join(colons)
+        spec, _ = pattern_spec(node.pattern, self.letters(outer + unique), outer, unique)
         aligned = self.align(body, labels, outer + unique, len(node.body.shape))
         self.lines.append(f"np.einsum({spec!r}, {out})[...] = {aligned}")
         return out, outer

@@ -6,6 +6,8 @@ evaluator computes ``X[:, i, :]' X[:, i, :]`` once for every i, as one batched p
 """
 from __future__ import annotations
 
+import string
+
 from ..ir import Build, Delta, IndexSum, Node, Indexed
 
 
@@ -113,3 +115,20 @@ def closed(node: Node) -> Node:
         return node
     pattern = tuple(free) + (None,) * len(node.shape)
     return Build(node, pattern, tuple(free.values()) + tuple(node.shape))
+
+
+def pattern_spec(pattern, letter: dict, head, new) -> tuple[str, list]:
+    """The einsum spec that reads an index ``pattern`` (names, None for ':') off an array
+    whose leading axes are ``head``: 'head inner -> head new colons' (``letter`` maps each
+    label to its einsum letter; the ':' axes take the next free letters, returned too)."""
+    spare = iter(string.ascii_letters[len(letter):])
+    inner, colons = [], []
+    for e in pattern:
+        if e is None:
+            colons.append(next(spare))
+            inner.append(colons[-1])
+        else:
+            inner.append(letter[e])
+    front = "".join(letter[k] for k in head)
+    return (front + "".join(inner) + "->" + front + "".join(letter[k] for k in new) +
+            "".join(colons)), colons
