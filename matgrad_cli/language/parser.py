@@ -248,21 +248,13 @@ class _Parser(IndexParsing):
                 definition = parse_indexed_definition(self)
                 definitions.append(definition)
                 self.declared.add(definition.name)
-                if self.tok.kind == END:
+                if self.after_statement():
                     break
-                if self.tok.kind != SEP:
-                    self.unexpected()
-                while self.tok.kind == SEP:
-                    self.advance()
                 continue
             if self.peek().kind == LPAREN:
                 self.function_definition()
-                if self.tok.kind == END:
+                if self.after_statement():
                     break
-                if self.tok.kind != SEP:
-                    self.unexpected()
-                while self.tok.kind == SEP:
-                    self.advance()
                 continue
             name_tok = self.advance()
             if name_tok.text in self.functions:
@@ -274,12 +266,8 @@ class _Parser(IndexParsing):
             value = self.expr()
             definitions.append(Definition(name_tok.text, name_tok.span, value))
             self.declared.add(name_tok.text)
-            if self.tok.kind == END:
+            if self.after_statement():
                 break  # reported below: the final expression is missing
-            if self.tok.kind != SEP:
-                self.unexpected()
-            while self.tok.kind == SEP:
-                self.advance()
         if self.tok.kind == END:
             if definitions:
                 raise self.error("the input ends with a definition: a final expression is "
@@ -332,6 +320,16 @@ class _Parser(IndexParsing):
             raise self.error(f"function '{name}' has no body", eq.span)
         body = self.expr()
         self.functions[name] = FunctionDef(name, name_tok.span, param, param_tok.span, body)
+
+    def after_statement(self) -> bool:
+        """Past the separators after a definition; True at the end of the input."""
+        if self.tok.kind == END:
+            return True
+        if self.tok.kind != SEP:
+            self.unexpected()
+        while self.tok.kind == SEP:
+            self.advance()
+        return False
 
     def unexpected(self):
         t = self.tok
