@@ -9,6 +9,7 @@ import re
 import numpy as np
 import pytest
 from click.testing import CliRunner
+from helpers import input_args
 
 from matgrad_cli.app import api, render
 from matgrad_cli.cli import main
@@ -25,13 +26,7 @@ def run(*args):
 
 
 def save(tmp_path, arrays: dict) -> list[str]:
-    """Save each array as NAME.npy; the -i options that pass them."""
-    args = []
-    for name, value in arrays.items():
-        path = tmp_path / f"{name}.npy"
-        np.save(path, np.asarray(value, dtype=float))
-        args += ["-i", f"{name}={path}"]
-    return args
+    return input_args(arrays, tmp_path)
 
 
 def seed_gradient_by_loop(phi: np.ndarray, beta: float) -> np.ndarray:

@@ -102,5 +102,21 @@ TENSOR_LETTERS = ("T", "U")
 DIMENSION_LETTERS = DIM_LETTERS
 
 
+# Index notation (§2b): the gradient tensor a dsl line builds, and fresh index names.
+GRADIENT_TENSOR_NAMES = ("G", "Gamma", "D", "H", "J")
+INDEX_LETTERS = ("i", "j", "k", "l", "a", "b", "c", "p", "q", "r", "s", "t")
+
+
+def first_free(pool, taken, base: str) -> str:
+    """The first name of ``pool`` not in ``taken``, else ``base`` numbered 1, 2, … ."""
+    for name in pool:
+        if name not in taken:
+            return name
+    k = 1
+    while f"{base}{k}" in taken:
+        k += 1
+    return f"{base}{k}"
+
+
 def shape_letters(ndim: int) -> tuple[str, ...]:
     return SHAPE_LETTERS.get(ndim, TENSOR_LETTERS)

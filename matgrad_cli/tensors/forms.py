@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from .. import algebra as alg
 from ..ir import Add, Build, Node, Indexed, Var, walk
+from ..language.names import GRADIENT_TENSOR_NAMES, first_free
 from .labels import fresh_label, free_indices
 from .. import printers as _printers  # noqa: F401  (first: it installs printing.py's methods)
 from .printing import pattern_text, text_subscript
@@ -86,13 +87,7 @@ def dsl_definition(node: Build, name: str, body_text: str) -> str:
 
 
 def tensor_name(taken: set) -> str:
-    for name in ("G", "Gamma", "D", "H", "J"):
-        if name not in taken:
-            return name
-    k = 1
-    while f"G{k}" in taken:
-        k += 1
-    return f"G{k}"
+    return first_free(GRADIENT_TENSOR_NAMES, taken, "G")
 
 
 def hoist_for_dsl(node: Node, taken: set) -> tuple[Node, list[str]]:

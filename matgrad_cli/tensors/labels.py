@@ -9,6 +9,7 @@ from __future__ import annotations
 import string
 
 from ..ir import Build, Delta, IndexSum, Node, Indexed
+from ..language.names import INDEX_LETTERS, first_free
 
 
 def free_indices(node: Node) -> dict:
@@ -76,13 +77,7 @@ def rename(node: Node, mapping: dict) -> Node:
 
 def fresh_label(taken, preferred: str = "j") -> str:
     """An index name not in ``taken``."""
-    for name in (preferred, "i", "j", "k", "l", "a", "b", "c", "p", "q", "r", "s", "t"):
-        if name not in taken:
-            return name
-    n = 1
-    while f"i{n}" in taken:
-        n += 1
-    return f"i{n}"
+    return first_free((preferred, *INDEX_LETTERS), taken, "i")
 
 
 SEED_MARK = "′"  # the indices of a seeded sweep's unit tensor (jacobian.py): never summed
