@@ -7,6 +7,11 @@ from bench.frameworks import FRAMEWORKS, Unavailable
 from bench.timing import measure, one_shot, paired_ratio
 
 
+# (framework, baseline) pairs timed back to back, alternating, for their ratio: matgrad's
+# NumPy evaluation against the hand-written form, its jax backend against jax's own autodiff
+PAIRED = (("matgrad", "numpy"), ("matgrad_jax", "jax"))
+
+
 class BenchError(AssertionError):
     """A baseline framework disagrees with the hand-written closed form."""
 
@@ -74,13 +79,15 @@ def run_section(problems, sizes, cfg, failures, label):
                          if res["status"] == "ok" else res["status"][:90])
                 _log(f"[{label}] {p.key} n={n} {name}: {shown}")
             results = row["results"]
-            if all(results.get(k, {}).get("status") == "ok" for k in ("numpy", "matgrad")):
-                ratio, rounds = paired_ratio(results["matgrad"]["_call"],
-                                             results["numpy"]["_call"],
-                                             min_time=cfg["timer"].get("min_time", 0.2) * 2)
-                row["paired_matgrad_over_numpy"] = {"median_ratio": ratio, "rounds": rounds}
-                _log(f"[{label}] {p.key} n={n} matgrad/numpy paired: {ratio:.3f} "
-                     f"({rounds} rounds)")
+            for fn_name, base_name in PAIRED:
+                if all(results.get(k, {}).get("status") == "ok" for k in (fn_name, base_name)):
+                    ratio, rounds = paired_ratio(results[fn_name]["_call"],
+                                                 results[base_name]["_call"],
+                                                 min_time=cfg["timer"].get("min_time", 0.2) * 2)
+                    row[f"paired_{fn_name}_over_{base_name}"] = {"median_ratio": ratio,
+                                                                 "rounds": rounds}
+                    _log(f"[{label}] {p.key} n={n} {fn_name}/{base_name} paired: {ratio:.3f} "
+                         f"({rounds} rounds)")
             for res in results.values():
                 res.pop("_call", None)
             rows.append(row)

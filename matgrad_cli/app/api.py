@@ -330,7 +330,8 @@ def compile_derivatives(expr: str, wrt: list[str], order: int = 1,
                         shapes: dict | None = None, outputs=None, backend: str = "numpy"):
     """Do the symbolic work once; return ``fn(**arrays) -> dict`` of value, ``grad_<X>``
     and (order 2) ``hess_<X>``, shaped as SPEC §4. ``shapes`` maps names to NumPy shapes
-    (else each new set of shapes is derived on its first call); ``outputs`` (e.g.
+    (else each new set of shapes is derived on its first call; with them, what is returned
+    is the generated function itself, the fastest call there is); ``outputs`` (e.g.
     ``["grad_x"]``) limits what is computed: the plan then holds only the steps those need.
 
     ``backend="numpy"`` (the default) runs the evaluation plan compiled to one Python
@@ -343,58 +344,63 @@ def compile_derivatives(expr: str, wrt: list[str], order: int = 1,
     import numpy as np
 
     backend_eval.require(backend)
+    numpy = backend == "numpy"
+    # numpy: shapes -> (call, entry), see evaluator.caller; jax, torch: names -> (call,
+    # entry), the shapes told apart inside (backend_caller), each with its formula
     built: dict = {}
+    formulas: dict = {}  # jax, torch: shapes -> ((library function, names), output keys)
+
+    def derivation_for(array_shapes: dict):
+        derivation = derive(parse(expr, array_shapes=array_shapes), wrt, order)
+        keys = [k for k in output_arrays(derivation) if outputs is None or k in outputs]
+        return derivation, keys
+
+    def formula_for(array_shapes: dict):
+        """jax / torch: the library function for these shapes, printed once."""
+        key = tuple(sorted(array_shapes.items()))
+        if key not in formulas:
+            derivation, keys = derivation_for(array_shapes)
+            formulas[key] = backend_eval.library_function(derivation, backend, keys), keys
+        return formulas[key]
 
     def build(array_shapes: dict):
-        """(call, variables) for these shapes: derived, planned and compiled once."""
+        """(call, entry) for these shapes: derived, planned and compiled once."""
+        if not numpy:
+            key = tuple(array_shapes)
+            if key not in built:
+                (_, names), keys = formula_for(array_shapes)
+                variables = list(dict.fromkeys([*array_shapes, *names]))
+                built[key] = backend_eval.backend_caller(
+                    backend, variables, keys, lambda shapes: formula_for(shapes)[0], slow)
+            return built[key]
         key = tuple(sorted(array_shapes.items()))
         if key not in built:
-            derivation = derive(parse(expr, array_shapes=array_shapes), wrt, order)
-            keys = [k for k in output_arrays(derivation) if outputs is None or k in outputs]
-            if backend != "numpy":
-                function, names = backend_eval.backend_function(derivation, backend, keys)
-
-                def call(arrays, function=function, names=names, keys=keys):
-                    # jax / torch: their own arrays, already shaped as SPEC §4
-                    return dict(zip(keys, function(*[arrays[n] for n in names])))
-                built[key] = call, names
-            else:
-                plan = compile_plan({k: output_arrays(derivation)[k] for k in keys})
-                call = caller(plan, array_shapes, spec_shapes(derivation, keys))
-                _require_memory(plan)  # once: the sizes are fixed for this function
-                built[key] = call, [name for _, name in plan.program[0]]
+            derivation, keys = derivation_for(array_shapes)
+            plan = compile_plan({k: output_arrays(derivation)[k] for k in keys})
+            built[key] = caller(plan, array_shapes, spec_shapes(derivation, keys), slow)
+            _require_memory(plan)  # once: the sizes are fixed for this function
         return built[key]
 
-    if shapes is not None:
-        build({k: tuple(v) for k, v in shapes.items()})
-    last: list = [None, None]  # the call compiled for the previous call, and its shapes
-    numpy = backend == "numpy"
-
-    def fn(**arrays):
-        # the fast path is one generated function: it checks that the arrays are the
-        # float64 ndarrays of the shapes it was compiled for, runs the plan and shapes
-        # the outputs; anything else (first call, new shapes, lists) takes slow()
-        try:  # (free in CPython 3.11+ when nothing is raised)
-            call = last[0]
-            if call is not None:
-                if numpy:
-                    out = call(arrays)
-                    if out is not None:
-                        return out
-                elif [(k, getattr(v, "shape", 0)) for k, v in arrays.items()] == last[1]:
-                    return call(arrays)  # jax / torch: the same names and shapes as before
-            return slow(arrays)
-        except np.linalg.LinAlgError as exc:
-            from ..errors import EvaluationError
-
-            raise EvaluationError(f"evaluation failed: {exc} (a singular matrix?)") from None
-
     def slow(arrays):
-        if backend == "numpy":
-            arrays = {k: np.asarray(v, dtype=float) for k, v in arrays.items()}
+        """New shapes, lists, numbers, other dtypes: converted, then (built and) run."""
+        arrays = {k: np.asarray(v, dtype=float) if numpy or not hasattr(v, "shape") else v
+                  for k, v in arrays.items()}
         call, _ = build({k: tuple(np.shape(v)) for k, v in arrays.items()})
         last[0] = call
-        last[1] = [(k, getattr(v, "shape", None)) for k, v in arrays.items()]
         return call(arrays)
+
+    last: list = [None]  # the call compiled for the previous call's shapes
+    if shapes is not None:
+        # the generated function itself, with no layer of ours around it: for the
+        # shapes given it runs the plan; anything else takes slow()
+        return build({k: tuple(v) for k, v in shapes.items()})[1]
+
+    def fn(**arrays):
+        call = last[0]
+        if call is not None:
+            out = call(arrays)
+            if out is not None:
+                return out
+        return slow(arrays)
 
     return fn

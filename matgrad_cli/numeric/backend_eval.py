@@ -10,6 +10,7 @@ fuses matgrad's entrywise chains into its products. jax and torch are optional (
 from __future__ import annotations
 
 import importlib
+from collections.abc import Callable
 
 from ..errors import UsageError
 
@@ -27,20 +28,73 @@ def require(backend: str):
                          "pip install 'matgrad[export]'") from None
 
 
-def backend_function(derivation, backend: str, keys: list):
+def library_function(derivation, backend: str, keys: list):
     """``(fn, names)``: ``fn(*arrays)`` (in the order of the variable ``names``) returns
     the outputs ``keys`` (value, grad_X, hess_X ...) as a tuple of the library's arrays,
-    shaped as SPEC §4."""
+    shaped as SPEC §4. Plain Python: for jax, not yet jitted."""
     from ..printers.numpy_code import flat_function
 
-    library = require(backend)
+    require(backend)
     source, names = flat_function(derivation, backend, keys)
     namespace: dict = {}
     exec(compile(source, f"<matgrad {backend}>", "exec"), namespace)  # noqa: S102
-    fn = namespace["_compiled"]
-    if backend == "jax":
-        fn = library.jit(fn)
-    return fn, names
+    return namespace["_compiled"], names
+
+
+def backend_function(derivation, backend: str, keys: list):
+    """``library_function``, under ``jax.jit`` for jax."""
+    fn, names = library_function(derivation, backend, keys)
+    return (require("jax").jit(fn) if backend == "jax" else fn), names
+
+
+def backend_caller(backend: str, variables: list, keys: list, formula_for: Callable,
+                   fallback: Callable) -> tuple:
+    """``(call, entry)`` for ``compile_derivatives``, like the NumPy plan's caller:
+    ``call(arrays)`` runs the formulas on arrays named exactly ``variables`` and returns the
+    outputs ``keys`` in a dict, or None; ``entry(**arrays)`` — what a user calls — runs
+    ``fallback(arrays)`` instead of returning None.
+
+    ``formula_for(shapes)`` gives ``(fn, names)``: the library function for arrays of those
+    shapes (derived and printed once per set of shapes). The choice among them is made at
+    trace time, so for jax it is jax.jit's own cache, in C++, that tells one set of shapes
+    (or dtypes) from another; ours would read every ``.shape`` in Python, which costs more
+    than the guard of a NumPy plan. Between a user and XLA there are then a few dictionary
+    reads in one generated function (generated names only)."""
+    library = require(backend)
+    arrays_of = library.numpy if backend == "jax" else library  # jnp, torch
+    real = arrays_of.result_type(float) if backend == "jax" else library.float64  # (x64)
+    chosen: dict = {}  # shapes -> (fn, the positions of its arguments among variables)
+
+    def by_shapes(*arrays):
+        arrays = [a if hasattr(a, "shape") else arrays_of.asarray(a, dtype=real)
+                  for a in arrays]  # numbers, lists
+        shapes = tuple(tuple(a.shape) for a in arrays)
+        if shapes not in chosen:
+            fn, names = formula_for(dict(zip(variables, shapes)))
+            chosen[shapes] = fn, [variables.index(name) for name in names]
+        fn, positions = chosen[shapes]
+        return fn(*[arrays[i] for i in positions])
+
+    namespace: dict = {"_f": library.jit(by_shapes) if backend == "jax" else by_shapes,
+                       "_fallback": fallback}
+    lines = ["    try:"]
+    for k, var in enumerate(variables):
+        namespace[f"n{k}"] = var
+        lines.append(f"        a{k} = arrays[n{k}]")
+    for k, key in enumerate(keys):
+        namespace[f"o{k}"] = key
+    lines += ["    except KeyError:", "        return {miss}",
+              f"    if len(arrays) != {len(variables)}:", "        return {miss}",
+              f"    r = _f({', '.join(f'a{k}' for k in range(len(variables)))})",
+              f"    return {{{', '.join(f'o{k}: r[{k}]' for k in range(len(keys)))}}}"]
+    text = "\n".join(lines)
+    built = []
+    for function_name, parameters, miss in (("_call", "arrays", "None"),
+                                            ("_entry", "**arrays", "_fallback(arrays)")):
+        source = f"def {function_name}({parameters}):\n" + text.replace("{miss}", miss)
+        exec(compile(source, f"<matgrad {backend} caller>", "exec"), namespace)  # noqa: S102
+        built.append(namespace[function_name])
+    return tuple(built)
 
 
 def evaluate(derivation, arrays: dict, backend: str, keys: list) -> dict:

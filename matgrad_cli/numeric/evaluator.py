@@ -23,6 +23,7 @@ from ..errors import EvaluationError
 from . import budget
 from ..ops import ENTRYWISE, STRUCTURAL, USER_FUNCTIONS, lookup
 from ..ir import Build, Delta, IndexSum, Indexed
+from .scalars import sink_scalars
 from .tensors import Region, region_inputs, shared_run
 from ..tensors.labels import closed
 from ..ir import (Add, Call, Commutation, Div, Eye, Fill, Frob, Func, Had, MatMul, MatPow, Node,
@@ -141,6 +142,12 @@ def _matrix_power(a, k):
     if k < 0:
         a, k = np.linalg.inv(a), -k
     return np.linalg.matrix_power(a, k)
+
+
+def _nonnegative(node: Node) -> bool:
+    from ..diff import _sign_known
+
+    return _sign_known(node, strict=False)
 
 
 def _weighted_gram(m, d, shape):
@@ -377,6 +384,11 @@ class _Compiler:
         if (len(factors) == 3 and isinstance(factors[0], T) and is_diag(factors[1])
                 and factors[0].operand == factors[2] and len(factors[2].shape) == 2):
             m, d = factors[2], factors[1].args[0]
+            if _nonnegative(d):
+                # d ≥ 0 by its form (σ ⊙ (1 − σ), exp …): Bᵀ B with B = Diag(√d) M, no test
+                # of d's sign at run time (a reduction costs as much as a small step)
+                b = MatMul(Call("Diag", (Func("sqrt", d),)), m)
+                return self.emit("matmul", (self.slot(T(b)), self.slot(b)), (shape,), node)
             return self.emit("weighted_gram", (self.slot(m), self.slot(d)), (shape,), node)
         if (len(factors) == 4 and is_diag(factors[0]) and factors[0] == factors[3]
                 and isinstance(factors[1], T) and factors[1].operand == factors[2]
@@ -550,6 +562,10 @@ class _Compiler:
                 dense = rest[0] if len(rest) == 1 else Add(rest)
                 return self.emit("add_diag", (self.slot(dense), self.slot(inner.args[0])),
                                  (sign,), node)
+            if isinstance(inner, Eye) and len(node.shape) == 2:  # M ± I: 1 on the diagonal
+                dense = rest[0] if len(rest) == 1 else Add(rest)
+                one = self.emit("const", (), (1.0,), None)
+                return self.emit("add_diag", (self.slot(dense), one), (sign,), node)
         return None
 
     def lower_product(self, node: MatMul) -> int:
@@ -639,7 +655,8 @@ def _best_order(dims: list, is_diag: list, known: set = frozenset()):
 
 
 def compile_plan(outputs: dict[str, Node], symbolic: bool = False) -> Plan:
-    outputs = {name: closed(node) for name, node in outputs.items()}  # (index notation)
+    # (closed: index notation; sink_scalars: c (A B) evaluated as (c A) B where A is smaller)
+    outputs = sink_scalars({name: closed(node) for name, node in outputs.items()})
     roots = list(outputs.values())
     compiler = _Compiler(symbolic)
     compiler.count_uses(roots)
@@ -880,6 +897,9 @@ def _in_place_source(step: Step, j: int):
     return None
 
 
+_ONE_UFUNC = re.compile(r"np\.\w+\(\{0\}\)")
+
+
 def _inline_source(step: Step, i: int, plan: Plan, shapes: list) -> str | None:
     """The step as a Python expression of its arguments ({0}, {1}), where it has one that
     needs no kernel: operators, NumPy's ufuncs writing into a dying operand, and products
@@ -893,6 +913,9 @@ def _inline_source(step: Step, i: int, plan: Plan, shapes: list) -> str | None:
         return "{0} / {1}"
     if op == "add" and len(step.args) == 2:
         return _SUM_SOURCE[step.params[0]]
+    if op.startswith("f_") and op[2:] in ENTRYWISE:  # np.exp({0}): the ufunc, no wrapper
+        source = ENTRYWISE[op[2:]].numpy_source
+        return source if _ONE_UFUNC.fullmatch(source) else None
     operands = [shapes[a] for a in step.args]
     if shapes[i] is None or any(shape is None for shape in operands):
         return None
@@ -910,6 +933,10 @@ def _inline_source(step: Step, i: int, plan: Plan, shapes: list) -> str | None:
             return "{0} @ {1}"
     if op == "matmul" and rank == 1 and ranks == [2, 1]:
         return "{0} @ {1}"
+    if op == "diag_left" and ranks == [1, 2] and rank == 2:  # Diag(v) M: scale the rows
+        return "{0}[:, None] * {1}"
+    if op == "diag_right" and ranks == [2, 1] and rank == 2:  # M Diag(v): the columns
+        return "{0} * {1}"
     return None
 
 
@@ -1005,33 +1032,38 @@ def _define(lines: list[str], namespace: dict, function: str) -> Callable:
     return namespace[function]
 
 
-def caller(plan: Plan, shapes: dict, targets: dict) -> Callable:
-    """``call(arrays) -> dict | None`` for ``compile_derivatives``: the plan with its
-    guard and its output shaping in one generated function. It returns None — and the
-    caller takes the slow path — unless ``arrays`` holds exactly the arrays it was
-    compiled for (``shapes``: name -> shape, the plan's inputs among them), as float64
-    ndarrays of those shapes; then it returns every output, reshaped to ``targets[name]``
-    where that differs, as float64 arrays."""
+def caller(plan: Plan, shapes: dict, targets: dict, fallback: Callable) -> tuple:
+    """``(call, entry)`` for ``compile_derivatives``: the plan with its guard and its output
+    shaping, generated twice from one text. The guard passes only when ``arrays`` holds
+    exactly the arrays it was compiled for (``shapes``: name -> shape, the plan's inputs
+    among them), as float64 ndarrays of those shapes; then every output is returned,
+    reshaped to ``targets[name]`` where that differs, as float64 arrays.
+
+    ``call(arrays)`` returns None when the guard fails; ``entry(**arrays)`` — the function
+    a user calls, with no layer of ours around it — returns ``fallback(arrays)`` then (the
+    slow path: conversion, other shapes). A singular matrix is an EvaluationError."""
     inputs = _executable(plan)[0]
     variables = list(dict.fromkeys([*shapes, *(var for _, var in inputs)]))
     namespace: dict = {"np": np, "_ndarray": np.ndarray, "_float": np.dtype(np.float64),
-                       "_finish": _finish}
+                       "_finish": _finish, "_fallback": fallback,
+                       "_LinAlgError": np.linalg.LinAlgError, "_singular": _singular}
     arg = {var: f"a{k}" for k, var in enumerate(variables)}
     guard = [f"len(arrays) != {len(variables)}"]
-    lines = ["def _call(arrays):", "    try:"]
+    lines = ["    try:"]
     for var, a in arg.items():
         k = a[1:]
         namespace[f"n{k}"], namespace[f"h{k}"] = var, tuple(shapes[var])
         lines.append(f"        {a} = arrays[n{k}]")
         guard.append(f"type({a}) is not _ndarray or {a}.dtype is not _float "
                      f"or {a}.shape != h{k}")
-    lines += ["    except KeyError:", "        return None",
-              f"    if {' or '.join(guard)}:", "        return None"]
+    lines += ["    except KeyError:", "        return {miss}",
+              f"    if {' or '.join(guard)}:", "        return {miss}",
+              "    try:"]  # (a try costs nothing in CPython 3.11+ until something raises)
     name = {slot: arg[var] for slot, var in inputs}
     body = _body(plan, namespace, name)
     unused = [arg[var] for var in variables if var not in {v for _, v in inputs}]
-    lines += [f"    del {', '.join(unused)}"] if unused else []
-    lines += ["    " + line for line in body]
+    lines += [f"        del {', '.join(unused)}"] if unused else []
+    lines += ["        " + line for line in body]
     shapes_of = _slot_shapes(plan)
     items = []
     for k, (out, slot) in enumerate(plan.outputs.items()):
@@ -1040,8 +1072,17 @@ def caller(plan: Plan, shapes: dict, targets: dict) -> Callable:
                  and shapes_of[slot] == targets.get(out, shapes_of[slot])
                  and _inline_source(plan.steps[slot], slot, plan, shapes_of) is not None)
         items.append(f"o{k}: {name[slot]}" if exact else f"o{k}: _finish({name[slot]}, t{k})")
-    lines.append(f"    return {{{', '.join(items)}}}")
-    return _define(lines, namespace, "_call")
+    lines += [f"        return {{{', '.join(items)}}}",
+              "    except _LinAlgError as exc:", "        raise _singular(exc) from None"]
+    text = "\n".join(lines)
+    call = _define(["def _call(arrays):", text.replace("{miss}", "None")], namespace, "_call")
+    entry = _define(["def _entry(**arrays):", text.replace("{miss}", "_fallback(arrays)")],
+                    namespace, "_entry")
+    return call, entry
+
+
+def _singular(exc: Exception) -> EvaluationError:
+    return EvaluationError(f"evaluation failed: {exc} (a singular matrix?)")
 
 
 def _finish(value, shape):
@@ -1074,7 +1115,7 @@ def run_plan(plan: Plan, arrays: dict) -> dict:
         else:
             values = function(*args)
     except np.linalg.LinAlgError as exc:
-        raise EvaluationError(f"evaluation failed: {exc} (a singular matrix?)") from None
+        raise _singular(exc) from None
     return {name: _as_float_array(value) for name, value in zip(plan.outputs, values)}
 
 

@@ -67,10 +67,18 @@ def transposed(alg: DimAlgebra, shape: tuple) -> tuple:
     return normalize(alg, cols, rows)
 
 
-def _np():
-    import numpy
+_numpy = None
 
-    return numpy
+
+def _np():
+    """numpy, imported on first use (derive never needs it); then a global read, as an
+    import statement costs more than a small kernel's own work."""
+    global _numpy
+    if _numpy is None:
+        import numpy
+
+        _numpy = numpy
+    return _numpy
 
 
 @dataclass(frozen=True)

@@ -30,14 +30,24 @@ def _kron(a, b):
 
 def _softmax(x):
     np = _np()
-    z = np.exp(x - np.max(x))
-    return z / z.sum()
+    x = x if type(x) is np.ndarray else np.asarray(x, dtype=float)
+    if x.ndim == 0:
+        return np.ones_like(x, dtype=float)
+    z = x - x.max()  # (the methods: np.max's Python wrapper costs more than a small pass)
+    np.exp(z, out=z)
+    z /= z.sum()
+    return z
 
 
 def _logsumexp(x):
     np = _np()
-    m = np.max(x)
-    return m + np.log(np.sum(np.exp(x - m)))
+    x = x if type(x) is np.ndarray else np.asarray(x, dtype=float)
+    if x.ndim == 0:
+        return x + 0.0
+    m = x.max()
+    z = x - m
+    np.exp(z, out=z)
+    return m + np.log(z.sum())
 
 
 def _logdet(x):

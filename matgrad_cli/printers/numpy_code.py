@@ -202,7 +202,8 @@ class NumpyCodePrinter:
             return self.fit(_Expr(f"{self.column(m)} * {v.at(_MUL + 1)}", _MUL, 2), params[0])
         if op == "add_diag":  # M ± Diag(v)
             sign = "+" if params[0] > 0 else "-"
-            diag = self.b.construct("diag", args[1].text)
+            diag = (self.b.construct("diag", args[1].text) if args[1].ndim else  # M ± I
+                    self.b.construct("eye", self.size(step.node.shape[0])))
             return _Expr(f"{args[0].at(_ADD)} {sign} {diag}", _ADD, ndim)
         if op == "frob":
             return _Expr(self.b.construct("vdot", args[0].text, args[1].text), _POSTFIX, 0)
