@@ -44,6 +44,12 @@ ROWS = [  # id, expression, wrt, the printed derivative, conditions printed, sou
     ("gaussian-kernel", "exp(-||x - m||^2/(2*sigma^2))", "x", "−(exp(−‖u‖² / (2 c)) / c) u", [],
      "RBF kernel: −(k / σ²)(x − m), u = x − m and c = σ² named"),
     ("log-needs-positive", "sum(log(x))", "x", "1 ./ x", ["where x > 0 entrywise"], "—"),
+    ("inverse-cancels", "tr(B*X*inv(X)*A)", "A", "Bᵀ", [],
+     "X X⁻¹ = I inside a chain"),
+    ("inverse-transposed-cancels", "tr(X'*inv(X)'*A)", "A", "I_m", [],
+     "Xᵀ X⁻ᵀ = (X⁻¹ X)ᵀ = I"),
+    ("logdet-of-cholesky", "logdet(chol(S))", "S", "0.5 S⁻¹", ["where S is positive definite"],
+     "logdet L = ½ logdet S: Lᵀ L⁻ᵀ = I, Φ(I) = ½ I, L⁻ᵀ L⁻¹ = S⁻¹"),
 ]
 
 
@@ -96,7 +102,8 @@ def test_printed_form_has_the_right_value(expr, wrt):
               "w": rng.standard_normal(n), "y": rng.uniform(0.1, 0.9, n),
               "W": rng.standard_normal((n, n)), "m": rng.standard_normal(n),
               "sigma": np.array(1.3),
-              "lambda": np.array(0.7)}
+              "lambda": np.array(0.7), "B": rng.standard_normal((n, n))}
+    arrays["S"] = arrays["B"] @ arrays["B"].T + n * np.eye(n)
     dims = {"n": n} if "ones(n)" in expr else {}
     used = {k: v for k, v in arrays.items() if k in _names(expr)}
     f = value_function(expr, used, dims)

@@ -13,7 +13,7 @@ from fractions import Fraction
 from math import gcd
 
 from .. import algebra as alg
-from ..ir import Add, Call, Fill, Func, MatMul, Node, Num, Ones, Scale, T
+from ..ir import Add, Call, Eye, Fill, Func, MatMul, Node, Num, Ones, Scale, T
 from .rules import _chain, _product, transposed
 
 
@@ -369,6 +369,30 @@ def product_of_powers(node: Node):
     return alg.matmul(node.left.left, merged) if isinstance(node.left, MatMul) else merged
 
 
+def _inverse_pair(a: Node, b: Node) -> bool:
+    """a b = I: X⁻¹ X, X X⁻¹, Xᵀ X⁻ᵀ, X⁻ᵀ Xᵀ (X square; where X⁻¹ exists, as its condition
+    says)."""
+    if isinstance(a, T) and isinstance(b, T):
+        a, b = b.operand, a.operand  # Xᵀ X⁻ᵀ = (X⁻¹ X)ᵀ
+    return (_is_call(a, "inv") and a.args[0] == b) or (_is_call(b, "inv") and b.args[0] == a)
+
+
+def inverse_cancels(node: Node):
+    """X⁻¹ X = X X⁻¹ = I;  Lᵀ L⁻ᵀ = I (also inside a longer chain)"""
+    if not isinstance(node, MatMul):
+        return None
+    left = node.left.right if isinstance(node.left, MatMul) else node.left
+    right = node.right.left if isinstance(node.right, MatMul) else node.right
+    if not _inverse_pair(left, right) or len(left.shape) != 2:
+        return None
+    rest = [f for f in ((node.left.left if isinstance(node.left, MatMul) else None),
+                        (node.right.right if isinstance(node.right, MatMul) else None))
+            if f is not None]
+    if not rest:
+        return alg.eye(left.shape[0])
+    return rest[0] if len(rest) == 1 else alg.matmul(rest[0], rest[1])
+
+
 def diagonal_times_ones_in_chain(node: Node):
     """Diag(v) (𝟏 R) = v R;  (L Diag(v)) 𝟏 = L v"""
     if isinstance(node, MatMul) and _is_call(node.left, "Diag") and \
@@ -432,6 +456,8 @@ def _upper_triangular(node: Node) -> bool:
 def tril_half_of_upper_triangular(node: Node):
     """Φ(U) = ½ Diag(diag U) for an upper-triangular U (Φ(2 Lᵀ Diag(1 ./ diag L)) = I in the
     gradient of logdet through chol)"""
+    if _is_call(node, "tril_half") and isinstance(node.args[0], Eye):  # Φ(I) = ½ I
+        return alg.scale(Num(Fraction(1, 2)), node.args[0])
     if _is_call(node, "tril_half") and _upper_triangular(node.args[0]):
         return alg.scale(Num(Fraction(1, 2)), alg.diag_matrix(alg.call("diag", node.args[0])))
     return None
@@ -568,6 +594,7 @@ IDENTITIES = [
     repeated_division,
     quotient_of_powers,
     product_of_powers,
+    inverse_cancels,
     diagonal_times_ones_in_chain,
     common_scalar_factor,
     logistic_times_exponential_scalar,
