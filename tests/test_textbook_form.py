@@ -27,7 +27,7 @@ ROWS = [  # id, expression, wrt, the printed derivative, conditions printed, sou
     ("ones-row", "sum(X*ones(n)*ones(n)')", "X", "𝟏 𝟏 𝟏ᵀ", [], "[MC] (69)"),
     ("sqrt-of-positive", "sum(sqrt(x.^2 + 1))", "x", "x ./ √(x.^2 + 1)", [], "chain rule"),
     ("logistic-log-likelihood", "sum(y.*log(sigmoid(X*w)) + (1-y).*log(1-sigmoid(X*w)))", "w",
-     "Xᵀ (y − σ(X w))", [], "[B] (4.91)"),
+     "Xᵀ (y − s)", [], "[B] (4.91); s = σ(X w), named in f's line, keeps its name"),
     ("mean-log-softmax", "sum(log(softmax(X*w)))", "w", "Xᵀ (1 − m softmax(X w))", [],
      "Σᵢ ∂ log pᵢ = Xᵀ(𝟏 − m p)"),
     ("ridge", "lambda*||w||^2 + ||X*w - y||^2", "w", "2 (λ w + Xᵀ (X w − y))", [],
@@ -50,6 +50,13 @@ ROWS = [  # id, expression, wrt, the printed derivative, conditions printed, sou
      "Xᵀ X⁻ᵀ = (X⁻¹ X)ᵀ = I"),
     ("logdet-of-cholesky", "logdet(chol(S))", "S", "0.5 S⁻¹", ["where S is positive definite"],
      "logdet L = ½ logdet S: Lᵀ L⁻ᵀ = I, Φ(I) = ½ I, L⁻ᵀ L⁻¹ = S⁻¹"),
+    ("diagonal-weights", "x'*Diag(y)*x", "y", "x ⊙ x", [], "diag(x xᵀ) = x ⊙ x"),
+    ("scale-of-a-quadratic", "α*x'*x + λ", "α", "‖x‖²", [], "—"),
+    ("mean-squared-error", "sum((X*w - y).^2)/ν", "w", "(2 / ν) Xᵀ (X w − y)", [],
+     "[B] (3.13), 2 (1 / ν) = 2 / ν"),
+    ("negative-scale-over-nu", "-x'*x/ν", "x", "−(2 / ν) x", [], "—"),
+    ("row-softmax-cross-entropy", "sum(Y .* log(softmax(X, 2)))", "X",
+     "Y − softmax(X, 2) ⊙ (Y 𝟏 𝟏ᵀ)", [], "softmax > 0: no condition; S ⊙ (Y ./ S) = Y"),
 ]
 
 
@@ -102,7 +109,8 @@ def test_printed_form_has_the_right_value(expr, wrt):
               "w": rng.standard_normal(n), "y": rng.uniform(0.1, 0.9, n),
               "W": rng.standard_normal((n, n)), "m": rng.standard_normal(n),
               "sigma": np.array(1.3),
-              "lambda": np.array(0.7), "B": rng.standard_normal((n, n))}
+              "lambda": np.array(0.7), "B": rng.standard_normal((n, n)),
+              "α": np.array(0.4), "λ": np.array(0.7), "ν": np.array(4.0), "Y": rng.uniform(0.1, 1, (n, n))}
     arrays["S"] = arrays["B"] @ arrays["B"].T + n * np.eye(n)
     dims = {"n": n} if "ones(n)" in expr else {}
     used = {k: v for k, v in arrays.items() if k in _names(expr)}
@@ -118,4 +126,4 @@ def test_printed_form_has_the_right_value(expr, wrt):
 def _names(expr: str) -> set:
     import re
 
-    return set(re.findall(r"[A-Za-z_]\w*", expr))
+    return set(re.findall(r"[^\W\d]\w*", expr))

@@ -114,8 +114,8 @@ def _sign_known(node: Node, strict: bool) -> bool:
         if node.name in _POSITIVE_FUNCTIONS:
             return True
         return not strict and node.name in _NONNEGATIVE_FUNCTIONS
-    if isinstance(node, Call) and node.name == "softmax":
-        return True
+    if isinstance(node, Call) and node.name in ("softmax", "softmax_1", "softmax_2"):
+        return True  # (along a dimension too)
     if isinstance(node, Call) and node.name == "diag" and isinstance(node.args[0], Call) \
             and node.args[0].name == "chol":
         return True  # the Cholesky factor's diagonal is positive (it is where chol exists)

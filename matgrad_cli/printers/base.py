@@ -325,8 +325,10 @@ class Printer:
     def _print_Frob(self, node, ctx):
         if node.left == node.right and node.left.shape:  # u : u reads as the user wrote it
             from .. import algebra as alg
+            from ..ir import T
 
-            return self.print(alg.power(alg.call("norm", node.left), alg.num(2)), ctx)
+            u = node.left.operand if isinstance(node.left, T) else node.left  # ‖uᵀ‖ = ‖u‖
+            return self.print(alg.power(alg.call("norm", u), alg.num(2)), ctx)
         lc, rc = self.operand_contexts((node.left, node.right), broadcast=False)
         return self.binary(self.print(node.left, lc), self.print(node.right, rc),
                            self.frob_sep, P.level(node), P.kind(node))

@@ -103,8 +103,8 @@ def name_subexpressions(roots: list[Node], taken: set[str],
     sub-tree is named with that name wherever it occurs, even once, and even when the name
     is in ``taken`` (it is the user's own). Leaves are never named.
 
-    ``suggested``: node -> name (names given elsewhere in the same output): such a sub-tree
-    takes that name when it is worth naming here, and no other sub-tree takes the name.
+    ``suggested``: node -> name (names given elsewhere in the same output, f's own): such a
+    sub-tree takes that name wherever it occurs, and no other sub-tree takes the name.
 
     ``forward``: the sub-expressions of f itself (the forward quantities a textbook names:
     x = W z, r = relu(x), y = B V r). One that occurs twice or more anywhere in the roots
@@ -122,8 +122,11 @@ def name_subexpressions(roots: list[Node], taken: set[str],
         count[root] += 1
     chosen: set[Node] = set()
     quantities = _repeated_quantities(roots, order, forward)
+    suggested = suggested or {}
     for node in reversed(order):  # parents before children: a node's count is final here
-        named = node in preferred or node in quantities or (
+        # a sub-tree f's own line named (u = x − μ above f = uᵀ S⁻¹ u) keeps its name in
+        # the derivatives below it, even where it occurs once: the name is defined already
+        named = node in preferred or node in quantities or node in suggested or (
             count[node] >= 2 and not _is_trivial(node)
             and not (forward and _one_operation(node, quantities))) or \
             _slice_sums(node) is not None

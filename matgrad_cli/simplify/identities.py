@@ -171,6 +171,22 @@ def division_by_number(node: Node):
     return None
 
 
+def number_into_reciprocal(node: Node):
+    """c ((a / d) X) = (c a / d) X for numbers c, a (2 (1 / N) Xᵀ r reads (2 / N) Xᵀ r)"""
+    from ..ir import Div
+
+    if isinstance(node, Scale) and isinstance(node.factor, Num) and \
+            isinstance(node.operand, Scale) and isinstance(node.operand.factor, Div) and \
+            isinstance(node.operand.factor.left, Num) and node.operand.factor.shape == ():
+        quotient = node.operand.factor
+        c = node.factor.value * quotient.left.value
+        if c == -1 and quotient.left.value == 1:
+            return None  # −((1 / d) X) is already the textbook's form
+        out = alg.scale(alg.div(Num(abs(c)), quotient.right), node.operand.operand)
+        return alg.scale(Num(-1), out) if c < 0 else out  # −(4 / N) x, not (−4 / N) x
+    return None
+
+
 # ---------------------------------------------------------------- entrywise polynomials
 
 def _had_factors(node: Node) -> list[Node]:
@@ -190,7 +206,8 @@ def _had_of(factors: list[Node], shape) -> Node:
 
 def hadamard_cancels_quotients(node: Node):
     """a ⊙ c ⊙ (b ./ c − d ./ a) = a ⊙ b − c ⊙ d (each quotient meets its denominator:
-    the derivative of a log-likelihood, s ⊙ (1 − s) ⊙ (y ./ s − (1 − y) ./ (1 − s)))"""
+    the derivative of a log-likelihood, s ⊙ (1 − s) ⊙ (y ./ s − (1 − y) ./ (1 − s)));
+    s ⊙ (y ./ s − M) = y − s ⊙ M (a term that is no quotient takes the factors along)"""
     from ..ir import Div, Had
 
     if not isinstance(node, Had):
@@ -200,16 +217,29 @@ def hadamard_cancels_quotients(node: Node):
         if not isinstance(candidate, Add):
             continue
         others = factors[:i] + factors[i + 1:]
-        terms = []
+
+        def cancels(term):
+            rest = alg.split_coefficient(term)[1]
+            return isinstance(rest, Div) and rest.right in others and rest.shape == node.shape
+
+        if not any(cancels(term) for term in candidate.terms):
+            continue  # (before building anything: deep inputs meet this rule at every level)
+        terms, cancelled = [], False
         for term in candidate.terms:
             coef, rest = alg.split_coefficient(term)
-            if not isinstance(rest, Div) or rest.right not in others:
+            if isinstance(rest, Div) and rest.right in others and rest.shape == node.shape:
+                kept = list(others)
+                kept.remove(rest.right)
+                terms.append(alg.scale(Num(coef), alg.had(_had_of(kept, node.shape),
+                                                          rest.left)))
+                cancelled = True
+            elif term.shape == node.shape:
+                terms.append(alg.had(_had_of(others, node.shape), term))
+            else:
                 break
-            kept = list(others)
-            kept.remove(rest.right)
-            terms.append(alg.scale(Num(coef), alg.had(_had_of(kept, node.shape), rest.left)))
         else:
-            return alg.add(*terms)
+            if cancelled:
+                return alg.add(*terms)
     return None
 
 
@@ -464,7 +494,7 @@ def tril_half_of_upper_triangular(node: Node):
 
 
 def diagonal_of_scaled_product(node: Node):
-    """diag(c A Diag(v)) = c diag(A) ⊙ v;  diag(Aᵀ) = diag(A)"""
+    """diag(c A Diag(v)) = c diag(A) ⊙ v;  diag(Aᵀ) = diag(A);  diag(a bᵀ) = a ⊙ b"""
     if not _is_call(node, "diag") or len(node.args[0].shape) != 2:
         return None
     inner, factor = node.args[0], None
@@ -472,6 +502,9 @@ def diagonal_of_scaled_product(node: Node):
         factor, inner = inner.factor, inner.operand
     if isinstance(inner, T):
         out = alg.call("diag", inner.operand)
+    elif isinstance(inner, MatMul) and len(inner.left.shape) == 1 and \
+            isinstance(inner.right, T) and len(inner.right.operand.shape) == 1:
+        out = alg.had(inner.left, inner.right.operand)
     elif isinstance(inner, MatMul) and _is_call(inner.right, "Diag"):
         out = alg.had(alg.call("diag", inner.left), inner.right.args[0])
     elif isinstance(inner, MatMul) and _is_call(inner.left, "Diag"):
@@ -587,6 +620,7 @@ IDENTITIES = [
     diagonal_of_scaled_product,
     logistic_times_exponential,
     division_by_number,
+    number_into_reciprocal,
     hadamard_cancels_quotients,
     expand_entrywise_if_shorter,
     softmax_sums_to_one,
