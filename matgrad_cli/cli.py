@@ -52,6 +52,18 @@ def warn(message: str) -> None:
     click.echo(message, err=True)
 
 
+def _note_greek_vectors(program, declared: dict | None) -> None:
+    """lambda1 is a vector by SPEC §3's convention (a Greek letter's name alone is a
+    scalar) though it prints as λ1, where elastic-net or Adam users mean a scalar: say so
+    on standard error, with the declaration that makes it one."""
+    from .language.names import greek_with_suffix
+
+    for name, shape in program.variables.items():
+        if len(shape) == 1 and name not in (declared or {}) and greek_with_suffix(name):
+            warn(f"note: {name} is a vector by the naming convention (only a Greek letter's "
+                 f"name alone is a scalar); --shape {name}=scalar makes it a scalar")
+
+
 def _fail(message: str, code: int):
     click.echo(f"matgrad: error: {message}", err=True)
     sys.exit(code)
@@ -406,7 +418,9 @@ def derive(expr, wrt, shapes, dims, fmt, order, mixed, steps, layout, standalone
         if given and fmt not in LAYOUT_FORMATS:
             raise UsageError(f"{flag} is for --format latex, not --format {fmt}")
     source = read_expression(expr)
-    program = api.parse(source, parse_shapes(shapes), parse_dims(dims))
+    declared = parse_shapes(shapes)
+    program = api.parse(source, declared, parse_dims(dims))
+    _note_greek_vectors(program, declared)
     derivation = api.derive(program, list(wrt), order, mixed=mixed)
     step_lines = None
     if steps:

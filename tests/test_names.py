@@ -40,3 +40,18 @@ def test_one_pool_of_fresh_names():
     assert naming.SHAPE_NAMES is names.SHAPE_LETTERS
     assert not hasattr(steps, "_POOL") and not hasattr(steps, "_FUNCTION_LETTERS")
     assert names.shape_letters(3) == names.TENSOR_LETTERS
+
+
+def test_a_greek_name_with_a_number_is_a_vector_and_derive_says_so():
+    """SPEC §3: only a Greek letter's name alone is a scalar; lambda1 prints as λ1 but is a
+    vector by the convention, which derive notes on standard error (stdout stays clean)."""
+    from helpers import invoke
+
+    expr = "||y - X*b||^2 + lambda1*||b||^2"
+    noted = invoke(["derive", "--wrt", "b", "--format", "dsl", "--", expr])
+    assert "note: lambda1 is a vector" in noted.stderr and "--shape lambda1=scalar" in noted.stderr
+    assert "note" not in noted.stdout
+    declared = invoke(["derive", "--wrt", "b", "--shape", "lambda1=scalar", "--", expr])
+    assert declared.stderr == "" and "(scalar)" in declared.stdout.split("\n")[0]
+    for plain in ("lambda*||b||^2", "x_1'*b"):
+        assert invoke(["derive", "--wrt", "b", "--", plain]).stderr == ""

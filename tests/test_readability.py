@@ -126,6 +126,10 @@ FIRST = [  # expression, wrt, textbook answer ('; ' before its own definitions),
     ('A*X*B', 'X', 'Bᵀ ⊗ A', '[MN] vec rule', '', None),
     ('X*X', 'X', 'I ⊗ X + Xᵀ ⊗ I', '[MN] product rule', '', None),
     ('exp(X)', 'X', 'Diag(vec(exp(X)))', 'entrywise Jacobian', '', None),
+    ('Diag(x)*y', 'x', 'Diag(y)', 'Diag(x) y = x ⊙ y', '', None),
+    ('Diag(x)*A*x', 'x', 'Diag(A x) + Diag(x) A', 'product rule on x ⊙ (A x)', '', None),
+    ('det(inv(X))', 'X', '−(1 / det(X)) X⁻ᵀ', '[MC] (49), det X⁻¹ = 1/det X', 'X=wc', None),
+    ('sum(x ./ y)', 'y', '−x ./ y.^2', 'quotient rule', 'y=away', None),
 ]
 
 SECOND = [  # expression, wrt, textbook answer ('; ' before its own definitions), source, domains

@@ -149,6 +149,10 @@ def _pos(*shape, seed=0):
 # (expression, wrt, inputs): batched least squares, 3-d Frobenius norm, a trilinear
 # form, per-head attention with weights as slices of a tensor, A : log(X) in indices …
 CASES = [
+    ("sum of squared column products (a slice of a value with a free index in its dsl)",
+     "sum(i, j: (X[:, i]'*X[:, j])^2)", "X", dict(X=_r(3, 4))),
+    ("bilinear form of each slice (a gradient that does not depend on the index)",
+     "sum(i: x'*T[:, :, i]*y)", "T", dict(T=_r(3, 2, 4), x=_r(3), y=_r(2))),
     ("batched least squares, w.r.t. the batch of matrices",
      "sum(i: ||A[:, :, i]*x[:, i] - b[:, i]||^2)", "A",
      dict(A=_r(3, 2, 4), x=_r(2, 4), b=_r(3, 4))),

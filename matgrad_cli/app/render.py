@@ -498,7 +498,8 @@ def dsl_line(derivation: Derivation, node: Node, name: str | None = None,
     def_lines = hoisted + def_lines
     if isinstance(whole, Build):
         main = forms.dsl_definition(whole, forms.tensor_name(
-            taken_names(derivation.program) | set(names.values())), main)
+            taken_names(derivation.program) | set(names.values())), main,
+            name if name in derivation.program.variables else None)
     # the user-defined functions the line calls, as definitions of the language
     return "; ".join(function_lines([node], to_dsl, set()) + def_lines + [main])
 

@@ -50,6 +50,15 @@ def is_greek_scalar(name: str) -> bool:
     return len(name) == 1 and name in _LETTERS and name.islower()
 
 
+def greek_with_suffix(name: str) -> bool:
+    """lambda1, β_2: a Greek letter's name with a number or subscript after it. SPEC §3 makes
+    only the name alone a scalar, so by the convention this one is a vector."""
+    import re
+
+    match = re.fullmatch(r"([^\W\d_]+)(\d+|_\w+)", name)
+    return bool(match) and is_greek_scalar(match.group(1))
+
+
 def greek_letter(name: str) -> str:
     """The Unicode letter of a Greek name (beta → β); any other name unchanged."""
     return LETTER_OF.get(name, name)

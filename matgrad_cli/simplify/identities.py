@@ -204,6 +204,19 @@ def _had_of(factors: list[Node], shape) -> Node:
     return out
 
 
+def step_of_relu(node: Node):
+    """step(z) ⊙ relu(z) = relu(z) (relu is 0 where step is: the squared hinge's gradient)"""
+    from ..ir import Had
+
+    if not isinstance(node, Had):
+        return None
+    factors = _had_factors(node)
+    relus = {f.operand for f in factors if isinstance(f, Func) and f.name == "relu"}
+    kept = [f for f in factors if not (isinstance(f, Func) and f.name == "step"
+                                       and f.operand in relus)]
+    return _had_of(kept, node.shape) if len(kept) < len(factors) else None
+
+
 def hadamard_cancels_quotients(node: Node):
     """a ⊙ c ⊙ (b ./ c − d ./ a) = a ⊙ b − c ⊙ d (each quotient meets its denominator:
     the derivative of a log-likelihood, s ⊙ (1 − s) ⊙ (y ./ s − (1 − y) ./ (1 − s)));
@@ -346,13 +359,16 @@ def _divisor(node: Node) -> Node | None:
 
 
 def repeated_division(node: Node):
-    """(a / c) / c = a / c²"""
+    """(a / c) / c = a / c²;  x ./ y ./ y = x ./ y.^2 (entrywise)"""
     from ..ir import Div
 
     if isinstance(node, Div) and isinstance(node.left, Div):
         c, inner = _divisor(node.right), _divisor(node.left.right)
         if c is not None and c == inner and not isinstance(c, Num):
             return alg.div(node.left.left, alg.power(c, Num(2)))
+        if node.right == node.left.right and node.right.shape == node.shape and \
+                not isinstance(node.right, (Num, Fill, Ones)):
+            return alg.div(node.left.left, alg.power(node.right, Num(2)))
     return None
 
 
@@ -622,6 +638,7 @@ IDENTITIES = [
     division_by_number,
     number_into_reciprocal,
     hadamard_cancels_quotients,
+    step_of_relu,
     expand_entrywise_if_shorter,
     softmax_sums_to_one,
     sum_of_ones,
@@ -641,7 +658,7 @@ IDENTITIES = [
 
 def _function_identity(node: Node) -> Node | None:
     """logdet(X⁻¹) = −logdet X;  log(det X) = logdet X;  det(X⁻¹) = 1/det X;
-    tr(A ⊗ B) = tr A tr B;  sum(A ⊗ B) = sum A sum B"""
+    tr(A ⊗ B) = tr A tr B;  sum(A ⊗ B) = sum A sum B;  Diag(a) B v = a ⊙ (B v)"""
     from ..ir import Div
 
     if isinstance(node, Func) and node.name == "log":
@@ -656,6 +673,14 @@ def _function_identity(node: Node) -> Node | None:
         return alg.scale(Num(-1), alg.call("logdet", node.args[0].args[0]))
     if _is_call(node, "det") and _is_call(node.args[0], "inv"):
         return alg.div(alg.ONE, alg.call("det", node.args[0].args[0]))
+    if isinstance(node, MatMul) and len(node.shape) == 1:  # Diag(a) B v = a ⊙ (B v)
+        first, rest = node.left, None
+        while isinstance(first, MatMul):
+            first, rest = first.left, (first.right if rest is None else
+                                       alg.matmul(first.right, rest))
+        if _is_call(first, "Diag") and len(first.args[0].shape) == 1:
+            tail = node.right if rest is None else alg.matmul(rest, node.right)
+            return alg.had(first.args[0], tail)
     for name in ("tr", "sum"):
         if _is_call(node, name) and len(node.args) == 1 and _is_call(node.args[0], "kron"):
             a, b = node.args[0].args

@@ -392,16 +392,38 @@ def diagonal_times_ones(node: Node):
 
 
 def cancel_scalar_reciprocal(node: Node):
-    """(1 / c) (c X) = X"""
+    """(1 / c) (c X) = X;  (a / cᵏ) c = a / cᵏ⁻¹"""
     if isinstance(node, Scale) and isinstance(node.operand, Scale):
         a, b = node.factor, node.operand.factor
         if _reciprocal_of_scalar(a) == b or _reciprocal_of_scalar(b) == a:
             return node.operand.operand
+        for q, c in ((a, b), (b, a)):
+            lowered = _lower_power(q, c)
+            if lowered is not None:
+                return alg.scale(lowered, node.operand.operand)
+    if isinstance(node, Scale) and node.shape == ():
+        for q, c in ((node.factor, node.operand), (node.operand, node.factor)):
+            lowered = _lower_power(q, c)
+            if lowered is not None:
+                return lowered
     if isinstance(node, Scale) and node.shape == () and (
             _reciprocal_of_scalar(node.factor) == node.operand
             or _reciprocal_of_scalar(node.operand) == node.factor):
         return alg.ONE
     return None
+
+
+def _lower_power(quotient: Node, c: Node) -> Node | None:
+    """a / cᵏ⁻¹ where quotient is a / cᵏ (a a number, k ≥ 2 an integer), else None."""
+    if not (isinstance(quotient, Div) and quotient.shape == () and c.shape == ()
+            and isinstance(quotient.left, Num) and isinstance(quotient.right, Pow)
+            and quotient.right.base == c and isinstance(quotient.right.exponent, Num)):
+        return None
+    k = quotient.right.exponent.value
+    if k.denominator != 1 or k < 2:
+        return None
+    power = c if k == 2 else alg.power(c, Num(k - 1))
+    return alg.div(quotient.left, power)
 
 
 def _reciprocal_of_scalar(node: Node) -> Node | None:

@@ -81,8 +81,14 @@ def body_shape(node: Build) -> tuple:
     return node.body.shape
 
 
-def dsl_definition(node: Build, name: str, body_text: str) -> str:
-    """``G[:, i, :] = body; G``: re-parsed, the whole tensor."""
+def dsl_definition(node: Build, name: str, body_text: str, variable: str | None = None) -> str:
+    """``G[:, i, :] = body; G``: re-parsed, the whole tensor. An index of the pattern that
+    the body does not use (∂/∂T[:, :, i] of Σᵢ xᵀ Tᵢ y is x yᵀ for every i) would have no
+    range when re-read: the body then adds 0 times the variable's own slice, ``x*y' +
+    0*T[:, :, i]``, which gives each index the range of T's axis."""
+    unused = [i for i in node.pattern if i is not None and i not in free_indices(node.body)]
+    if unused and variable is not None:
+        body_text = f"{body_text} + 0*{variable}{pattern_text(node.pattern)}"
     return f"{name}{pattern_text(node.pattern)} = {body_text}; {name}"
 
 
@@ -121,11 +127,16 @@ def hoist_for_dsl(node: Node, taken: set) -> tuple[Node, list[str]]:
             new = Indexed(Var(name, dims), tuple(free) + (None,) * len(new.dims)) if free \
                 else Var(name, dims)
         elif isinstance(new, Indexed) and not isinstance(new.operand, Var):
-            if free_indices(new.operand):
-                raise ValueError("a slice of a value with free indices")
+            free = free_indices(new.operand)
             name = fresh("M")
-            lines.append(f"{name} = {to_dsl(new.operand)}")
-            new = Indexed(Var(name, new.operand.shape), new.pattern)
+            if free:  # M[b, :] = (… X[:, b] …): its free indices become leading axes
+                pattern = tuple(free) + (None,) * len(new.operand.shape)
+                lines.append(f"{name}{pattern_text(pattern)} = {to_dsl(new.operand)}")
+                dims = tuple(free.values()) + tuple(new.operand.shape)
+                new = Indexed(Var(name, dims), tuple(free) + tuple(new.pattern))
+            else:
+                lines.append(f"{name} = {to_dsl(new.operand)}")
+                new = Indexed(Var(name, new.operand.shape), new.pattern)
         memo[n] = new
         return new
 
