@@ -22,7 +22,7 @@ ROWS = [  # id, expression, wrt, the printed derivative, conditions printed, sou
     ("sum-of-softmax", "sum(softmax(x))", "x", "0", [], "Σ softmax = 1"),
     ("gaussian-constant", "(2*3.141592653589793)^(-3/2)*exp(-x'*x/2)", "x",
      "−exp(−0.5 xᵀ x) 6.283185307179586^−1.5 x", [], "[B] (2.43), isotropic"),
-    ("logdet-of-sum", "logdet(X + A)", "X", "((X + A)⁻¹)ᵀ", ["where det(X + A) ≠ 0"],
+    ("logdet-of-sum", "logdet(X + A)", "X", "(X + A)⁻ᵀ", ["where det(X + A) ≠ 0"],
      "[MC] (57)"),
     ("ones-row", "sum(X*ones(n)*ones(n)')", "X", "𝟏 𝟏 𝟏ᵀ", [], "[MC] (69)"),
     ("sqrt-of-positive", "sum(sqrt(x.^2 + 1))", "x", "x ./ √(x.^2 + 1)", [], "chain rule"),

@@ -119,9 +119,8 @@ class TextPrinter(Printer):
 
     def _print_T(self, node, ctx):
         op = node.operand
-        if (isinstance(op, Call) and op.name == "inv" and op not in self.names
-                and self.is_leaf(op.args[0])):
-            arg = self.print(op.args[0])  # X⁻ᵀ
+        if isinstance(op, Call) and op.name == "inv" and op not in self.names:
+            arg = self.print(op.args[0])  # X⁻ᵀ, (X + A)⁻ᵀ
             return Printed(self.sup(arg, self.superscript_base, self.transpose_sup(True)),
                            P.TRANSPOSE, "sup")
         p = self.print(op, Context(sized=ctx.sized))

@@ -486,6 +486,32 @@ def kron_sandwich(node: Node):
     return None
 
 
+def kron_mixed_product(node: Node):
+    """(A ⊗ B)(C ⊗ D) = (A C) ⊗ (B D) where the sizes fit ((Vᵀ ⊗ I)(I ⊗ U) = Vᵀ ⊗ U in
+    a mixed Hessian block)"""
+    if not isinstance(node, MatMul):
+        return None
+    factors = _chain(node)
+    for i in range(len(factors) - 1):
+        left, right = factors[i], factors[i + 1]
+        if not (_is_call(left, "kron") and _is_call(right, "kron")):
+            continue
+        (a, b), (c, d) = left.args, right.args
+        if _columns(a) != _rows(c) or _columns(b) != _rows(d):
+            continue
+        merged = alg.kron(alg.matmul(a, c), alg.matmul(b, d))
+        return _product(factors[:i] + [merged] + factors[i + 2:])
+    return None
+
+
+def _rows(node: Node):
+    return node.shape[0] if node.shape else 1
+
+
+def _columns(node: Node):
+    return node.shape[1] if len(node.shape) == 2 else 1
+
+
 def _upper_triangular(node: Node) -> bool:
     """Structurally upper triangular: Lᵀ for L = chol(·), a diagonal, their products."""
     if isinstance(node, T):
@@ -631,6 +657,7 @@ IDENTITIES = [
     logistic_from_exponentials,
     softmax_from_exponentials,
     kron_sandwich,
+    kron_mixed_product,
     tril_half_of_upper_triangular,
     inverse_cholesky_gram,
     diagonal_of_scaled_product,

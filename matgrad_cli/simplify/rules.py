@@ -99,8 +99,10 @@ def _mirrored_chain(node: Node) -> bool:
 
 
 def _is_symmetric_function(node: Node) -> bool:
-    """inv(S), pinv(S), S^k of a symmetric S (a declared symmetric variable included)."""
-    if (_is_call(node, "inv") or _is_call(node, "pinv")) and is_symmetric(node.args[0]):
+    """inv(S), pinv(S), expm(S), S^k of a symmetric S (a declared symmetric variable
+    included)."""
+    if any(_is_call(node, name) for name in ("inv", "pinv", "expm")) and \
+            is_symmetric(node.args[0]):
         return True
     return isinstance(node, MatPow) and is_symmetric(node.base)
 
