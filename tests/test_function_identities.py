@@ -170,13 +170,13 @@ def test_attention_prints_the_row_sums_named():
     out = _derive("||softmax(Q*K'/c, 2)*V - Y||_F^2", "--shape", "c=scalar", "--wrt", "Q",
                   "--wrt", "K", "--wrt", "V")
     # one where-block for the three gradients: what ∂f/∂Q and ∂f/∂K share is named once
-    assert "∂f/∂Q = N K    (m×n)" in out
-    assert "∂f/∂K = Nᵀ Q    (k×n)" in out
+    assert "∂f/∂Q = (2 / c) N K    (m×n)" in out  # the scalar in front, as (1/√d) dS K
+    assert "∂f/∂K = (2 / c) Nᵀ Q    (k×n)" in out
     assert "∂f/∂V = 2 Sᵀ M    (k×p)" in out
     assert "  where S = softmax(Q Kᵀ / c, 2)\n" in out
     assert "        M = S V − Y\n" in out  # the forward residual, named once for all three
     assert "        r = (M Vᵀ ⊙ S) 𝟏\n" in out
-    assert "        N = 2 (S ⊙ (M Vᵀ − r 𝟏ᵀ)) / c\n" in out
+    assert "        N = S ⊙ (M Vᵀ − r 𝟏ᵀ)\n" in out
 
 
 def test_cross_entropy_is_softmax_minus_labels_in_every_format():

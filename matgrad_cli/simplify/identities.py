@@ -13,7 +13,7 @@ from fractions import Fraction
 from math import gcd
 
 from .. import algebra as alg
-from ..ir import Add, Call, Eye, Fill, Func, MatMul, Node, Num, Ones, Scale, T
+from ..ir import Add, Call, Eye, Fill, Func, MatMul, Node, Num, Ones, Pow, Scale, T
 from .rules import _chain, _product, transposed
 
 
@@ -486,6 +486,57 @@ def kron_sandwich(node: Node):
     return None
 
 
+def _scalar_quotient(node: Node):
+    """(a, s) for a ./ s with s a scalar filled to a's shape (x / ‖x‖), or its transpose."""
+    from ..ir import Div
+
+    transposed = isinstance(node, T)
+    inner = node.operand if transposed else node
+    if isinstance(inner, Div) and isinstance(inner.right, Fill) and inner.shape:
+        a = inner.left
+        return (alg.transpose(a) if transposed else a), inner.right.value
+    return None
+
+
+def scalar_quotient_out_of_product(node: Node):
+    """(x / c²) (x / c)ᵀ = (1 / c²) (1 / c) x xᵀ: a scalar divisor of a factor of a matrix
+    product stands in front (then 1 / c³)"""
+    if not isinstance(node, MatMul):
+        return None
+    for side in ("left", "right"):
+        parts = _scalar_quotient(getattr(node, side))
+        if parts is not None:
+            a, c = parts
+            other = node.right if side == "left" else node.left
+            product = alg.matmul(a, other) if side == "left" else alg.matmul(other, a)
+            return alg.scale(alg.div(alg.ONE, c), product)
+    return None
+
+
+def _power_of(node: Node):
+    """(base, k) for cᵏ (k a number) or c itself (k = 1)."""
+    if isinstance(node, Pow) and isinstance(node.exponent, Num):
+        return node.base, node.exponent.value
+    return node, Fraction(1)
+
+
+def reciprocals_multiply(node: Node):
+    """(a / cᵏ) ((b / cʲ) X) = (a b / cᵏ⁺ʲ) X for numbers a, b and a scalar c"""
+    from ..ir import Div
+
+    if not (isinstance(node, Scale) and isinstance(node.operand, Scale)):
+        return None
+    p, q = node.factor, node.operand.factor
+    if not all(isinstance(d, Div) and isinstance(d.left, Num) and d.shape == ()
+               for d in (p, q)):
+        return None
+    (c1, k1), (c2, k2) = _power_of(p.right), _power_of(q.right)
+    if c1 != c2 or isinstance(c1, Num):
+        return None
+    power = alg.power(c1, Num(k1 + k2))
+    return alg.scale(alg.div(Num(p.left.value * q.left.value), power), node.operand.operand)
+
+
 def kron_mixed_product(node: Node):
     """(A ⊗ B)(C ⊗ D) = (A C) ⊗ (B D) where the sizes fit ((Vᵀ ⊗ I)(I ⊗ U) = Vᵀ ⊗ U in
     a mixed Hessian block)"""
@@ -658,6 +709,8 @@ IDENTITIES = [
     softmax_from_exponentials,
     kron_sandwich,
     kron_mixed_product,
+    scalar_quotient_out_of_product,
+    reciprocals_multiply,
     tril_half_of_upper_triangular,
     inverse_cholesky_gram,
     diagonal_of_scaled_product,
