@@ -383,8 +383,8 @@ def compile_derivatives(expr: str, wrt: list[str], order: int = 1,
 
     def slow(arrays):
         """New shapes, lists, numbers, other dtypes: converted, then (built and) run."""
-        arrays = {k: np.asarray(v, dtype=float) if numpy or not hasattr(v, "shape") else v
-                  for k, v in arrays.items()}
+        if numpy:  # (jax, torch: backend_caller converts numbers and lists itself)
+            arrays = {k: np.asarray(v, dtype=float) for k, v in arrays.items()}
         call, _ = build({k: tuple(np.shape(v)) for k, v in arrays.items()})
         last[0] = call
         return call(arrays)

@@ -6,7 +6,8 @@ from dataclasses import dataclass
 
 from .. import algebra as alg
 from ..ops import lookup
-from ..ir import Call, Func, MatPow, Node, Pow, Scale, walk
+from ..ir import Call, Func, MatPow, Node, Pow, walk
+from ..language.shapes import _constant_value
 from ..tensors import rules as _tensor_rules  # noqa: F401  (registers the index nodes' rules)
 from .jacobian import jacobian as vec_jacobian
 from ..tensors.jacobian import index_jacobian
@@ -147,16 +148,6 @@ def _sign_known(node: Node, strict: bool) -> bool:
     return False
 
 
-def _number(node: Node):
-    """The value of a number written as one (2, −2 = −1·2), else None."""
-    if isinstance(node, alg.Num):
-        return node.value
-    if isinstance(node, Scale) and isinstance(node.factor, alg.Num):
-        inner = _number(node.operand)
-        return None if inner is None else node.factor.value * inner
-    return None
-
-
 def _always_holds(template: str, arg: Node) -> bool:
     if "det" in template and isinstance(arg, Call) and arg.name == "chol":
         return True  # a Cholesky factor has a positive diagonal: it is invertible
@@ -186,12 +177,13 @@ def conditions(f: Node, name: str) -> list[Condition]:
                     arg, other = other, arg  # the side that depends on X first
         elif isinstance(node, MatPow) and node.k < 0:
             template, arg = "where det {arg} ≠ 0", node.base
-        elif isinstance(node, Pow) and not (_number(node.exponent) is not None and
-                                            _number(node.exponent).denominator == 1 and
-                                            _number(node.exponent) >= 0):
-            template, arg = "where {arg} > 0 entrywise", node.base
-            if _number(node.exponent) is not None and _number(node.exponent).denominator == 1:
-                template = "where {arg} has no zero entries"  # x.^−2: any sign will do
+        elif isinstance(node, Pow) and not (
+                (k := _constant_value(node.exponent)) is not None and k.denominator == 1
+                and k >= 0):
+            integer = k is not None and k.denominator == 1  # x.^−2: any sign will do
+            template = "where {arg} has no zero entries" if integer else \
+                "where {arg} > 0 entrywise"
+            arg = node.base
             if node.exponent not in dep and node.base not in dep:
                 template = None
         if template and arg is not None and _always_holds(template, arg):

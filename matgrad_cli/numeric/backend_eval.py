@@ -87,14 +87,9 @@ def backend_caller(backend: str, variables: list, keys: list, formula_for: Calla
               f"    if len(arrays) != {len(variables)}:", "        return {miss}",
               f"    r = _f({', '.join(f'a{k}' for k in range(len(variables)))})",
               f"    return {{{', '.join(f'o{k}: r[{k}]' for k in range(len(keys)))}}}"]
-    text = "\n".join(lines)
-    built = []
-    for function_name, parameters, miss in (("_call", "arrays", "None"),
-                                            ("_entry", "**arrays", "_fallback(arrays)")):
-        source = f"def {function_name}({parameters}):\n" + text.replace("{miss}", miss)
-        exec(compile(source, f"<matgrad {backend} caller>", "exec"), namespace)  # noqa: S102
-        built.append(namespace[function_name])
-    return tuple(built)
+    from .evaluator import call_and_entry
+
+    return call_and_entry(lines, namespace)
 
 
 def evaluate(derivation, arrays: dict, backend: str, keys: list) -> dict:

@@ -558,14 +558,13 @@ class _Compiler:
             rest = node.terms[:i] + node.terms[i + 1:]
             if any(isinstance(t, (Fill, Ones)) for t in rest):
                 return None  # a broadcast scalar: the plain sum is right and as cheap
-            if isinstance(inner, Call) and inner.name == "Diag":
-                dense = rest[0] if len(rest) == 1 else Add(rest)
-                return self.emit("add_diag", (self.slot(dense), self.slot(inner.args[0])),
-                                 (sign,), node)
-            if isinstance(inner, Eye) and len(node.shape) == 2:  # M ± I: 1 on the diagonal
-                dense = rest[0] if len(rest) == 1 else Add(rest)
-                one = self.emit("const", (), (1.0,), None)
-                return self.emit("add_diag", (self.slot(dense), one), (sign,), node)
+            diag = isinstance(inner, Call) and inner.name == "Diag"
+            if not diag and not (isinstance(inner, Eye) and len(node.shape) == 2):
+                continue
+            dense = self.slot(rest[0] if len(rest) == 1 else Add(rest))
+            diagonal = self.slot(inner.args[0]) if diag else \
+                self.emit("const", (), (1.0,), None)  # M ± I: 1 on the diagonal
+            return self.emit("add_diag", (dense, diagonal), (sign,), node)
         return None
 
     def lower_product(self, node: MatMul) -> int:
@@ -1074,7 +1073,14 @@ def caller(plan: Plan, shapes: dict, targets: dict, fallback: Callable) -> tuple
         items.append(f"o{k}: {name[slot]}" if exact else f"o{k}: _finish({name[slot]}, t{k})")
     lines += [f"        return {{{', '.join(items)}}}",
               "    except _LinAlgError as exc:", "        raise _singular(exc) from None"]
-    text = "\n".join(lines)
+    return call_and_entry(lines, namespace)
+
+
+def call_and_entry(body: list[str], namespace: dict) -> tuple:
+    """``_call(arrays)`` and ``_entry(**arrays)`` from one body, in which ``{miss}`` marks
+    what a failed guard returns: None for ``_call``, ``_fallback(arrays)`` for ``_entry``
+    (``namespace`` holds ``_fallback``)."""
+    text = "\n".join(body)
     call = _define(["def _call(arrays):", text.replace("{miss}", "None")], namespace, "_call")
     entry = _define(["def _entry(**arrays):", text.replace("{miss}", "_fallback(arrays)")],
                     namespace, "_entry")

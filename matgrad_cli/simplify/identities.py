@@ -13,7 +13,7 @@ from fractions import Fraction
 from math import gcd
 
 from .. import algebra as alg
-from ..ir import Add, Call, Eye, Fill, Func, MatMul, Node, Num, Ones, Pow, Scale, T
+from ..ir import Add, Call, Eye, Fill, Func, MatMul, Node, Num, Ones, Pow, Scale, T, as_matrix
 from .rules import _chain, _product, transposed
 
 
@@ -492,9 +492,9 @@ def _scalar_quotient(node: Node):
 
     transposed = isinstance(node, T)
     inner = node.operand if transposed else node
-    if isinstance(inner, Div) and isinstance(inner.right, Fill) and inner.shape:
+    if isinstance(inner, Div) and inner.shape and _divisor(inner.right) is not None:
         a = inner.left
-        return (alg.transpose(a) if transposed else a), inner.right.value
+        return (alg.transpose(a) if transposed else a), _divisor(inner.right)
     return None
 
 
@@ -548,19 +548,12 @@ def kron_mixed_product(node: Node):
         if not (_is_call(left, "kron") and _is_call(right, "kron")):
             continue
         (a, b), (c, d) = left.args, right.args
-        if _columns(a) != _rows(c) or _columns(b) != _rows(d):
+        if as_matrix(a.shape)[1] != as_matrix(c.shape)[0] or \
+                as_matrix(b.shape)[1] != as_matrix(d.shape)[0]:
             continue
         merged = alg.kron(alg.matmul(a, c), alg.matmul(b, d))
         return _product(factors[:i] + [merged] + factors[i + 2:])
     return None
-
-
-def _rows(node: Node):
-    return node.shape[0] if node.shape else 1
-
-
-def _columns(node: Node):
-    return node.shape[1] if len(node.shape) == 2 else 1
 
 
 def _upper_triangular(node: Node) -> bool:
