@@ -59,11 +59,15 @@ def _timed_table(rows, extra_header, extra_cells, labels=LABELS):
         body.append([row["title"], row["n"]]
                     + [notes.cell(r[f]) for f in FRAMEWORKS]
                     + [_ratio(r[f], r["numpy"]) for f in OTHERS]
-                    + [_paired(row), _paired(row, "matgrad_jax", "jax")]
+                    + [_paired(row), _paired(row, "matgrad_jax", "jax"),
+                       _paired(row, "matgrad_positional"),
+                       _paired(row, "matgrad_jax_positional", "jax")]
                     + extra_cells(r))
     header = (["problem", "n"] + [labels[f] for f in FRAMEWORKS]
               + [f"{labels[f]} / hand" for f in OTHERS]
-              + ["matgrad (numpy) / hand, paired", f"matgrad (jax) / {labels['jax']}, paired"]
+              + ["matgrad (numpy) / hand, paired", f"matgrad (jax) / {labels['jax']}, paired",
+                 "positional: matgrad (numpy) / hand, paired",
+                 f"positional: matgrad (jax) / {labels['jax']}, paired"]
               + extra_header)
     text = _table(header, body)
     return text + ("\n\n" + notes.render() if notes.items else "")
@@ -95,7 +99,12 @@ def summary(rows, jax_label="jax.jit(grad)") -> str:
             f"{_worst(rows, paired)}; matgrad (jax backend) / {jax_label}, paired "
             f"{_worst(rows, lambda row: paired(row, 'matgrad_jax', 'jax'))}; "
             "matgrad (jax backend) / hand NumPy "
-            f"{_worst(rows, over('matgrad_jax', 'numpy'))}.")
+            f"{_worst(rows, over('matgrad_jax', 'numpy'))}. Called positionally "
+            "(`fn.positional(*arrays)`, as the hand-written form and jax.jit are): "
+            f"matgrad (numpy) / hand NumPy, paired "
+            f"{_worst(rows, lambda row: paired(row, 'matgrad_positional'))}; "
+            f"matgrad (jax backend) / {jax_label}, paired "
+            f"{_worst(rows, lambda row: paired(row, 'matgrad_jax_positional', 'jax'))}.")
 
 
 def _paired(row, fn="matgrad", base="numpy"):

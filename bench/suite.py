@@ -54,8 +54,16 @@ def _run_framework(name, prepare, p, n, arrays, ref, cfg, failures):
         _log("!!! WRONG: " + msg)
         failures.append(msg)
         return {"status": f"WRONG: {bad}"}
+    if prep.positional is not None:
+        bad = mismatch(tuple(np.asarray(v) for v in prep.positional()), ref)
+        if bad:
+            msg = f"{name} (positional) disagrees with the hand-written {p.key} n={n}: {bad}"
+            _log("!!! WRONG: " + msg)
+            failures.append(msg)
+            return {"status": f"WRONG (positional): {bad}"}
     t = measure(prep.call, **cfg["timer"])
-    res = {"status": "ok", **t.as_dict(), "setup_s": prep.setup_s, "_call": prep.call}
+    res = {"status": "ok", **t.as_dict(), "setup_s": prep.setup_s, "_call": prep.call,
+           "_positional": prep.positional}
     if cfg["one_shot_runs"] and prep.one_shot is not None:
         res["one_shot"] = one_shot(prep.one_shot, cfg["one_shot_runs"]).as_dict()
     return res
@@ -80,15 +88,21 @@ def run_section(problems, sizes, cfg, failures, label):
                 _log(f"[{label}] {p.key} n={n} {name}: {shown}")
             results = row["results"]
             for fn_name, base_name in PAIRED:
-                if all(results.get(k, {}).get("status") == "ok" for k in (fn_name, base_name)):
-                    ratio, rounds = paired_ratio(results[fn_name]["_call"],
-                                                 results[base_name]["_call"],
+                if not all(results.get(k, {}).get("status") == "ok"
+                           for k in (fn_name, base_name)):
+                    continue
+                calls = {"": results[fn_name]["_call"]}
+                if results[fn_name].get("_positional") is not None:
+                    calls["_positional"] = results[fn_name]["_positional"]
+                for how, call in calls.items():
+                    ratio, rounds = paired_ratio(call, results[base_name]["_call"],
                                                  min_time=cfg["timer"].get("min_time", 0.2) * 2)
-                    row[f"paired_{fn_name}_over_{base_name}"] = {"median_ratio": ratio,
-                                                                 "rounds": rounds}
-                    _log(f"[{label}] {p.key} n={n} {fn_name}/{base_name} paired: {ratio:.3f} "
-                         f"({rounds} rounds)")
+                    row[f"paired_{fn_name}{how}_over_{base_name}"] = {"median_ratio": ratio,
+                                                                      "rounds": rounds}
+                    _log(f"[{label}] {p.key} n={n} {fn_name}{how}/{base_name} paired: "
+                         f"{ratio:.3f} ({rounds} rounds)")
             for res in results.values():
                 res.pop("_call", None)
+                res.pop("_positional", None)
             rows.append(row)
     return rows

@@ -177,6 +177,38 @@ def test_compiled_for_given_shapes_takes_the_slow_path_for_anything_else(backend
         fn(A=np.ones((3, 2)), x=np.ones(2))
 
 
+@pytest.mark.parametrize("backend", ["numpy", "jax", "torch"])
+def test_positional_entry_takes_the_arrays_in_the_order_of_shapes(backend):
+    """``fn.positional(*arrays)``: the arrays in the order ``fn.parameters`` (that of
+    ``shapes``), the outputs as a tuple in the order ``fn.keys``; the same numbers as the
+    keyword call, and the slow path for other shapes, lists and integer arrays."""
+    if backend != "numpy":
+        pytest.importorskip(backend)
+    fn = compile_derivatives("c*||A*x||^2", ["A", "x"], shapes={"x": (2,), "A": (3, 2), "c": ()},
+                             backend=backend)
+    assert fn.parameters == ("x", "A", "c") and fn.keys == ("value", "grad_A", "grad_x")
+    rng = np.random.default_rng(4)
+    for m, n, c in [(3, 2, np.array(0.5)), (4, 5, 0.5), (3, 2, np.array(0.5))]:
+        x, A = rng.standard_normal(n), rng.standard_normal((m, n))
+        got = fn.positional(x, A, c)  # (3, 2): the guarded fast path; (4, 5): the slow one
+        want = (0.5 * np.sum((A @ x) ** 2), np.outer(A @ x, x), A.T @ (A @ x))
+        assert isinstance(got, tuple) and len(got) == 3
+        for value, expected in zip(got, want):
+            assert_close(np.asarray(value, dtype=float), expected, f"{backend} {m}x{n}")
+    got = fn.positional([1, 1], [[1, 2], [3, 4], [5, 6]], 2)     # lists and ints
+    assert_close(np.asarray(got[2], dtype=float),
+                 4 * np.array([[1, 2], [3, 4], [5, 6]]).T @ [3, 7, 11], "lists")
+
+
+def test_positional_source_has_the_guard_and_no_dictionaries():
+    fn = compile_derivatives("||A*x||^2", ["x"], shapes={"A": (3, 2), "x": (2,)},
+                             outputs=["grad_x"])
+    source = fn.positional.source
+    assert source.startswith("def _positional(a0, a1):")
+    assert "a0.shape != h0" in source and "_positional_fallback(a0, a1)" in source
+    assert "{" not in source and "arrays" not in source
+
+
 def test_a_singular_matrix_in_a_compiled_function_is_an_evaluation_error():
     from matgrad_cli.errors import EvaluationError
 
@@ -184,6 +216,8 @@ def test_a_singular_matrix_in_a_compiled_function_is_an_evaluation_error():
     assert_close(fn(X=np.diag([2.0, 4.0]))["grad_X"], np.diag([0.5, 0.25]), "inv")
     with pytest.raises(EvaluationError, match="singular"):
         fn(X=np.zeros((2, 2)))
+    with pytest.raises(EvaluationError, match="singular"):
+        fn.positional(np.zeros((2, 2)))
 
 
 def test_compiled_plan_keeps_the_memory_check():

@@ -52,7 +52,8 @@ def backend_caller(backend: str, variables: list, keys: list, formula_for: Calla
     """``(call, entry)`` for ``compile_derivatives``, like the NumPy plan's caller:
     ``call(arrays)`` runs the formulas on arrays named exactly ``variables`` and returns the
     outputs ``keys`` in a dict, or None; ``entry(**arrays)`` — what a user calls — runs
-    ``fallback(arrays)`` instead of returning None.
+    ``fallback(arrays)`` instead of returning None; ``entry.positional(*arrays)`` hands the
+    arrays (in the order ``variables``) to the jitted function and returns its tuple.
 
     ``formula_for(shapes)`` gives ``(fn, names)``: the library function for arrays of those
     shapes (derived and printed once per set of shapes). The choice among them is made at
@@ -75,21 +76,12 @@ def backend_caller(backend: str, variables: list, keys: list, formula_for: Calla
         fn, positions = chosen[shapes]
         return fn(*[arrays[i] for i in positions])
 
-    namespace: dict = {"_f": library.jit(by_shapes) if backend == "jax" else by_shapes,
-                       "_fallback": fallback}
-    lines = ["    try:"]
-    for k, var in enumerate(variables):
-        namespace[f"n{k}"] = var
-        lines.append(f"        a{k} = arrays[n{k}]")
-    for k, key in enumerate(keys):
-        namespace[f"o{k}"] = key
-    lines += ["    except KeyError:", "        return {miss}",
-              f"    if len(arrays) != {len(variables)}:", "        return {miss}",
-              f"    r = _f({', '.join(f'a{k}' for k in range(len(variables)))})",
-              f"    return {{{', '.join(f'o{k}: r[{k}]' for k in range(len(keys)))}}}"]
-    from .evaluator import call_and_entry
+    namespace: dict = {"_f": library.jit(by_shapes) if backend == "jax" else by_shapes}
+    listed = ", ".join(f"a{k}" for k in range(len(variables)))
+    from .evaluator import generated_callers
 
-    return call_and_entry(lines, namespace)
+    return generated_callers(variables, keys, [], [f"r = _f({listed})"], "r", namespace,
+                             fallback)
 
 
 def evaluate(derivation, arrays: dict, backend: str, keys: list) -> dict:

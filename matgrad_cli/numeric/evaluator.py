@@ -736,14 +736,14 @@ _UFUNCS = {"had": np.multiply, "scale": np.multiply, "div": np.divide, "f_exp": 
 def _sigmoid_array(x):
     """σ of a float64 array: 1/(1 + e⁻ˣ) in one buffer (the registry's kernel also takes
     scalars and other types, which costs a check per call)."""
-    t = np.negative(x, dtype=float)
+    t = -x
     np.exp(t, out=t)
     t += 1.0
     return np.reciprocal(t, out=t)
 
 
 def _softmax_vector(x):
-    z = np.subtract(x, x.max(), dtype=float)
+    z = x - x.max()  # (x is a float64 array: see _ARRAY_KERNELS)
     np.exp(z, out=z)
     z /= z.sum()
     return z
@@ -1033,57 +1033,97 @@ def _define(lines: list[str], namespace: dict, function: str) -> Callable:
 
 def caller(plan: Plan, shapes: dict, targets: dict, fallback: Callable) -> tuple:
     """``(call, entry)`` for ``compile_derivatives``: the plan with its guard and its output
-    shaping, generated twice from one text. The guard passes only when ``arrays`` holds
-    exactly the arrays it was compiled for (``shapes``: name -> shape, the plan's inputs
-    among them), as float64 ndarrays of those shapes; then every output is returned,
+    shaping, generated from one text (``generated_callers``). The guard passes only when
+    the arrays are exactly those it was compiled for (``shapes``: name -> shape, the plan's
+    inputs among them), as float64 ndarrays of those shapes; then every output is returned,
     reshaped to ``targets[name]`` where that differs, as float64 arrays.
 
     ``call(arrays)`` returns None when the guard fails; ``entry(**arrays)`` — the function
     a user calls, with no layer of ours around it — returns ``fallback(arrays)`` then (the
-    slow path: conversion, other shapes). A singular matrix is an EvaluationError."""
+    slow path: conversion, other shapes); ``entry.positional`` is the same with the arrays
+    as arguments. A singular matrix is an EvaluationError."""
     inputs = _executable(plan)[0]
     variables = list(dict.fromkeys([*shapes, *(var for _, var in inputs)]))
     namespace: dict = {"np": np, "_ndarray": np.ndarray, "_float": np.dtype(np.float64),
-                       "_finish": _finish, "_fallback": fallback,
-                       "_LinAlgError": np.linalg.LinAlgError, "_singular": _singular}
+                       "_finish": _finish, "_LinAlgError": np.linalg.LinAlgError,
+                       "_singular": _singular}
     arg = {var: f"a{k}" for k, var in enumerate(variables)}
-    guard = [f"len(arrays) != {len(variables)}"]
-    lines = ["    try:"]
-    for var, a in arg.items():
-        k = a[1:]
-        namespace[f"n{k}"], namespace[f"h{k}"] = var, tuple(shapes[var])
-        lines.append(f"        {a} = arrays[n{k}]")
-        guard.append(f"type({a}) is not _ndarray or {a}.dtype is not _float "
-                     f"or {a}.shape != h{k}")
-    lines += ["    except KeyError:", "        return {miss}",
-              f"    if {' or '.join(guard)}:", "        return {miss}",
-              "    try:"]  # (a try costs nothing in CPython 3.11+ until something raises)
+    guard = []
+    for k, var in enumerate(variables):
+        namespace[f"h{k}"] = tuple(shapes[var])
+        guard.append(f"type(a{k}) is not _ndarray or a{k}.dtype is not _float "
+                     f"or a{k}.shape != h{k}")
     name = {slot: arg[var] for slot, var in inputs}
     body = _body(plan, namespace, name)
     unused = [arg[var] for var in variables if var not in {v for _, v in inputs}]
-    lines += [f"        del {', '.join(unused)}"] if unused else []
-    lines += ["        " + line for line in body]
+    body = ([f"del {', '.join(unused)}"] if unused else []) + body
     shapes_of = _slot_shapes(plan)
-    items = []
+    results = []
     for k, (out, slot) in enumerate(plan.outputs.items()):
-        namespace[f"o{k}"], namespace[f"t{k}"] = out, targets.get(out) or shapes_of[slot]
+        namespace[f"t{k}"] = targets.get(out) or shapes_of[slot]
         exact = (plan.steps[slot].op not in ("const", "input") and shapes_of[slot]
                  and shapes_of[slot] == targets.get(out, shapes_of[slot])
                  and _inline_source(plan.steps[slot], slot, plan, shapes_of) is not None)
-        items.append(f"o{k}: {name[slot]}" if exact else f"o{k}: _finish({name[slot]}, t{k})")
-    lines += [f"        return {{{', '.join(items)}}}",
-              "    except _LinAlgError as exc:", "        raise _singular(exc) from None"]
-    return call_and_entry(lines, namespace)
+        results.append(name[slot] if exact else f"_finish({name[slot]}, t{k})")
+    return generated_callers(variables, list(plan.outputs), guard, body, results, namespace,
+                             fallback, singular=True)
 
 
-def call_and_entry(body: list[str], namespace: dict) -> tuple:
-    """``_call(arrays)`` and ``_entry(**arrays)`` from one body, in which ``{miss}`` marks
-    what a failed guard returns: None for ``_call``, ``_fallback(arrays)`` for ``_entry``
-    (``namespace`` holds ``_fallback``)."""
-    text = "\n".join(body)
+def generated_callers(variables: list, keys: list, guard: list[str], body: list[str],
+                      results: list[str] | str, namespace: dict, fallback: Callable,
+                      singular: bool = False) -> tuple:
+    """``(call, entry)`` from one text, whose arrays are ``a0, a1, ...`` (``variables``, in
+    order): ``guard`` lists conditions any of which sends the call to the slow path,
+    ``body`` computes ``results`` (the outputs ``keys``, in order: expressions, or one
+    expression for the tuple of them all); ``singular``: a
+    LinAlgError in the body becomes an EvaluationError.
+
+    ``call(arrays)`` returns None where the guard fails; ``entry(**arrays)`` returns
+    ``fallback(arrays)`` there; ``entry.positional(*arrays)`` takes the arrays in the order
+    ``entry.parameters`` and returns the tuple of outputs in the order ``entry.keys``, the
+    calling convention of a hand-written function (no keyword dictionaries to build)."""
+    arrays = [f"a{k}" for k in range(len(variables))]
+    for k, var in enumerate(variables):
+        namespace[f"n{k}"] = var
+    for k, key in enumerate(keys):
+        namespace[f"o{k}"] = key
+    namespace["_fallback"] = fallback
+
+    def _positional_fallback(*values):
+        out = fallback(dict(zip(variables, values)))
+        return tuple(out[key] for key in keys)
+
+    namespace["_positional_fallback"] = _positional_fallback
+
+    def computing(returned: str) -> list[str]:
+        lines = ["    try:"] if singular else []  # (a try costs nothing in CPython 3.11+)
+        pad = "        " if singular else "    "
+        lines += [pad + line for line in body] + [pad + f"return {returned}"]
+        if singular:
+            lines += ["    except _LinAlgError as exc:", "        raise _singular(exc) from None"]
+        return lines
+
+    test = " or ".join(guard)
+    looked_up = (["    try:"] + [f"        {a} = arrays[n{k}]" for k, a in enumerate(arrays)]
+                 + ["    except KeyError:", "        return {miss}",
+                    f"    if len(arrays) != {len(arrays)}{' or ' + test if test else ''}:",
+                    "        return {miss}"])
+    whole = results if isinstance(results, str) else None
+    if whole is not None:
+        results = [f"{whole}[{k}]" for k in range(len(keys))]
+    as_dict = "{" + ", ".join(f"o{k}: {r}" for k, r in enumerate(results)) + "}"
+    text = "\n".join(looked_up + computing(as_dict))
     call = _define(["def _call(arrays):", text.replace("{miss}", "None")], namespace, "_call")
     entry = _define(["def _entry(**arrays):", text.replace("{miss}", "_fallback(arrays)")],
                     namespace, "_entry")
+    listed = ", ".join(arrays)
+    missed = [f"    if {test}:", f"        return _positional_fallback({listed})"] if test else []
+    as_tuple = whole or "(" + "".join(f"{r}, " for r in results).rstrip() + ")"
+    positional = _define([f"def _positional({listed}):", *missed, *computing(as_tuple)],
+                         namespace, "_positional")
+    for function in (entry, positional):
+        function.parameters, function.keys = tuple(variables), tuple(keys)
+    entry.positional = positional
     return call, entry
 
 
