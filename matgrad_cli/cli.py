@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import functools
 import os
+import re
 import sys
 
 import click
@@ -164,7 +165,13 @@ def parse_shapes(items: tuple[str, ...]) -> dict:
         if not sep or not name.strip():
             raise UsageError(f"--shape {item}: use NAME=SPEC, e.g. A=3x4, A=m,n, x=n, "
                              "beta=scalar")
-        shapes[name.strip()] = parse_shape_spec(spec)
+        name = name.strip()
+        if not re.fullmatch(r"[^\W\d_]\w*", name):
+            raise UsageError(f"--shape {item}: '{name}' is not a name (a letter, then letters, "
+                             "digits or _)")
+        if name in shapes:
+            raise UsageError(f"--shape {name} is given twice")
+        shapes[name] = parse_shape_spec(spec)
     return shapes
 
 
@@ -174,6 +181,8 @@ def parse_dims(items: tuple[str, ...]) -> dict:
         name, sep, value = item.partition("=")
         if not sep or not value.strip().isdigit() or int(value) < 1:
             raise UsageError(f"--dim {item}: use NAME=N with a positive integer, e.g. n=4")
+        if name.strip() in dims:
+            raise UsageError(f"--dim {name.strip()} is given twice")
         dims[name.strip()] = int(value)
     return dims
 
@@ -255,11 +264,13 @@ class ExpressionCommand(click.Command):
     one) is the expression. '--' ends the options as usual."""
 
     def parse_args(self, ctx, args):
-        names = set()
+        names, valued = set(), set()
         for param in self.get_params(ctx):
             if isinstance(param, click.Option):
                 names.update(param.opts)
                 names.update(param.secondary_opts)
+                if not param.is_flag:
+                    valued.update(param.opts)
         args = list(args)
         for i, token in enumerate(args):
             if token == "--":
@@ -268,7 +279,7 @@ class ExpressionCommand(click.Command):
                 continue
             if not token.startswith("-") or token == "-":
                 break  # the expression is given plainly
-            if token.partition("=")[0] in names or _is_short_bundle(token, names):
+            if token.partition("=")[0] in names or _is_short_bundle(token, valued):
                 continue
             # EXPR itself: the only argument, so it may go after '--' at the end
             args = args[:i] + args[i + 1:] + ["--", token]
@@ -276,9 +287,17 @@ class ExpressionCommand(click.Command):
         return super().parse_args(ctx, args)
 
 
-def _is_short_bundle(token: str, names: set) -> bool:
-    """'-ix=1': a short option with its value attached."""
-    return len(token) > 2 and token[1] != "-" and token[:2] in names
+# The attached values a short option can have: -ix=1 (NAME=FILE|NUMBER), -idata.npz,
+# -oout.npz
+_ATTACHED = {"-i": r"[^\W\d]\w*=\S+|\S+\.npz", "-o": r"\S+\.npz"}
+
+
+def _is_short_bundle(token: str, valued: set) -> bool:
+    """'-ix=1', '-oout.npz': a short option with its value attached. Anything else that
+    starts with one ('-h'*x', '-ix', '-o'*o', '-inv(X)') is EXPR."""
+    pattern = _ATTACHED.get(token[:2])
+    return (len(token) > 2 and token[:2] in valued and pattern is not None
+            and re.fullmatch(pattern, token[2:]) is not None)
 
 
 def _follows_option(tokens: list, i: int, command, ctx) -> bool:
@@ -354,7 +373,28 @@ def input_option(f):
 
 # ---------------------------------------------------------------- commands
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+class MatgradGroup(click.Group):
+    """click's usage errors as one line, like matgrad's own (SPEC §5: one clear message),
+    with where to read more instead of click's three-line Usage/Try/Error block."""
+
+    def main(self, args=None, prog_name=None, **extra):
+        extra.pop("standalone_mode", None)
+        try:
+            code = super().main(args, prog_name, standalone_mode=False, **extra)
+        except click.UsageError as exc:
+            if type(exc).__name__ == "NoArgsIsHelpError":  # plain `matgrad`: its help
+                exc.show()
+                sys.exit(exc.exit_code)
+            path = exc.ctx.command_path if exc.ctx is not None else "matgrad"
+            _fail(f"{exc.format_message()} (see '{path} --help')", exc.exit_code)
+        except click.ClickException as exc:
+            _fail(exc.format_message(), exc.exit_code)
+        except click.exceptions.Abort:
+            _fail("aborted", 1)
+        sys.exit(code if isinstance(code, int) else 0)
+
+
+@click.group(cls=MatgradGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(package_name="matgrad", prog_name="matgrad")
 def main():
     """matgrad: matrix calculus in textbook form, checked numerically.

@@ -141,10 +141,58 @@ def test_eval_an_expression_starting_with_minus(tmp_path):
     assert np.allclose(np.asarray(grad, dtype=float), p - y)
 
 
-def test_an_unknown_long_option_is_still_an_error():
+def test_an_unknown_long_option_is_still_an_error_in_one_line():
     result = invoke(["derive", "x'*x", "--wrt", "x", "--fromat", "dsl"])
     assert result.exit_code == 2
-    assert "Error: No such option '--fromat'." in result.stderr
+    assert result.stderr.startswith("matgrad: error: No such option '--fromat'.")
+    assert result.stderr.count("\n") == 1 and "derive --help" in result.stderr
+
+
+@pytest.mark.parametrize("args", [["derive", "x'*x"], ["derive", "x'*x", "--wrt", "x",
+                                                       "--order", "3"], ["frob"]])
+def test_usage_errors_are_one_line_with_exit_2(args):
+    result = invoke(args)
+    assert result.exit_code == 2 and result.stdout == ""
+    assert result.stderr.startswith("matgrad: error: ") and result.stderr.count("\n") == 1
+
+
+@pytest.mark.parametrize("expr, names, want", [
+    ("-h'*x", {"h": [1.0, 2.0], "x": [3.0, 4.0]}, -11.0),   # -h is the help flag
+    ("-hx'*x", {"hx": [1.0, 2.0], "x": [3.0, 4.0]}, -11.0),
+    ("-ix'*y", {"ix": [1.0, 2.0], "y": [3.0, 4.0]}, -11.0),  # -i takes NAME=FILE only
+    ("-o'*o", {"o": [1.0, 2.0]}, -5.0),                      # -o takes OUT.npz only
+    ("-offset'*offset", {"offset": [1.0, 2.0]}, -5.0),
+])
+def test_an_expression_that_starts_like_a_short_option_is_the_expression(
+        expr, names, want, tmp_path):
+    args = []
+    for name, value in names.items():
+        np.save(tmp_path / f"{name}.npy", np.array(value))
+        args += ["-i", f"{name}={tmp_path / (name + '.npy')}"]
+    result = invoke(["eval", expr, *args, "--format", "json"])
+    assert result.exit_code == 0, result.output
+    import json
+
+    assert json.loads(result.stdout)["value"] == want
+
+
+def test_a_short_option_with_its_value_attached_is_still_the_option(tmp_path):
+    np.save(tmp_path / "x.npy", np.array([1.0, 2.0]))
+    out = tmp_path / "out.npz"
+    result = invoke(["eval", "-x'*x", "--wrt", "x", f"-ix={tmp_path / 'x.npy'}", f"-o{out}"])
+    assert result.exit_code == 0, result.output
+    with np.load(out) as archive:
+        assert archive["grad_x"].tolist() == [-2.0, -4.0]
+
+
+def test_eval_json_writes_non_finite_numbers_as_null(tmp_path):
+    np.save(tmp_path / "X.npy", np.diag([-1.0, 2.0]))
+    result = invoke(["eval", "log(det(X))", "--wrt", "X", "-i", f"X={tmp_path / 'X.npy'}",
+                     "--format", "json"])
+    import json
+
+    values = json.loads(result.stdout, parse_constant=lambda c: pytest.fail(c))
+    assert values["value"] is None and values["grad_X"] == [[-1.0, 0.0], [0.0, 0.5]]
 
 
 # ---------------------------------------------------------------- standard input and files
@@ -243,3 +291,42 @@ def test_api_errors_name_no_flags_and_the_cli_names_them():
                              "(its variables: x)\n")
     with pytest.raises(api.OptionError, match="^order 2 needs a scalar f"):
         api.derive(api.parse("A*x"), ["x"], 2)
+
+
+# ---------------------------------------------------------------- length-1 vectors, flags
+
+@pytest.mark.parametrize("how", ["number", "array (1,)", "array (1,1)", "declared x=1"])
+def test_a_length_1_vector_is_one_thing_however_it_is_given(how, tmp_path):
+    """SPEC §1: x=1 stays a vector (grad_x has shape (1,)); inside the expression it is read
+    as the scalar it holds, whichever way it came (number, (1,) or (1,1) array, --shape)."""
+    np.save(tmp_path / "A.npy", np.arange(9.0).reshape(3, 3))
+    given = {"number": "3", "array (1,)": np.array([3.0]), "array (1,1)": np.array([[3.0]]),
+             "declared x=1": np.array([3.0])}[how]
+    if not isinstance(given, str):
+        np.save(tmp_path / "x.npy", given)
+        given = str(tmp_path / "x.npy")
+    shape = ["--shape", "x=1"] if how == "declared x=1" else []
+    out = tmp_path / "out.npz"
+    result = invoke(["eval", "sum(A*x) + x^2", "--wrt", "x", "-i", f"x={given}", "-i",
+                     f"A={tmp_path / 'A.npy'}", *shape, "-o", out])
+    assert result.exit_code == 0, result.output
+    with np.load(out) as archive:
+        assert archive["value"] == 3 * 36.0 + 9.0
+        assert archive["grad_x"].shape == (1,) and archive["grad_x"].tolist() == [36.0 + 6.0]
+
+
+@pytest.mark.parametrize("args, message", [
+    (["--shape", "x=3", "--shape", "x=4"], "--shape x is given twice"),
+    (["--shape", "1x=3"], "'1x' is not a name"),
+    (["--shape", "x=0"], "every size is at least 1"),
+    (["--dim", "n=3", "--dim", "n=4"], "--dim n is given twice"),
+])
+def test_bad_shape_and_dim_flags_are_usage_errors(args, message):
+    result = invoke(["derive", "x'*x", "--wrt", "x", *args])
+    assert result.exit_code == 2 and message in result.stderr, result.output
+
+
+def test_a_size_nobody_gives_is_bad_input_naming_each_dimension():
+    result = invoke(["eval", "tr(eye(m*n))"])
+    assert result.exit_code == 2
+    assert "--dim m=N --dim n=N" in result.stderr

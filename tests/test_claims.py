@@ -62,6 +62,9 @@ CORRECT = [
     ("A*x", "x", "A"),
     ("X'", "X", "commutation(m, n)"),
     ("alpha*x", "alpha", "x"),
+    # an I sized by the shape a gradient has (its variable's)
+    ("tr(A)*tr(X)", "X", "tr(A)*I"),
+    ("exp(tr(X))", "X", "exp(tr(X))*I"),
     # the deep linear network, with the right regulariser coefficient
     (DLN, "W1", "2*lambda*W1 + " + DLN_GRADIENT),
 ]

@@ -56,7 +56,7 @@ def test_an_empty_input_array_is_refused(tmp_path):
 def test_a_size_that_would_be_its_own_factor_is_a_shape_error():
     assert _error_lines(["derive", "t'*K*vec(K)", "--wrt", "K"]) == (2, "", [
         "matgrad: error: shape conflict in the product: t'*K is a row vector (1×m) but "
-        "vec(K) is a vector of length n·m (column 5)", "  t'*K*vec(K)", "      ^"])
+        "vec(K) is a vector of length m·n (column 5)", "  t'*K*vec(K)", "      ^"])
 
 
 def test_trace_of_a_kronecker_product_unifies_the_factor_sizes(tmp_path):

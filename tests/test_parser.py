@@ -264,10 +264,19 @@ ERRORS = [
      "'I' is the identity and cannot be defined (column 1)\n  I = x; I\n  ^"),
     ("used-before-definition", "t = s; s = x; t", ParseError,
      "'s' is used before its definition (column 8)\n  t = s; s = x; t\n         ^"),
+    ("used-in-own-definition", "x = A*x; x'*x", ParseError,
+     "'x' is used in its own definition: give the definition another name (column 7)\n"
+     "  x = A*x; x'*x\n        ^"),
+    ("function-name-as-value", "g(t) = t^2; sum(g(y)) + sum(g)", ParseError,
+     "'g' is the function defined above, not a value: apply it, g(...) (column 29)\n"
+     "  g(t) = t^2; sum(g(y)) + sum(g)\n                              ^"),
+    ("vector-power-variable-exponent", "x^beta", ShapeError,
+     "'^' of a vector: x is a vector of length n; use x.^beta for an entrywise power "
+     "(column 2)\n  x^beta\n   ^"),
     ("definition-without-value", "s = ; s", ParseError,
      "definition of 's' has no value (column 5)\n  s = ; s\n      ^"),
     ("vector-power", "x^2 + 1", ShapeError,
-     "'^' of a vector: x is a vector of length n; use x.^p for an entrywise power or "
+     "'^' of a vector: x is a vector of length n; use x.^2 for an entrywise power or "
      "||x||^2 for the squared norm (column 2)\n  x^2 + 1\n   ^"),
     ("matrix-non-integer-power", "X^0.5", ShapeError,
      "a matrix power needs an integer exponent (X is m×n): use .^ for an entrywise power "
@@ -340,7 +349,7 @@ def test_error_message(source, kind, message):
 
 @pytest.mark.parametrize("source, message", [
     ("x +", "unexpected end of input: an operand is missing (column 4)\n  x +\n     ^"),
-    ("x^2", "'^' of a vector: x is a vector of length n; use x.^p for an entrywise power or "
+    ("x^2", "'^' of a vector: x is a vector of length n; use x.^2 for an entrywise power or "
             "||x||^2 for the squared norm (column 2)\n  x^2\n   ^"),
     ("trace(X)", "unknown function 'trace' — did you mean tr? (column 1)\n  trace(X)\n  ^^^^^"),
 ], ids=["parse", "shape", "unknown-function"])

@@ -496,7 +496,7 @@ def test_definitions_come_in_dependency_order():
     assert [n for _, n in defs] == [inner, outer]
     rendered = render_definitions(defs, mapping, to_dsl)
     assert rendered == [("s", "sigmoid(x)"), ("u", "A*s")]
-    assert to_dsl(node, mapping) == "u .* u + s"
+    assert to_dsl(node, mapping) == "u.^2 + s"
 
 
 def test_preferred_names_are_used_even_for_a_single_occurrence():

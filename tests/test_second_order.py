@@ -148,3 +148,59 @@ def test_second_order_usage_errors_exit_2(args, message):
     result = invoke(args)
     assert result.exit_code == 2
     assert message in result.stderr
+
+
+@pytest.mark.parametrize("expr, wrt, shapes", [
+    ("sum(i: ||T[:, :, i]*w - y[:, i]||^2)", "w", {"T": (3, 4, 2), "w": (4,), "y": (3, 2)}),
+    ("beta*sum(i: sum((Phi[:, i, :]'*Phi[:, i, :] - I).^2))", "Phi",
+     {"Phi": (3, 2, 4), "beta": ()}),
+    ("sum(i: (a'*X[:, i])^4)", "X", {"a": (3,), "X": (3, 4)}),
+])
+def test_hvp_through_index_notation_is_the_hessian_times_v(expr, wrt, shapes, tmp_path):
+    """Index notation has no vec-form forward sweep: H v is then ∇(∇f : v), one reverse
+    sweep over the gradient, still without H."""
+    rng = np.random.default_rng(7)
+    args = []
+    for name, shape in shapes.items():
+        np.save(tmp_path / f"{name}.npy", rng.standard_normal(shape) if shape else 0.7)
+        args += ["-i", f"{name}={tmp_path / (name + '.npy')}"]
+    v = rng.standard_normal(shapes[wrt])
+    np.save(tmp_path / "v.npy", v)
+    hvp, full = tmp_path / "hvp.npz", tmp_path / "full.npz"
+    result = invoke(["eval", expr, "--wrt", wrt, *args, "--order", "2", "--hvp",
+                     f"{wrt}={tmp_path / 'v.npy'}", "-o", str(hvp)])
+    assert result.exit_code == 0, result.output
+    result = invoke(["eval", expr, "--wrt", wrt, *args, "--order", "2", "-o", str(full)])
+    assert result.exit_code == 0, result.output
+    H = np.load(full)[f"hess_{wrt}"].reshape(v.size, v.size, order="F")
+    want = (H @ v.ravel(order="F")).reshape(v.shape, order="F")
+    assert_close(np.load(hvp)[f"hvp_{wrt}"], want, expr)
+
+
+@pytest.mark.parametrize("backend", ["numpy", "jax", "torch"])
+def test_code_with_mixed_blocks_keys_them_x_comma_y_and_jits(backend):
+    """String keys only ("x,y" as in json): jax.jit sorts a dictionary's keys as a pytree."""
+    if backend != "numpy":
+        pytest.importorskip(backend)
+    result = invoke(["derive", "x'*A*y + x'*x*sum(y)", "--wrt", "x", "--wrt", "y", "--shape",
+                     "x=3", "--shape", "y=2", "--shape", "A=3x2", "--order", "2", "--mixed",
+                     "--format", backend])
+    assert result.exit_code == 0, result.output
+    namespace: dict = {}
+    exec(compile(result.stdout, "<generated>", "exec"), namespace)  # noqa: S102 - our output
+    f_and_grad = namespace["f_and_grad"]
+    rng = np.random.default_rng(2)
+    x, A, y = rng.standard_normal(3), rng.standard_normal((3, 2)), rng.standard_normal(2)
+    args = [x, A, y]
+    if backend == "jax":
+        import jax
+
+        jax.config.update("jax_enable_x64", True)
+        f_and_grad = jax.jit(f_and_grad)
+    if backend == "torch":
+        import torch
+
+        args = [torch.tensor(a) for a in args]
+    _, _, hessians = f_and_grad(*args)
+    assert sorted(hessians) == ["x", "x,y", "y"]
+    assert_close(np.asarray(hessians["x,y"]), A + 2 * np.outer(x, np.ones(2)), backend)

@@ -361,3 +361,28 @@ def test_eval_conflict_reports_array_sizes(cli, tmp_path):
     assert result.exit_code == 2
     assert result.stderr == ("matgrad: error: shape conflict in the product: A is 2×3 but x is "
                              "a vector of length 2 (column 2)\n  A*x\n   ^\n")
+
+
+def test_vec_pairs_with_kron_as_vec_of_a_product_does():
+    """(Bᵀ ⊗ A) vec(X) = vec(A X B): open sizes pair B with X's columns, A with its rows."""
+    program = parse_program("vec(X)'*kron(B', A)*vec(X)")
+    shapes = {name: tuple(str(d) for d in shape) for name, shape in program.variables.items()}
+    assert shapes == {"X": ("m", "n"), "B": ("n", "n"), "A": ("m", "m")}
+
+
+def test_a_product_of_open_sizes_is_not_guessed_from_a_number(tmp_path):
+    """vec(X) of a given 2×3 X against eye(m*n): m = 2, n = 3 or m = 3, n = 2 is a guess,
+    and a wrong guess gives wrong numbers; the sizes stay open (exit 2, asking for --dim)
+    unless given."""
+    from helpers import invoke
+
+    np.save(tmp_path / "X.npy", np.arange(6.0).reshape(2, 3))
+    line = "vec(X)'*kron(ones(n, n), eye(m))"
+    result = invoke(["eval", line, "-i", f"X={tmp_path / 'X.npy'}"])
+    assert result.exit_code == 2 and "--dim" in result.stderr, result.output
+    result = invoke(["eval", line, "-i", f"X={tmp_path / 'X.npy'}", "--dim", "m=2",
+                     "--dim", "n=3", "--format", "json"])
+    assert result.exit_code == 0, result.output
+    x = np.arange(6.0).reshape(2, 3).ravel(order="F")
+    assert np.allclose(json.loads(result.stdout)["value"],
+                       [x @ np.kron(np.ones((3, 3)), np.eye(2))])

@@ -65,12 +65,12 @@ RULE_WORKOUT = [
     ("x'*(A + B)'*y", "x", 1), ("z'*Diag(y)'*x", "x", 1), ("x'*kron(A,B)'*y", "A", 1),
     ("A*X + B*X", "X", 1), ("x'*(X')'*y", "X", 1), ("sum(diag(Diag(x)) .* y)", "x", 1),
     ("mean(logsumexp(Z, 2) - sum(Y .* Z, 2))", "Z", 1),
-    ("sum(relu(x).^2)", "x", 1),
+    ("sum(relu(x).^2)", "x", 1), ("tr(X*A*X')", "X", 1),
 ]
 # derivatives w.r.t. a symmetric variable: the gradient sym(G) = (G + Gᵀ)/2, as derive forms it
 SYMMETRIC_WORKOUT = [
     ("logdet(S)", "S"), ("1/2*logdet(S) + 1/2*(x - m)'*inv(S)*(x - m)", "S"),
-    ("logdet(S) + tr(inv(S)*C)", "S"),
+    ("logdet(S) + tr(inv(S)*C)", "S"), ("tr(A*S)", "S"),
 ]
 
 
@@ -92,7 +92,8 @@ def test_every_rule_is_used_by_some_derivative():
     for source, wrt in SYMMETRIC_WORKOUT:
         program = api.parse(source, {wrt: ["n", "n", "spd"]})
         grad = all_gradients(program.expr, {wrt: program.variables[wrt]})[wrt]
-        simplify(symmetric.sym(grad), applied)
+        gradient = simplify(symmetric.sym(grad), applied)
+        symmetric.cookbook(gradient, lambda node: simplify(node, applied))
     used = {name for name, _, _ in applied}
     unused = [rule.__name__ for rule in RULES if rule.__name__ not in used]
     assert unused == []

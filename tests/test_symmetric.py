@@ -259,8 +259,12 @@ def test_sym_keeps_the_det_condition_that_spd_drops():
 
 def test_derive_shows_the_plain_gradient_when_it_differs():
     result = invoke(["derive", "tr(A*S)", "--wrt", "S", "--shape", "S=n,n,sym"])
-    assert "∂f/∂S = 0.5 (Aᵀ + A)    (n×n)" in result.stdout
+    assert "∂f/∂S = 0.5 (A + Aᵀ)    (n×n)" in result.stdout
     assert "G = Aᵀ" in result.stdout
+    assert result.stdout.rstrip().endswith(": A + Aᵀ − I ⊙ A")  # I ⊙ ½(A + Aᵀ) = I ⊙ A
+    latex = invoke(["derive", "tr(A*S)", "--wrt", "S", "--shape", "S=n,n,sym", "--format",
+                    "latex"]).stdout
+    assert r"matrixcalculus.org): } G = A^{\top}" in latex  # as the text format says
 
 
 def test_derive_latex_labels_the_cookbook_form():
@@ -411,7 +415,7 @@ def test_check_samples_symmetric_positive_definite_inputs():
 
 def test_steps_end_with_the_symmetrisation():
     result = invoke(["derive", "tr(A*S)", "--wrt", "S", "--shape", "S=n,n,sym", "--steps"])
-    assert ("    ⇒ ∂f/∂S = 0.5 (Aᵀ + A)    [dS symmetric: G : dS = sym(G) : dS ⇒ "
+    assert ("    ⇒ ∂f/∂S = 0.5 (A + Aᵀ)    [dS symmetric: G : dS = sym(G) : dS ⇒ "
             "∂f/∂S = sym(G)]") in result.stdout.splitlines()
 
 

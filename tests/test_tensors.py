@@ -136,6 +136,15 @@ def test_seed_json_has_the_slice_form():
     assert entry["shape"] == ["l", "m", "n"]
 
 
+def test_json_of_a_form_the_language_cannot_write_still_has_text_and_latex():
+    """A tensor's vec-form Jacobian has no dsl line: json says so with null, not exit 2."""
+    result = run("derive", "G[:, i, :] = Phi[:, i, :]*W; G", "--wrt", "W", "--shape",
+                 "Phi=l,m,n", "--format", "json")
+    assert result.exit_code == 0, result.output
+    entry = json.loads(result.output)["derivatives"]["W"]
+    assert entry["dsl"] is None and entry["text"] and entry["latex"]
+
+
 # ---------------------------------------------------------------- index expressions
 
 def _r(*shape, seed=0):
@@ -380,7 +389,7 @@ def test_index_sum_prints_in_matrix_notation(expr, printed):
     ("sum(i: sigmoid(w'*X[:, i]))", "w", "∂f/∂w = X (s ⊙ (1 − s))"),
     ("sum(i: log(1 + exp(-y[i]*w'*X[:, i])))", "w", "∂f/∂w = −X (y ⊙ σ(−(y ⊙ (Xᵀ w))))"),
     ("G[i, :] = A[i, :]*x[i]; sum(G)", "x", "∂f/∂x = A 𝟏"),
-    ("sum(i: X[i, :]'*W*X[i, :])", "X", "∂f/∂X = X (Wᵀ + W)"),
+    ("sum(i: X[i, :]'*W*X[i, :])", "X", "∂f/∂X = X (W + Wᵀ)"),
     ("sum(i: ||A*X[:, i] - B[:, i]||^2)", "X", "∂f/∂X = 2 Aᵀ (A X − B)"),
     ("sum(i: ||A*X[:, i] - B[:, i]||^2)", "A", "∂f/∂A = 2 (A X − B) Xᵀ"),
 ])
@@ -454,3 +463,31 @@ def test_index_errors_point_at_the_place(args, message):
     result = run(*args)
     assert result.exit_code == 2
     assert result.output.strip() == message
+
+
+@pytest.mark.parametrize("expr, wrt, shapes, order", [
+    ("sum(i: T[:, :, i] : S)", "T", {"S": (3, 3), "T": (3, 3, 4)}, 1),
+    ("g[i] = X[:, i]'*A*X[:, i]; g", "X", {"X": (3, 4), "A": (3, 3)}, 1),
+    ("G[:, i, :] = Phi[:, i, :]*W; G", "W", {"Phi": (2, 3, 4), "W": (4, 2)}, 1),
+    ("sum(i: (a'*X[:, i])^4)", "X", {"a": (3,), "X": (3, 4)}, 2),
+    ("sum(i, j: delta(i, j)*X[i, j]^2)", "X", {"X": (3, 3)}, 1),
+])
+def test_jax_code_of_index_notation_builds_tensors_without_writing_into_them(
+        expr, wrt, shapes, order):
+    """jax arrays are immutable: a tensor built from its slices (or its diagonal) is one
+    einsum of the broadcast body and identity matrices, and the code runs under jax.jit with
+    matgrad's own numbers."""
+    jax = pytest.importorskip("jax")
+    jax.config.update("jax_enable_x64", True)
+    rng = np.random.default_rng(11)
+    arrays = {k: rng.standard_normal(s) for k, s in shapes.items()}
+    program = api.parse(expr, array_shapes={k: v.shape for k, v in arrays.items()})
+    derivation = api.derive(program, [wrt], order)
+    code = derivation.code("jax")
+    assert "[...] =" not in code
+    namespace: dict = {}
+    exec(compile(code, "<generated>", "exec"), namespace)  # noqa: S102 - our own output
+    out = jax.jit(namespace["f_and_grad"])(*(arrays[k] for k in program.variables))
+    key = ("grad_" if order == 1 else "hess_") + wrt
+    want, got = np.asarray(api.evaluate(derivation, arrays)[key]), np.asarray(out[order][wrt])
+    assert got.shape == want.shape and np.allclose(got, want)

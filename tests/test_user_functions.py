@@ -119,6 +119,41 @@ def test_generated_numpy_code_defines_the_functions_it_calls():
     assert_close(grads["x"], W.T @ (np.tanh(z) + z * (1 - np.tanh(z) ** 2)), "x")
 
 
+@pytest.mark.parametrize("backend", ["numpy", "jax", "torch"])
+def test_code_of_a_user_function_brings_the_kernels_its_body_calls(backend):
+    """erf (a kernel of ours in NumPy), sigmoid and softplus (the library's own), √2 (a
+    number: torch.sqrt takes no float) inside bodies, in every code format, jit included."""
+    if backend != "numpy":
+        pytest.importorskip(backend)
+    expr = ("gelu(t) = 0.5*t*(1 + erf(t/sqrt(2))); h(t) = t*sigmoid(t) + softplus(t)*sqrt(2);"
+            " sum(gelu(W*x)) + sum(h(x))")
+    result = invoke(["derive", "--format", backend, "--wrt", "x", "--", expr])
+    assert result.exit_code == 0, result.output
+    namespace: dict = {}
+    exec(compile(result.stdout, "<generated>", "exec"), namespace)  # noqa: S102 - our output
+    f_and_grad = namespace["f_and_grad"]
+    W, x = np.arange(12.0).reshape(3, 4) / 10 - 0.5, np.array([0.3, -0.2, 0.5, 1.5])
+    if backend == "jax":
+        import jax
+
+        jax.config.update("jax_enable_x64", True)
+        f_and_grad = jax.jit(f_and_grad)
+    if backend == "torch":
+        import torch
+
+        W, x = torch.tensor(W), torch.tensor(x)
+    value, grads = f_and_grad(W, x)
+    W, x = np.asarray(W), np.asarray(x)
+    from scipy.special import erf
+
+    z, s = W @ x, 1 / (1 + np.exp(-x))
+    gelu_slope = 0.5 * (1 + erf(z / np.sqrt(2))) + z * np.exp(-z ** 2 / 2) / np.sqrt(2 * np.pi)
+    h_slope = s + x * s * (1 - s) + np.sqrt(2) * s
+    assert np.isclose(float(value), np.sum(0.5 * z * (1 + erf(z / np.sqrt(2))))
+                      + np.sum(x * s + np.sqrt(2) * np.log1p(np.exp(x))))
+    assert_close(np.asarray(grads["x"]), W.T @ gelu_slope + h_slope, backend)
+
+
 def test_eval_check_passes_for_a_user_function(tmp_path):
     np.save(tmp_path / "W.npy", np.arange(12.0).reshape(3, 4) / 10 - 0.5)
     np.save(tmp_path / "x.npy", np.linspace(-1, 1, 4))

@@ -32,9 +32,10 @@ class OptionError(UsageError):
 
 
 def parse(source: str, shapes: dict | None = None, dims: dict | None = None,
-          array_shapes: dict | None = None) -> Program:
-    """Parse and shape-check an input (definitions and a final expression)."""
-    return parse_program(source, shapes, dims, array_shapes)
+          array_shapes: dict | None = None, expect: tuple | None = None) -> Program:
+    """Parse and shape-check an input (definitions and a final expression); ``expect``:
+    the shape the final expression must have, where known (see parse_program)."""
+    return parse_program(source, shapes, dims, array_shapes, expect)
 
 
 @dataclass(repr=False)
@@ -185,7 +186,7 @@ def _derive(program: Program, wrt: list[str], order: int = 1, mixed: bool = Fals
                      simplify(symmetric.sym_terms(result.plain[name], is_symmetric))),
                     key=_tree_size)
                 # printed as 2 G − I ⊙ G of the gradient shown, so not simplified further
-                result.cookbook[name] = symmetric.cookbook(result.derivatives[name])
+                result.cookbook[name] = symmetric.cookbook(result.derivatives[name], simplify)
             else:
                 result.derivatives[name] = index_form(simplify(grads[name]))
     else:

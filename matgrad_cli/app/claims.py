@@ -315,9 +315,17 @@ class _Checker:
                   for name, shape in self.program.variables.items()
                   if not any(isinstance(d, str) and "*" in d for d in shape)}
         try:
-            return api.parse(self.claim_text, shapes, {**self.dims, **self.program.dims}), None
+            return api.parse(self.claim_text, shapes, {**self.dims, **self.program.dims},
+                             expect=self._expected(self.program.variables[self.wrt])), None
         except ShapeError as exc:
             return None, exc
+
+    def _expected(self, sizes) -> tuple | None:
+        """The claim's shape where it is known: a gradient's is its variable's (scalar f)."""
+        if self.program.expr.shape != () or any(
+                isinstance(d, str) and not d.isidentifier() for d in sizes):
+            return None  # (a product size m*n has no one name to unify with)
+        return tuple(sizes)
 
     def _declared(self, name: str, sizes) -> list:
         """A variable's sizes, with its structure (sym / spd) when it has one."""
@@ -334,7 +342,9 @@ class _Checker:
         else:
             program, derivation = self.program, self.derivation
         try:
-            claim = api.parse(self.claim_text, var_shapes, dims)
+            claim = api.parse(self.claim_text, var_shapes, dims,
+                              expect=self._expected([_size(d, sizes) for d in
+                                                     self.program.variables[self.wrt]]))
         except ShapeError as exc:
             if self.claim_error is not None:
                 raise self.claim_error from None

@@ -468,6 +468,10 @@ def _latex_convention(derivation: Derivation, name, order: int, where: Where) ->
     lines = [r"\text{(}" + shown + r"\text{ " + structure +
              r": the gradient on symmetric matrices, }"
              r"\operatorname{sym}(G) = \tfrac{1}{2} (G + G^{\top})\text{)}"]
+    plain = plain_text(derivation, name, to_latex, where)
+    if plain is not None:
+        lines.append(r"\text{plain gradient of } f \text{ as written (jax.grad, "
+                     r"matrixcalculus.org): } G = " + plain)
     node = derivation.cookbook.get(name)
     if node is not None:
         main, defs = _formula_parts(derivation, node, to_latex, where)
@@ -543,6 +547,17 @@ def _f_dsl(program: Program) -> str:
     return "; ".join(hoisted + [to_dsl(node)])
 
 
+def _json_dsl(derivation: Derivation, node: Node, name, where: Where) -> str | None:
+    """The dsl line, or None where the form has none in the language (a tensor's
+    vec-form Jacobian): the text, latex and shape still go out."""
+    from ..errors import UsageError
+
+    try:
+        return dsl_line(derivation, node, name if isinstance(name, str) else None, where)
+    except UsageError:
+        return None
+
+
 def derive_json(derivation: Derivation) -> str:
     program = derivation.program
     payload = {
@@ -571,7 +586,7 @@ def derive_json(derivation: Derivation) -> str:
             "kind": ("mixed hessian" if isinstance(name, tuple) else "hessian") if order == 2
             else derivation.kind(name),
             "label": label,
-            "dsl": dsl_line(derivation, node, name if isinstance(name, str) else None, where),
+            "dsl": _json_dsl(derivation, node, name, where),
             "text": text,
             "latex": latex,
             "where": def_lines,

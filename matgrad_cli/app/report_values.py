@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+import math
 
 import numpy as np
 
@@ -71,8 +72,16 @@ def values_text(program, derivation, values: dict, checks) -> str:
     return "\n".join(lines)
 
 
+def _strict(value):
+    """Nested lists of floats with NaN and ±inf as None: JSON has no NaN (RFC 8259), and a
+    strict parser refuses Python's."""
+    if isinstance(value, list):
+        return [_strict(v) for v in value]
+    return value if not isinstance(value, float) or math.isfinite(value) else None
+
+
 def values_json(values: dict, checks, derivation=None) -> str:
-    payload = {name: np.asarray(v).tolist() for name, v in values.items()}
+    payload = {name: _strict(np.asarray(v).tolist()) for name, v in values.items()}
     payload["shapes"] = {name: list(np.shape(v)) for name, v in values.items()}
     if derivation is not None and derivation.program.structures:
         # which derivative a symmetric variable's grad_/hess_ arrays are (SPEC §4)
@@ -86,7 +95,7 @@ def values_json(values: dict, checks, derivation=None) -> str:
                  for x, y in derivation.mixed])
             if note}
     if checks is not None:
-        payload["check"] = {c.output: {"error": c.error, "ok": c.ok, "checked": c.checked}
-                            for c in checks}
+        payload["check"] = {c.output: {"error": _strict(float(c.error)), "ok": c.ok,
+                                       "checked": c.checked} for c in checks}
         payload["check_tolerance"] = TOLERANCE
-    return json.dumps(payload)
+    return json.dumps(payload, allow_nan=False)

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 from .. import algebra as alg
 from ..ops import lookup
-from ..ir import Call, Func, MatPow, Node, Pow, walk
+from ..ir import Call, Div, Func, MatPow, Node, Pow, walk
 from ..language.shapes import _constant_value
 from ..tensors import rules as _tensor_rules  # noqa: F401  (registers the index nodes' rules)
 from .jacobian import jacobian as vec_jacobian
@@ -92,6 +92,11 @@ def hessian(f: Node, name: str, shape: tuple) -> Node:
 def hessian_vector_product(gradient: Node, name: str, shape: tuple, direction: Node) -> Node:
     """H·v shaped like X: the directional derivative of the gradient along v, one forward
     sweep seeded with vec(v) — the Hessian itself is never formed."""
+    if uses_indices(gradient):
+        # index notation has no vec-form forward sweep: H v = ∇(∇f : v), a reverse sweep
+        # over the gradient (H is symmetric), still without H
+        return gradients(prepare(alg.frob(gradient, direction) if shape else
+                                 alg.scale(gradient, direction)), {name: shape})[name]
     vec_hv = jacobian(gradient, name, shape, seed=alg.vec(direction) if shape else direction)
     return alg.unvec(vec_hv, shape) if shape else vec_hv
 
@@ -158,13 +163,58 @@ def _always_holds(template: str, arg: Node) -> bool:
     return False
 
 
+def _scalar_factors(node: Node) -> list[Node]:
+    """The factors of a product of scalars (c a of ‖x‖ ‖y‖), else [node]."""
+    from ..ir import Scale
+
+    if isinstance(node, Scale) and node.shape == () and node.factor.shape == ():
+        return _scalar_factors(node.factor) + _scalar_factors(node.operand)
+    return [node]
+
+
+def _nonzero(divisor: Node) -> tuple:
+    """(template, argument) of "divisor has no zero entries", said of what the divisor is:
+    1/‖u‖ needs u ≠ 0, det(X)⁻¹ det X ≠ 0 (the conditions of norm and det themselves)."""
+    from ..ir import Fill
+
+    if isinstance(divisor, Fill):  # x / ‖x‖: the scalar broadcast
+        divisor = divisor.value
+    if isinstance(divisor, Call) and divisor.name in ("norm", "det"):
+        return lookup(divisor.name).condition, divisor.args[0]
+    from ..ir import MatMul, T
+
+    if isinstance(divisor, MatMul) and isinstance(divisor.left, T) and \
+            divisor.left.operand == divisor.right and len(divisor.right.shape) == 1:
+        return lookup("norm").condition, divisor.right  # xᵀx ≠ 0 is x ≠ 0
+    return "where {arg} has no zero entries", divisor
+
+
 def conditions(f: Node, name: str) -> list[Condition]:
     """Where ∂f/∂X may not exist: kinks, log/sqrt domains, singular matrices, zero norms —
     only for the operations the derivative w.r.t. X differentiates through (an operation
     whose argument does not depend on X contributes only its value)."""
+    # log(det X) is differentiated as logdet X (log|det X|); its own domain is det X > 0
+    positive_det = [node.operand.args[0] for node in walk(f) if isinstance(node, Func)
+                    and node.name == "log" and isinstance(node.operand, Call)
+                    and node.operand.name == "det"]
     f = prepare(f)
     dep = dependents(f, {name})
-    found: list[Condition] = []
+    found: list[Condition] = [Condition("where det {arg} > 0", arg, None)
+                              for arg in dict.fromkeys(positive_det) if arg in dep]
+
+    def record(node, template, arg, other) -> None:
+        if template and arg is not None and _always_holds(template, arg):
+            return
+        if template and arg is not None and (arg in dep or isinstance(node, Pow)):
+            if arg.shape == () and (other is None or other.shape == ()):  # no entries
+                template = template.replace(" entrywise", "").replace(
+                    " has no zero entries", " ≠ 0")
+            cond = Condition(template, arg, other)
+            if template == "where det {arg} ≠ 0" and arg in positive_det:
+                return  # det X > 0 says it
+            if cond not in found:
+                found.append(cond)
+
     for node in walk(f):
         template, arg, other = None, None, None
         if isinstance(node, Func):
@@ -175,24 +225,20 @@ def conditions(f: Node, name: str) -> list[Condition]:
                 other = node.args[1]
                 if other in dep and arg not in dep:
                     arg, other = other, arg  # the side that depends on X first
+        elif isinstance(node, Div) and node.right in dep:  # 1/(xᵀx), sum(1 ./ x)
+            for factor in _scalar_factors(node.right):  # 1/(‖x‖ ‖y‖): x ≠ 0 and y ≠ 0
+                if factor in dep:
+                    record(node, *_nonzero(factor), None)
+            continue
         elif isinstance(node, MatPow) and node.k < 0:
             template, arg = "where det {arg} ≠ 0", node.base
         elif isinstance(node, Pow) and not (
                 (k := _constant_value(node.exponent)) is not None and k.denominator == 1
                 and k >= 0):
             integer = k is not None and k.denominator == 1  # x.^−2: any sign will do
-            template = "where {arg} has no zero entries" if integer else \
-                "where {arg} > 0 entrywise"
-            arg = node.base
+            template, arg = _nonzero(node.base) if integer else (
+                "where {arg} > 0 entrywise", node.base)
             if node.exponent not in dep and node.base not in dep:
                 template = None
-        if template and arg is not None and _always_holds(template, arg):
-            template = None
-        if template and arg is not None and (arg in dep or isinstance(node, Pow)):
-            if arg.shape == () and (other is None or other.shape == ()):  # no entries
-                template = template.replace(" entrywise", "").replace(
-                    " has no zero entries", " ≠ 0")
-            cond = Condition(template, arg, other)
-            if cond not in found:
-                found.append(cond)
+        record(node, template, arg, other)
     return found

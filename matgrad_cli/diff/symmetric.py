@@ -37,10 +37,12 @@ def sym_terms(node: Node, is_symmetric) -> Node:
     return alg.add(*[t if is_symmetric(t) else sym(t) for t in terms])
 
 
-def cookbook(gradient: Node) -> Node:
-    """2 G − I ⊙ G for a symmetric gradient G (the independent-entries form)."""
+def cookbook(gradient: Node, simplify=lambda node: node) -> Node:
+    """2 G − I ⊙ G for a symmetric gradient G (the independent-entries form); only its
+    diagonal part I ⊙ G is simplified (I ⊙ ½(A + Aᵀ) = I ⊙ A), so that 2 G stays G's
+    double as printed."""
     n = gradient.shape[0]
-    return alg.sub(alg.scale(alg.num(2), gradient), alg.had(alg.eye(n), gradient))
+    return alg.sub(alg.scale(alg.num(2), gradient), simplify(alg.had(alg.eye(n), gradient)))
 
 
 def along_symmetric(jacobian: Node, shape: tuple) -> Node:

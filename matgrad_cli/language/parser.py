@@ -426,6 +426,9 @@ class _Parser(IndexParsing):
             if self.tok.kind == LPAREN and (self._has_comma_args() or
                                             not _is_product_name(t.text, self.declared)):
                 raise self.error(unknown_function_message(t.text), t.span)
+            if t.text in self.functions:  # one name, one thing (SPEC §2: defined once)
+                raise self.error(f"'{t.text}' is the function defined above, not a value: "
+                                 f"apply it, {t.text}(...)", t.span)
             return Name(t.span, t.text)
         if t.kind == LPAREN:
             self.advance()

@@ -10,6 +10,7 @@ operator in the source.
 from __future__ import annotations
 
 import functools
+import math
 import re
 from dataclasses import dataclass, field
 
@@ -120,6 +121,8 @@ def parse_shape_spec(text: str) -> list[int | str]:
     sizes: list[int | str] = []
     for part in parts:
         if re.fullmatch(r"\d+", part):
+            if int(part) == 0:
+                raise UsageError(f"bad shape '{text}': every size is at least 1")
             sizes.append(int(part))
         elif re.fullmatch(r"[^\W\d_]\w*", part):
             sizes.append(part)
@@ -146,18 +149,21 @@ def split_structures(shapes: dict) -> tuple[dict, dict]:
 
 
 def parse_program(source: str, shapes: dict | None = None, dims: dict | None = None,
-                  array_shapes: dict | None = None) -> ir.Program:
+                  array_shapes: dict | None = None, expect: tuple | None = None) -> ir.Program:
     """Parse and shape-check ``source``.
 
     shapes: NAME -> list of sizes (ints or dimension names) from ``--shape``;
     dims: dimension name -> int from ``--dim``;
-    array_shapes: NAME -> NumPy shape of the array given to ``eval``.
+    array_shapes: NAME -> NumPy shape of the array given to ``eval``;
+    expect: the shape the final expression must have where that is known (a claimed
+    gradient has its variable's), which sizes an I in it (``check --claim "tr(A)*I"``).
     """
     syntax = parse_syntax(source, set(shapes or ()) | set(array_shapes or ()))
-    return infer(syntax, shapes or {}, dims or {}, array_shapes or {})
+    return infer(syntax, shapes or {}, dims or {}, array_shapes or {}, expect)
 
 
-def infer(syntax: ProgramSyntax, shapes: dict, dims: dict, array_shapes: dict) -> ir.Program:
+def infer(syntax: ProgramSyntax, shapes: dict, dims: dict, array_shapes: dict,
+          expect: tuple | None = None) -> ir.Program:
     shapes, structures = split_structures(shapes)
     st = _State(syntax.source, declared=dict(shapes), arrays=dict(array_shapes))
     if syntax.functions:
@@ -182,6 +188,11 @@ def infer(syntax: ProgramSyntax, shapes: dict, dims: dict, array_shapes: dict) -
                 st, definition, lambda n: _infer(st, n, defined, size_names))
             continue
         defined[definition.name] = _infer(st, definition.value, defined, size_names)
+        if definition.name in st.shapes_of_vars:  # x = A*x: x would be two things at once
+            raise ParseError(f"'{definition.name}' is used in its own definition: give the "
+                             "definition another name", _first_use(definition.value,
+                                                                   definition.name)
+                             or definition.name_span, st.source)
     for name in sorted(size_names & all_names.keys(), key=lambda n: all_names[n].start):
         raise ShapeError(f"'{name}' is used both as a size and as a value", all_names[name],
                          st.source)
@@ -190,6 +201,12 @@ def infer(syntax: ProgramSyntax, shapes: dict, dims: dict, array_shapes: dict) -
         raise ShapeError(f"'{name}' is used both as a size (--shape {shape_dims[name]}=...) "
                          "and as a value", all_names[name], st.source)
     result = _infer(st, syntax.expr, defined, size_names)
+    if expect is not None and len(expect) == len(result):
+        try:  # (a claim of another shape is reported as such by check)
+            _unify_shapes(st, result, tuple(
+                DimVar(d) if isinstance(d, int) else _user_dim(st, d) for d in expect))
+        except _Conflict:
+            pass
     _verify_deferred(st)
     for d, span in st.identity_dims:
         if _known(d) is None and not _has_user_name(d) and not _linked_to_variable(st, d):
@@ -285,6 +302,17 @@ def _value_names(syntax: ProgramSyntax) -> dict[str, Span]:
         visit(d.value)
     visit(syntax.expr)
     return found
+
+
+def _first_use(node: Syntax, name: str):
+    """The span of the first Name ``name`` in ``node``, or None."""
+    if isinstance(node, Name) and node.name == name:
+        return node.span
+    for child in _children(node):
+        found = _first_use(child, name)
+        if found is not None:
+            return found
+    return None
 
 
 def _children(node: Syntax) -> tuple:
@@ -423,8 +451,12 @@ def _unify(st: _State, a: DimVar, b: DimVar) -> None:
         # (a·b) = (c·d) with open factors (tr(kron(A, X))): take a = c, b = d, the
         # solution that holds for every size; known factors that differ stay a product
         # compared at the end
+        # Not when one side is all numbers (vec of a given 2×3 X against eye(m*n)): which
+        # factor is which is then a guess (m = 2, n = 3 or m = 3, n = 2), and a wrong one
+        # gives wrong numbers; the sizes stay open (an error asks for --dim).
         pairs = list(zip(ra.factors, rb.factors))
-        if any(_known(x) is None or _known(y) is None for x, y in pairs) and all(
+        if not any(all(_known(f) is not None for f in side.factors) for side in (ra, rb)) \
+                and any(_known(x) is None or _known(y) is None for x, y in pairs) and all(
                 _known(x) is None or _known(y) is None or _known(x) == _known(y)
                 for x, y in pairs):
             for x, y in pairs:
@@ -577,12 +609,15 @@ def _shape_from_array(name: str, array_shape: tuple) -> tuple:
             n = r * c
             return () if n == 1 else (DimVar(n),)
         return _normalize(DimVar(r), DimVar(c))
-    if len(array_shape) == 1:
-        return () if array_shape[0] == 1 and kind == "scalar" else (DimVar(array_shape[0]),)
+    if len(array_shape) == 1:  # length 1: read as a scalar, as a number given for it is
+        # (its derivative keeps the shape (1,): app.pipeline.kept_shape)
+        return () if array_shape[0] == 1 and kind != "matrix" else (DimVar(array_shape[0]),)
     return ()
 
 
 def _check_array_against(st, name, shape, array_shape):
+    if shape == () and math.prod(array_shape) == 1:
+        return  # one entry for a scalar or a length-1 vector (x=1), read as the scalar
     given = _shape_from_array(name, array_shape)
     try:
         if len(given) == 2 and len(shape) == 1 and 1 in array_shape:
@@ -950,9 +985,13 @@ def _infer_power(st: _State, node: Binary, sub) -> tuple:
         return ls
     base = _operand_text(st, node.left)
     if len(ls) == 1:
-        raise ShapeError(f"'^' of a vector: {base} is {_describe(st, ls)}; use {base}.^p for "
-                         f"an entrywise power or ||{base}||^2 for the squared norm", node.op_span,
-                         st.source)
+        power = _operand_text(st, node.right)
+        exponent = node.right.operand if isinstance(node.right, Negate) else node.right
+        norm = (f" or ||{base}||^{power} for "
+                + ("the squared norm" if power == "2" else "a power of its norm")
+                if isinstance(exponent, NumberLit) else "")
+        raise ShapeError(f"'^' of a vector: {base} is {_describe(st, ls)}; use {base}.^{power} "
+                         f"for an entrywise power{norm}", node.op_span, st.source)
     if _integer_exponent(node.right) is None:
         raise ShapeError(f"a matrix power needs an integer exponent ({base} is "
                          f"{_describe(st, ls)}): use .^ for an entrywise power", node.op_span,

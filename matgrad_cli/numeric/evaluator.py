@@ -19,7 +19,7 @@ from typing import Callable
 import numpy as np
 
 from ..algebra import kron_reduced
-from ..errors import EvaluationError
+from ..errors import EvaluationError, UsageError
 from . import budget
 from ..ops import ENTRYWISE, STRUCTURAL, USER_FUNCTIONS, lookup
 from ..ir import Build, Delta, IndexSum, Indexed
@@ -285,8 +285,10 @@ class Plan:
 def _concrete(shape) -> tuple:
     for d in shape:
         if not isinstance(d, int):
-            raise EvaluationError(f"dimension '{d}' has no size: give it with --dim {d}=N or "
-                                  "through the inputs' shapes")
+            names = list(dict.fromkeys(re.findall(r"[^\W\d]\w*", str(d)))) or [str(d)]
+            give = " ".join(f"--dim {name}=N" for name in names)
+            raise UsageError(f"dimension '{d}' has no size: give it with {give} or "
+                             "through the inputs' shapes")  # missing input: exit 2
     return tuple(shape)
 
 
@@ -539,9 +541,15 @@ class _Compiler:
                 len(inverse.shape) == 2):
             return None
         det = Call("det", inverse.args)
-        if det not in factors:
+        powers = [f for f in factors if isinstance(f, Pow) and f.base == det and isinstance(
+            f.exponent, Num) and f.exponent.value.denominator == 1 and f.exponent.value > 1]
+        if det in factors:
+            factors.remove(det)
+        elif powers:  # det(X)ᵏ X⁻ᵀ = det(X)ᵏ⁻¹ adj(X)ᵀ
+            k = powers[0].exponent.value
+            factors[factors.index(powers[0])] = det if k == 2 else Pow(det, Num(k - 1))
+        else:
             return None
-        factors.remove(det)
         adjugate = self.emit("adjugate", (self.slot(inverse.args[0]),),
                              (isinstance(operand, T),), operand)
         if not factors:
@@ -1128,7 +1136,10 @@ def generated_callers(variables: list, keys: list, guard: list[str], body: list[
 
 
 def _singular(exc: Exception) -> EvaluationError:
-    return EvaluationError(f"evaluation failed: {exc} (a singular matrix?)")
+    said = str(exc)  # NumPy's "Singular matrix" needs no guess after it
+    if "singular" in said.lower():
+        return EvaluationError(f"evaluation failed: {said[:1].lower()}{said[1:]}")
+    return EvaluationError(f"evaluation failed: {said} (a singular matrix?)")
 
 
 def _finish(value, shape):

@@ -117,7 +117,9 @@ def _vec_shape(d, a):
         return a
     if d.is_one(a[0]):
         return (a[1],)
-    return (d.mul(a[0], a[1]),)
+    # n·m, the column index outer, as kron(A, B)'s size is rows(A)·rows(B) with A's outer:
+    # (Bᵀ ⊗ A) vec(X) then pairs Bᵀ with X's columns and A with its rows, as vec(A X B) does
+    return (d.mul(a[1], a[0]),)
 
 
 def _kron_shape(d, a, b):

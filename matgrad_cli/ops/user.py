@@ -165,13 +165,48 @@ def evaluate_body(fn: UserFunction, x):
     return np.multiply(ev(fn.body), np.ones_like(x, dtype=float))
 
 
-def numpy_source(fn: UserFunction) -> str:
-    """``def _u_f(t): return …`` for generated code."""
+def _constant(node: Node):
+    """The float value of a body part without the parameter (sqrt(2), 1/√π), else None."""
+    import math
+
     from . import lookup
 
+    if isinstance(node, Num):
+        return float(node.value)
+    if isinstance(node, Var):
+        return None
+    parts = [_constant(c) for c in node.children]
+    if any(p is None for p in parts):
+        return None
+    if isinstance(node, Func):
+        value = float(lookup(node.name).numpy(_np().float64(parts[0])))
+    elif isinstance(node, Add):
+        value = sum(parts)
+    elif isinstance(node, (Scale, Had, MatMul)):
+        value = math.prod(parts)
+    elif isinstance(node, Div) and parts[1] != 0:
+        value = parts[0] / parts[1]
+    elif isinstance(node, Pow) and parts[0] > 0:
+        value = parts[0] ** parts[1]
+    elif isinstance(node, Fill):
+        value = parts[0]
+    else:
+        return None
+    return value if math.isfinite(value) else None
+
+
+def numpy_source(fn: UserFunction, spell=None) -> str:
+    """``def _u_f(t): return …`` for generated code; ``spell(op, numpy_template)`` gives a
+    function's template in the library printed for (default NumPy's own). Parts without
+    the parameter are numbers (√2 as 1.4142135623730951: torch.sqrt takes no float)."""
+    from . import lookup
+
+    spell = spell or (lambda op, template: template)
+
     def src(node) -> str:
-        if isinstance(node, Num):
-            return repr(float(node.value))
+        constant = _constant(node)
+        if constant is not None:
+            return repr(constant)
         if isinstance(node, Var):
             return "t"
         if isinstance(node, Add):
@@ -185,7 +220,7 @@ def numpy_source(fn: UserFunction) -> str:
         if isinstance(node, Fill):
             return src(node.value)
         if isinstance(node, Func):
-            return lookup(node.name).numpy_source.format(src(node.operand))
+            return spell(node.name, lookup(node.name).numpy_source).format(src(node.operand))
         raise AssertionError(type(node).__name__)
 
     return (f"def _u_{fn.spelled}(t):\n"

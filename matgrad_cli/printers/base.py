@@ -311,6 +311,11 @@ class Printer:
     # ------------------------------------------------------------ entrywise products
 
     def _print_Had(self, node, ctx):
+        if node.left == node.right and node.shape and not isinstance(node.left, (Num, Ones)):
+            from ..ir import Pow  # a ⊙ a reads a.^2 (cos(x).^2 − sin(x).^2)
+
+            # (printed as a power, not looked up as one: a name for a⊙a is this node's)
+            return self._print_Pow(Pow(node.left, Num(2)), ctx)
         lc, rc = self.operand_contexts((node.left, node.right))
         return self.binary(self.print(node.left, lc), self.print(node.right, rc), self.had_sep,
                            P.level(node), P.kind(node))

@@ -68,7 +68,8 @@ def candidate_names(node: Node) -> tuple[str, ...]:
     sums = _slice_sums(node)
     if sums is not None:
         return ("r", "r1") if sums == "rows" else ("q", "q1")
-    if isinstance(node, Func) and node.name in FUNCTION_LETTERS:
+    if isinstance(node, Func) and node.name in FUNCTION_LETTERS and not (
+            node.name == "exp" and node.shape == ()):  # a scalar e reads as Euler's number
         base = FUNCTION_LETTERS[node.name]
         return (base.upper() if matrix else base,)
     if isinstance(node, Call):

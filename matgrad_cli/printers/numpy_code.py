@@ -446,7 +446,7 @@ class NumpyCodePrinter:
                 f"{v} → {p}" for v, p in self.params.items() if p != v))
         result = "{name: ∂f/∂name}" + (", {name: Hessian}" if self.derivation.order == 2 else "")
         if self.derivation.mixed:
-            result = result[:-1] + ", (x, y): ∂²f/∂x∂yᵀ}"
+            result = result[:-1] + ", 'x,y': ∂²f/∂x∂yᵀ}"
         lines.append(f"Returns (f, {result}), each derivative shaped f.shape + X.shape.")
         return ['"""' + lines[0], *lines[1:], '"""']
 
@@ -462,17 +462,19 @@ class NumpyCodePrinter:
             grads.append(f"    {name!r}: {self.shaped('grad_' + name, exprs, f_shape + x_shape)},")
             if derivation.order == 2:
                 hessians.append(f"    {name!r}: {self.shaped('hess_' + name, exprs, x_shape + x_shape)},")
-        for x, y in derivation.mixed:  # the mixed blocks, keyed by the pair
+        for x, y in derivation.mixed:  # the mixed blocks, keyed "x,y" (as in json: string
+            # keys only, so that jax.jit can sort the dictionary as a pytree)
             block_shape = tuple(program.variables[x]) + tuple(program.variables[y])
-            hessians.append(f"    {(x, y)!r}: "
+            hessians.append(f"    {x + ',' + y!r}: "
                             f"{self.shaped(f'hess_{x}_{y}', exprs, block_shape)},")
         ret = ["return value, {", *grads, "}" + (", {" if hessians else "")]
         if hessians:
             ret += [*hessians, "}"]
         code_body = self.checks("\n".join(body + out + ret)) + body + out + ret
+        user = self.user_function_sources()  # (their bodies may call kernels: erf)
         header = [*self.b.imports, ""]
-        header += self.helper_sources("\n".join(code_body))
-        header += self.user_function_sources()
+        header += self.helper_sources("\n".join(code_body + user))
+        header += user
         header += [f"# {line}" for line in self.b.note]
         lines = header + ["", f"def {self.function_name}({', '.join(self.params.values())}):"]
         lines += [("    " + line).rstrip() for line in self.docstring()]
@@ -493,7 +495,7 @@ class NumpyCodePrinter:
 
         out = []
         for fn in needed(*self.outputs.values()):
-            out += ["", self.b.translate(numpy_source(fn), fn.name), ""]
+            out += ["", self.b.translate(numpy_source(fn, self.b.spell), fn.name), ""]
         return out
 
     def helper_sources(self, body_text: str) -> list[str]:
@@ -573,8 +575,9 @@ def flat_function(derivation, backend: str, keys) -> tuple[str, list[str]]:
     rets = [printer.shaped(key, exprs, shapes[key]) for key in keys]
     code = body + [f"return ({', '.join(rets)},)"]
     code = printer.checks("\n".join(code)) + code
-    lines = [*printer.b.imports, ""] + printer.helper_sources("\n".join(code))
-    lines += printer.user_function_sources()
+    user = printer.user_function_sources()
+    lines = [*printer.b.imports, ""] + printer.helper_sources("\n".join(code + user))
+    lines += user
     lines += ["", f"def _compiled({', '.join(printer.params.values())}):"]
     lines += ["    " + line for line in code]
     return "\n".join(lines) + "\n", list(printer.params)

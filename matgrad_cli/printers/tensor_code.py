@@ -149,11 +149,33 @@ class RegionCode:
             return self.name(f"np.transpose({body}, {axes})"), ()
         free = free_indices(node)
         dims = tuple(free[k] for k in outer) + tuple(node.dims)
-        out = self.name(f"np.zeros({self.shape(dims)})")
         spec, _ = pattern_spec(node.pattern, self.letters(outer + unique), outer, unique)
         aligned = self.align(body, labels, outer + unique, len(node.body.shape))
+        if self.p.b.name != "numpy":  # jax arrays are immutable: no write through a view
+            return self.functional_build(spec, dims, aligned), outer
+        out = self.name(f"np.zeros({self.shape(dims)})")
         self.lines.append(f"np.einsum({spec!r}, {out})[...] = {aligned}")
         return out, outer
+
+    def functional_build(self, spec: str, dims: tuple, aligned: str) -> str:
+        """What ``np.einsum(spec, out)[...] = aligned`` writes into zeros, as one value:
+        ``aligned`` broadcast to the view, and each repeated letter of ``out`` (a
+        diagonal, G[i, i, :]) joined by an identity matrix."""
+        written, view = spec.split("->")
+        size = dict(zip(written, dims))
+        spare = iter(c for c in string.ascii_letters if c not in written + view)
+        letters, eyes, seen = [], [], set()
+        for c in written:
+            if c in seen:
+                fresh = next(spare)
+                eyes.append((c + fresh, f"np.eye({self.size(size[c])})"))
+                c = fresh
+            seen.add(c)
+            letters.append(c)
+        full = f"np.broadcast_to({aligned}, {self.shape([size[c] for c in view])})"
+        operands = ", ".join([full] + [e for _, e in eyes])
+        inputs = ",".join([view] + [pair for pair, _ in eyes])
+        return self.name(f"np.einsum({inputs + '->' + ''.join(letters)!r}, {operands})")
 
     def pointwise(self, node: Node, texts: list, own: list) -> str:
         bt = self.batched

@@ -161,6 +161,21 @@ def logistic_times_exponential(node: Node):
     return None
 
 
+_RATIO_FUNCTIONS = {("sinh", "cosh"): "tanh", ("sin", "cos"): "tan"}
+
+
+def ratio_of_functions(node: Node):
+    """sinh(u) ./ cosh(u) = tanh(u), sin(u) ./ cos(u) = tan(u) (log cosh′ = tanh)"""
+    from ..ir import Div
+
+    if isinstance(node, Div) and isinstance(node.left, Func) and \
+            isinstance(node.right, Func) and node.left.operand == node.right.operand:
+        name = _RATIO_FUNCTIONS.get((node.left.name, node.right.name))
+        if name is not None:
+            return alg.func(name, node.left.operand)
+    return None
+
+
 def division_by_number(node: Node):
     """a / c = (1/c) a for a number c (so −2 (e / 2) is −e)"""
     from ..ir import Div
@@ -184,6 +199,17 @@ def number_into_reciprocal(node: Node):
             return None  # −((1 / d) X) is already the textbook's form
         out = alg.scale(alg.div(Num(abs(c)), quotient.right), node.operand.operand)
         return alg.scale(Num(-1), out) if c < 0 else out  # −(4 / N) x, not (−4 / N) x
+    return None
+
+
+def negative_numerator_out(node: Node):
+    """(−a / d) = −(a / d) for a number a > 0, so (1/τ) Zᵀp + (−1/τ) z is a difference and
+    its common factor 1/τ comes out"""
+    from ..ir import Div
+
+    if isinstance(node, Div) and node.shape == () and isinstance(node.left, Num) and \
+            node.left.value < 0:
+        return alg.scale(Num(-1), alg.div(Num(-node.left.value), node.right))
     return None
 
 
@@ -708,8 +734,10 @@ IDENTITIES = [
     inverse_cholesky_gram,
     diagonal_of_scaled_product,
     logistic_times_exponential,
+    ratio_of_functions,
     division_by_number,
     number_into_reciprocal,
+    negative_numerator_out,
     hadamard_cancels_quotients,
     step_of_relu,
     expand_entrywise_if_shorter,

@@ -393,56 +393,117 @@ def diagonal_times_ones(node: Node):
     return None
 
 
-def cancel_scalar_reciprocal(node: Node):
-    """(1 / c) (c X) = X;  (a / cᵏ) c = a / cᵏ⁻¹"""
-    if isinstance(node, Scale) and isinstance(node.operand, Scale):
-        a, b = node.factor, node.operand.factor
-        if _reciprocal_of_scalar(a) == b or _reciprocal_of_scalar(b) == a:
-            return node.operand.operand
-        for q, c in ((a, b), (b, a)):
-            lowered = _lower_power(q, c)
-            if lowered is not None:
-                return alg.scale(lowered, node.operand.operand)
-    if isinstance(node, Scale) and node.shape == ():
-        for q, c in ((node.factor, node.operand), (node.operand, node.factor)):
-            lowered = _lower_power(q, c)
-            if lowered is not None:
-                return lowered
-    if isinstance(node, Scale) and node.shape == () and (
-            _reciprocal_of_scalar(node.factor) == node.operand
-            or _reciprocal_of_scalar(node.operand) == node.factor):
-        return alg.ONE
+def _flatten_scalar(node: Node, sign: int, numbers: list, powers: dict) -> bool:
+    """Add scalar ``node`` (to the power ``sign``, ±1) to ``numbers`` and ``powers`` (base ->
+    integer exponents, in order of first use); False where it cannot be taken apart."""
+    if isinstance(node, Num):
+        if sign < 0 and node.value == 0:
+            return False
+        numbers.append(node.value if sign > 0 else 1 / node.value)
+        return True
+    if isinstance(node, Scale) and node.factor.shape == () and node.operand.shape == ():
+        return (_flatten_scalar(node.factor, sign, numbers, powers)
+                and _flatten_scalar(node.operand, sign, numbers, powers))
+    if isinstance(node, Div) and node.shape == () and node.right.shape == ():
+        return (_flatten_scalar(node.left, sign, numbers, powers)
+                and _flatten_scalar(node.right, -sign, numbers, powers))
+    if isinstance(node, Pow) and isinstance(node.exponent, Num) and \
+            node.exponent.value.denominator == 1:
+        powers.setdefault(node.base, []).append(sign * node.exponent.value)
+        return True
+    powers.setdefault(node, []).append(Fraction(sign))
+    return True
+
+
+def _power_of(base: Node, k: Fraction) -> Node:
+    return base if k == 1 else alg.power(base, Num(k))
+
+
+def _untransposed(term: Node) -> Node:
+    if isinstance(term, T):
+        return term.operand
+    if isinstance(term, Scale) and isinstance(term.operand, T):
+        return alg.scale(term.factor, term.operand.operand)
+    return term
+
+
+def diagonal_ignores_transpose(node: Node):
+    """I ⊙ Mᵀ = I ⊙ M: I ⊙ (A + Aᵀ) = 2 (I ⊙ A) (the Cookbook form A + Aᵀ − I ⊙ A)"""
+    if not isinstance(node, Had):
+        return None
+    for eye, other in ((node.left, node.right), (node.right, node.left)):
+        if not isinstance(eye, Eye):
+            continue
+        terms = other.terms if isinstance(other, Add) else (other,)
+        plain = [_untransposed(t) for t in terms]
+        if plain != list(terms):
+            return alg.had(eye, alg.add(*plain))
     return None
 
 
-def _lower_power(quotient: Node, c: Node) -> Node | None:
-    """a / cᵏ⁻¹ where quotient is a / cᵏ (a a number, k ≥ 2 an integer), else None."""
-    if not (isinstance(quotient, Div) and quotient.shape == () and c.shape == ()
-            and isinstance(quotient.left, Num) and isinstance(quotient.right, Pow)
-            and quotient.right.base == c and isinstance(quotient.right.exponent, Num)):
+def sum_of_scaled_or_product(node: Node):
+    """sum(c X) = c sum(X), sum(X / c) = sum(X) / c, sum(a ⊙ b) = aᵀb (a : b for matrices)"""
+    if not (_is_call(node, "sum") and len(node.args) == 1):
         return None
-    k = quotient.right.exponent.value
-    if k.denominator != 1 or k < 2:
-        return None
-    power = c if k == 2 else alg.power(c, Num(k - 1))
-    return alg.div(quotient.left, power)
+    x = node.args[0]
+    if isinstance(x, Scale) and x.factor.shape == () and x.operand.shape:
+        return alg.scale(x.factor, alg.call("sum", x.operand))
+    if isinstance(x, Div) and isinstance(x.right, Fill):
+        return alg.div(alg.call("sum", x.left), x.right.value)
+    if isinstance(x, Had) and x.left.shape == x.right.shape and len(x.shape) in (1, 2) \
+            and x.left != x.right and not any(isinstance(o, (Ones, Fill, Eye))
+                                              for o in (x.left, x.right)):
+        if len(x.shape) == 1:
+            return alg.matmul(alg.transpose(x.left), x.right)
+        return alg.frob(x.left, x.right)
+    return None
 
 
-def _reciprocal_of_scalar(node: Node) -> Node | None:
-    if isinstance(node, Div) and node.shape == () and isinstance(node.left, Num) \
-            and node.left.value == 1:
-        return node.right
+def matrix_before_its_transpose(node: Node):
+    """Aᵀ + A = A + Aᵀ: one order for the symmetric part, whichever way f was written
+    (tr(X A Xᵀ) and tr(Xᵀ A X) both print A + Aᵀ)"""
+    if isinstance(node, Add) and len(node.terms) == 2:
+        first, second = node.terms
+        if isinstance(first, T) and first.operand == second and not isinstance(second, T):
+            return alg.add(second, first)
     return None
 
 
 def repeated_scalar_factor(node: Node):
-    """c (c X) = c² X"""
-    if isinstance(node, Scale) and isinstance(node.operand, Scale) and \
-            node.operand.factor == node.factor and not isinstance(node.factor, Num):
-        return alg.scale(alg.power(node.factor, Num(2)), node.operand.operand)
-    if isinstance(node, Scale) and node.operand == node.factor and node.shape == ():
-        return alg.power(node.factor, Num(2))
-    return None
+    """c (c X) = c² X, γ c γ X = γ² c X, (a / c⁴) c = a / c³, (−(a / c²) / c) = −a / c³: the
+    powers of a scalar that a product of scalar factors repeats are added up."""
+    if isinstance(node, Scale):
+        factors, rest = [], node
+        while isinstance(rest, Scale):
+            factors.append(rest.factor)
+            rest = rest.operand
+        if rest.shape == ():
+            factors.append(rest)
+            rest = None
+    elif isinstance(node, Div) and node.shape == () and node.right.shape == ():
+        factors, rest = [node], None
+    else:
+        return None
+    numbers: list = []
+    powers: dict = {}
+    if not all(_flatten_scalar(f, 1, numbers, powers) for f in factors):
+        return None
+    if not any(len(ks) > 1 for ks in powers.values()):
+        return None
+    # det(X)ᵏ (k ≥ 1) stays last, next to the X⁻ᵀ it multiplies: det(X) X⁻ᵀ is evaluated as
+    # the adjugate, which exists where X is singular
+    last = [b for b, ks in powers.items() if _is_call(b, "det") and sum(ks) >= 1]
+    up = [_power_of(b, sum(ks)) for b, ks in powers.items() if sum(ks) > 0 and b not in last]
+    down = [_power_of(b, -sum(ks)) for b, ks in powers.items() if sum(ks) < 0]
+    scalar = functools.reduce(lambda a, b: alg.scale(a, b), up) if up else alg.ONE
+    if down:
+        scalar = alg.div(scalar, functools.reduce(lambda a, b: alg.scale(a, b), down))
+    coefficient = functools.reduce(lambda a, b: a * b, numbers, Fraction(1))
+    result = rest if rest is not None else alg.ONE
+    for b in last:
+        result = alg.scale(_power_of(b, sum(powers[b])), result)
+    result = alg.scale(scalar, result)
+    return alg.scale(Num(coefficient), result)
 
 
 def sum_of_diagonals(node: Node):
@@ -601,7 +662,9 @@ RULES = [
     reciprocal_of_filled,
     diagonal_times_ones,
     repeated_scalar_factor,
-    cancel_scalar_reciprocal,
+    matrix_before_its_transpose,
+    sum_of_scaled_or_product,
+    diagonal_ignores_transpose,
     factor_common_matrix_factor,
     factor_common_kron_factor,
     sum_of_diagonals,
