@@ -65,7 +65,7 @@ RULE_WORKOUT = [
     ("x'*(A + B)'*y", "x", 1), ("z'*Diag(y)'*x", "x", 1), ("x'*kron(A,B)'*y", "A", 1),
     ("A*X + B*X", "X", 1), ("x'*(X')'*y", "X", 1), ("sum(diag(Diag(x)) .* y)", "x", 1),
     ("mean(logsumexp(Z, 2) - sum(Y .* Z, 2))", "Z", 1),
-    ("sum(relu(x).^2)", "x", 1), ("tr(X*A*X')", "X", 1),
+    ("sum(relu(x).^2)", "x", 1), ("tr(X*A*X')", "X", 1), ("log(softmax(x))", "x", 1),
 ]
 # derivatives w.r.t. a symmetric variable: the gradient sym(G) = (G + Gᵀ)/2, as derive forms it
 SYMMETRIC_WORKOUT = [

@@ -143,3 +143,13 @@ def _names(expr: str) -> set:
     import re
 
     return set(re.findall(r"[^\W\d]\w*", expr))
+
+
+def test_log_softmax_jacobian_is_identity_minus_ones_times_softmax():
+    """Diag(1 ./ p) (Diag(p) − p pᵀ) = I − 𝟏 pᵀ, and that is what evaluates."""
+    assert "∂f/∂x = I − 𝟏 softmax(x)ᵀ    (n×n)" in _derive("log(softmax(x))", "x")
+    x = np.array([0.3, -1.2, 2.0, 0.5])
+    [line] = invoke(["derive", "log(softmax(x))", "--wrt", "x", "--shape", "x=4",
+                     "--format", "dsl"]).stdout.split("\n")[:1]
+    f = value_function("log(softmax(x))", {"x": x}, {})
+    assert_close(evaluate_line(line, {"x": x}), fd_jacobian(f, {"x": x}, "x"), line)

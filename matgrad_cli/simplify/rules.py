@@ -459,6 +459,30 @@ def sum_of_scaled_or_product(node: Node):
     return None
 
 
+def _divided_out(v: Node, term: Node) -> Node | None:
+    """Diag(1 ./ v) term without the division, where term is Diag(v), v wᵀ or c of one."""
+    if isinstance(term, Scale) and term.factor.shape == ():
+        inner = _divided_out(v, term.operand)
+        return None if inner is None else alg.scale(term.factor, inner)
+    if _is_call(term, "Diag") and term.args[0] == v:
+        return alg.eye(v.shape[0])
+    if isinstance(term, MatMul) and term.left == v:
+        return alg.matmul(alg.ones(v.shape), term.right)
+    return None
+
+
+def reciprocal_diagonal_cancels(node: Node):
+    """Diag(1 ./ v) (Diag(v) − v wᵀ) = I − 𝟏 wᵀ (log softmax′ = I − 𝟏 pᵀ)"""
+    if not (isinstance(node, MatMul) and _is_call(node.left, "Diag")):
+        return None
+    d = node.left.args[0]
+    if not (isinstance(d, Div) and _is_all_ones(d.left) and len(d.shape) == 1):
+        return None
+    terms = node.right.terms if isinstance(node.right, Add) else (node.right,)
+    parts = [_divided_out(d.right, t) for t in terms]
+    return None if any(p is None for p in parts) else alg.add(*parts)
+
+
 def matrix_before_its_transpose(node: Node):
     """Aᵀ + A = A + Aᵀ: one order for the symmetric part, whichever way f was written
     (tr(X A Xᵀ) and tr(Xᵀ A X) both print A + Aᵀ)"""
@@ -663,6 +687,7 @@ RULES = [
     diagonal_times_ones,
     repeated_scalar_factor,
     matrix_before_its_transpose,
+    reciprocal_diagonal_cancels,
     sum_of_scaled_or_product,
     diagonal_ignores_transpose,
     factor_common_matrix_factor,
