@@ -80,6 +80,14 @@ def sub(a: Node, b: Node) -> Node:
     return add(a, neg(b))
 
 
+def scalar_factors(node: Node) -> list[Node]:
+    """The factors of a product of scalars (c a of ‖x‖ ‖y‖: a Scale tree of scalar shape),
+    else [node]."""
+    if isinstance(node, Scale) and node.shape == ():
+        return scalar_factors(node.factor) + scalar_factors(node.operand)
+    return [node]
+
+
 def scale(factor: Node, operand: Node) -> Node:
     """factor (a scalar) times operand (any shape)."""
     if factor.shape != ():

@@ -157,6 +157,7 @@ def read_expression(expr: str, stdin: _Stdin | None = None, what: str = "EXPR") 
 
 
 def parse_shapes(items: tuple[str, ...]) -> dict:
+    from .language.names import is_name
     from .language.shapes import parse_shape_spec
 
     shapes = {}
@@ -166,7 +167,7 @@ def parse_shapes(items: tuple[str, ...]) -> dict:
             raise UsageError(f"--shape {item}: use NAME=SPEC, e.g. A=3x4, A=m,n, x=n, "
                              "beta=scalar")
         name = name.strip()
-        if not re.fullmatch(r"[^\W\d_]\w*", name):
+        if not is_name(name):
             raise UsageError(f"--shape {item}: '{name}' is not a name (a letter, then letters, "
                              "digits or _)")
         if name in shapes:

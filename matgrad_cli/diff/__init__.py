@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 from .. import algebra as alg
 from ..ops import lookup
-from ..ir import Call, Div, Func, MatPow, Node, Pow, walk
+from ..ir import Call, Div, Fill, Func, MatMul, MatPow, Node, Pow, T, walk
 from ..language.shapes import _constant_value
 from ..tensors import rules as _tensor_rules  # noqa: F401  (registers the index nodes' rules)
 from .jacobian import jacobian as vec_jacobian
@@ -163,26 +163,13 @@ def _always_holds(template: str, arg: Node) -> bool:
     return False
 
 
-def _scalar_factors(node: Node) -> list[Node]:
-    """The factors of a product of scalars (c a of ‖x‖ ‖y‖), else [node]."""
-    from ..ir import Scale
-
-    if isinstance(node, Scale) and node.shape == () and node.factor.shape == ():
-        return _scalar_factors(node.factor) + _scalar_factors(node.operand)
-    return [node]
-
-
 def _nonzero(divisor: Node) -> tuple:
     """(template, argument) of "divisor has no zero entries", said of what the divisor is:
     1/‖u‖ needs u ≠ 0, det(X)⁻¹ det X ≠ 0 (the conditions of norm and det themselves)."""
-    from ..ir import Fill
-
     if isinstance(divisor, Fill):  # x / ‖x‖: the scalar broadcast
         divisor = divisor.value
     if isinstance(divisor, Call) and divisor.name in ("norm", "det"):
         return lookup(divisor.name).condition, divisor.args[0]
-    from ..ir import MatMul, T
-
     if isinstance(divisor, MatMul) and isinstance(divisor.left, T) and \
             divisor.left.operand == divisor.right and len(divisor.right.shape) == 1:
         return lookup("norm").condition, divisor.right  # xᵀx ≠ 0 is x ≠ 0
@@ -226,7 +213,7 @@ def conditions(f: Node, name: str) -> list[Condition]:
                 if other in dep and arg not in dep:
                     arg, other = other, arg  # the side that depends on X first
         elif isinstance(node, Div) and node.right in dep:  # 1/(xᵀx), sum(1 ./ x)
-            for factor in _scalar_factors(node.right):  # 1/(‖x‖ ‖y‖): x ≠ 0 and y ≠ 0
+            for factor in alg.scalar_factors(node.right):  # 1/(‖x‖ ‖y‖): x ≠ 0 and y ≠ 0
                 if factor in dep:
                     record(node, *_nonzero(factor), None)
             continue

@@ -50,11 +50,17 @@ def is_greek_scalar(name: str) -> bool:
     return len(name) == 1 and name in _LETTERS and name.islower()
 
 
+_NAME = re.compile(r"[^\W\d_]\w*")  # a letter (Unicode too), then letters, digits, _
+
+
+def is_name(text: str) -> bool:
+    """A name of the language (SPEC §2): a letter, then letters, digits or _."""
+    return _NAME.fullmatch(text) is not None
+
+
 def greek_with_suffix(name: str) -> bool:
     """lambda1, β_2: a Greek letter's name with a number or subscript after it. SPEC §3 makes
     only the name alone a scalar, so by the convention this one is a vector."""
-    import re
-
     match = re.fullmatch(r"([^\W\d_]+)(\d+|_\w+)", name)
     return bool(match) and is_greek_scalar(match.group(1))
 

@@ -19,7 +19,7 @@ from ..errors import ParseError, ShapeError, Span, UsageError
 from ..ops import ALONG, ENTRYWISE, SIZED, SLICES
 from ..ops import along as _along
 from ..ops import lookup
-from .names import DIMENSION_LETTERS, is_greek_scalar
+from .names import DIMENSION_LETTERS, is_greek_scalar, is_name
 from .index_syntax import INDEX_SYNTAX, IndexedDefinition
 from .parser import (Binary, BlockExpr, CallExpr, Name, Negate, NormExpr, NumberLit,
                      ProgramSyntax, Syntax, Transpose, parse_syntax, syntax_children)
@@ -124,7 +124,7 @@ def parse_shape_spec(text: str) -> list[int | str]:
             if int(part) == 0:
                 raise UsageError(f"bad shape '{text}': every size is at least 1")
             sizes.append(int(part))
-        elif re.fullmatch(r"[^\W\d_]\w*", part):
+        elif is_name(part):
             sizes.append(part)
         else:
             raise UsageError(f"bad shape '{text}': use forms like 3x4, m,n, n or scalar")

@@ -27,10 +27,10 @@ import re
 import numpy as np
 
 from ..errors import InputError
+from ..language.names import is_name
 
 SUPPORTED = ".npy, .npz, .csv"
 
-_NAME = re.compile(r"[^\W\d_]\w*")  # a letter (Unicode too), then letters, digits, _
 _NUMBER = re.compile(r"[+-]?(?:(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?|inf|infinity)",
                      re.IGNORECASE)
 _NPY_MAGIC = b"\x93NUMPY"
@@ -55,7 +55,7 @@ def parse_input_option(text: str) -> tuple[str | None, str]:
     """Split a `-i` value into (name, source); name is None for a bare .npz path."""
     if "=" in text:
         name, source = (part.strip() for part in text.split("=", 1))
-        if _NAME.fullmatch(name):
+        if is_name(name):
             if not source:
                 raise InputError(f"input '{text}' has no file or number after '='")
             return name, source
@@ -218,7 +218,7 @@ def _read_npz(name: str | None, path: str, warnings: list[str]):
             yield name, _checked(_member(archive, wanted, path), f"{path}[{wanted}]")
             return
         for key in keys:
-            if not _NAME.fullmatch(key):
+            if not is_name(key):
                 warnings.append(f"{path}: array '{key}' skipped: not a valid name")
                 continue
             yield key, _checked(_member(archive, key, path), f"{path}[{key}]")

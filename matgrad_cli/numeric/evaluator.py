@@ -18,7 +18,7 @@ from typing import Callable
 
 import numpy as np
 
-from ..algebra import kron_reduced
+from ..algebra import kron_reduced, scalar_factors
 from ..errors import EvaluationError, UsageError
 from . import budget
 from ..ops import ENTRYWISE, STRUCTURAL, USER_FUNCTIONS, lookup
@@ -534,22 +534,23 @@ class _Compiler:
         singular too (then X⁻¹ does not). None when ``node`` is not of that form."""
         factors, operand = [], node
         while isinstance(operand, Scale) and operand.shape != ():
-            factors += _scalar_factors(operand.factor)
+            factors += scalar_factors(operand.factor)
             operand = operand.operand
         inverse = operand.operand if isinstance(operand, T) else operand
         if not (isinstance(inverse, Call) and inverse.name == "inv" and
                 len(inverse.shape) == 2):
             return None
         det = Call("det", inverse.args)
-        powers = [f for f in factors if isinstance(f, Pow) and f.base == det and isinstance(
-            f.exponent, Num) and f.exponent.value.denominator == 1 and f.exponent.value > 1]
         if det in factors:
             factors.remove(det)
-        elif powers:  # det(X)ᵏ X⁻ᵀ = det(X)ᵏ⁻¹ adj(X)ᵀ
-            k = powers[0].exponent.value
-            factors[factors.index(powers[0])] = det if k == 2 else Pow(det, Num(k - 1))
-        else:
-            return None
+        else:  # det(X)ᵏ X⁻ᵀ = det(X)ᵏ⁻¹ adj(X)ᵀ
+            power = next((f for f in factors if isinstance(f, Pow) and f.base == det and
+                          isinstance(f.exponent, Num) and f.exponent.value.denominator == 1
+                          and f.exponent.value > 1), None)
+            if power is None:
+                return None
+            k = power.exponent.value
+            factors[factors.index(power)] = det if k == 2 else Pow(det, Num(k - 1))
         adjugate = self.emit("adjugate", (self.slot(inverse.args[0]),),
                              (isinstance(operand, T),), operand)
         if not factors:
@@ -593,13 +594,6 @@ class _Compiler:
 
 
 _TYPICAL_SIZE = 100
-
-
-def _scalar_factors(node: Node) -> list[Node]:
-    """The factors of a product of scalars (Scale nodes of scalars)."""
-    if isinstance(node, Scale) and node.shape == ():
-        return _scalar_factors(node.factor) + _scalar_factors(node.operand)
-    return [node]
 
 
 def _typical(shape) -> tuple:

@@ -13,7 +13,7 @@ from fractions import Fraction
 from math import gcd
 
 from .. import algebra as alg
-from ..ir import Add, Call, Eye, Fill, Func, MatMul, Node, Num, Ones, Pow, Scale, T, as_matrix
+from ..ir import Add, Call, Eye, Fill, Func, MatMul, Node, Num, Ones, Scale, T, as_matrix
 from .rules import _chain, _product, transposed
 
 
@@ -539,30 +539,6 @@ def scalar_quotient_out_of_product(node: Node):
     return None
 
 
-def _power_of(node: Node):
-    """(base, k) for cᵏ (k a number) or c itself (k = 1)."""
-    if isinstance(node, Pow) and isinstance(node.exponent, Num):
-        return node.base, node.exponent.value
-    return node, Fraction(1)
-
-
-def reciprocals_multiply(node: Node):
-    """(a / cᵏ) ((b / cʲ) X) = (a b / cᵏ⁺ʲ) X for numbers a, b and a scalar c"""
-    from ..ir import Div
-
-    if not (isinstance(node, Scale) and isinstance(node.operand, Scale)):
-        return None
-    p, q = node.factor, node.operand.factor
-    if not all(isinstance(d, Div) and isinstance(d.left, Num) and d.shape == ()
-               for d in (p, q)):
-        return None
-    (c1, k1), (c2, k2) = _power_of(p.right), _power_of(q.right)
-    if c1 != c2 or isinstance(c1, Num):
-        return None
-    power = alg.power(c1, Num(k1 + k2))
-    return alg.scale(alg.div(Num(p.left.value * q.left.value), power), node.operand.operand)
-
-
 def kron_mixed_product(node: Node):
     """(A ⊗ B)(C ⊗ D) = (A C) ⊗ (B D) where the sizes fit ((Vᵀ ⊗ I)(I ⊗ U) = Vᵀ ⊗ U in
     a mixed Hessian block)"""
@@ -666,17 +642,11 @@ def common_scalar_factor(node: Node):
     return alg.add(*terms)
 
 
-def _scalar_factors(node: Node) -> list[Node]:
-    if isinstance(node, Scale) and node.shape == () and node.factor.shape == ():
-        return _scalar_factors(node.factor) + _scalar_factors(node.operand)
-    return [node]
-
-
 def logistic_times_exponential_scalar(node: Node):
     """exp(−t) σ(t) = σ(−t) among the scalar factors of a product"""
     if not isinstance(node, Scale) or node.factor.shape != ():
         return None
-    factors = _scalar_factors(node.factor)
+    factors = alg.scalar_factors(node.factor)
     for e in factors:
         t = _exp_argument(e)
         if t is None:
@@ -729,7 +699,6 @@ IDENTITIES = [
     kron_sandwich,
     kron_mixed_product,
     scalar_quotient_out_of_product,
-    reciprocals_multiply,
     tril_half_of_upper_triangular,
     inverse_cholesky_gram,
     diagonal_of_scaled_product,

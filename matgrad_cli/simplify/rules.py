@@ -6,6 +6,7 @@ None when it does not apply. The driver (driver.py) runs them to a fixed point.
 from __future__ import annotations
 
 import functools
+import math
 
 from fractions import Fraction
 
@@ -415,7 +416,8 @@ def _flatten_scalar(node: Node, sign: int, numbers: list, powers: dict) -> bool:
     return True
 
 
-def _power_of(base: Node, k: Fraction) -> Node:
+def _raised(base: Node, k: Fraction) -> Node:
+    """baseᵏ (base itself for k = 1)."""
     return base if k == 1 else alg.power(base, Num(k))
 
 
@@ -517,15 +519,15 @@ def repeated_scalar_factor(node: Node):
     # det(X)ᵏ (k ≥ 1) stays last, next to the X⁻ᵀ it multiplies: det(X) X⁻ᵀ is evaluated as
     # the adjugate, which exists where X is singular
     last = [b for b, ks in powers.items() if _is_call(b, "det") and sum(ks) >= 1]
-    up = [_power_of(b, sum(ks)) for b, ks in powers.items() if sum(ks) > 0 and b not in last]
-    down = [_power_of(b, -sum(ks)) for b, ks in powers.items() if sum(ks) < 0]
-    scalar = functools.reduce(lambda a, b: alg.scale(a, b), up) if up else alg.ONE
+    up = [_raised(b, sum(ks)) for b, ks in powers.items() if sum(ks) > 0 and b not in last]
+    down = [_raised(b, -sum(ks)) for b, ks in powers.items() if sum(ks) < 0]
+    scalar = functools.reduce(alg.scale, up) if up else alg.ONE
     if down:
-        scalar = alg.div(scalar, functools.reduce(lambda a, b: alg.scale(a, b), down))
-    coefficient = functools.reduce(lambda a, b: a * b, numbers, Fraction(1))
+        scalar = alg.div(scalar, functools.reduce(alg.scale, down))
+    coefficient = math.prod(numbers, start=Fraction(1))
     result = rest if rest is not None else alg.ONE
     for b in last:
-        result = alg.scale(_power_of(b, sum(powers[b])), result)
+        result = alg.scale(_raised(b, sum(powers[b])), result)
     result = alg.scale(scalar, result)
     return alg.scale(Num(coefficient), result)
 
