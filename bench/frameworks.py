@@ -43,6 +43,18 @@ class Prepared:
     # matgrad: the same evaluation through fn.positional(*arrays), called as the hand-written
     # form and jax.jit are (no keyword dictionary in, a tuple out)
     positional: Callable | None = None
+    # jax and matgrad's jax backend: XLA's own cost analysis of the compiled program
+    # ({"flops", "bytes"}), a count of the work that no timer's noise touches
+    xla_cost: Callable | None = None
+
+
+def xla_cost(jitted, args) -> dict:
+    """Flops, bytes accessed and transcendental functions of the program XLA compiled for ``jitted(*args)``."""
+    cost = jitted.lower(*args).compile().cost_analysis()
+    cost = cost[0] if isinstance(cost, (list, tuple)) else cost   # older jax: one per device
+    return {"flops": float(cost.get("flops", float("nan"))),
+            "bytes": float(cost.get("bytes accessed", float("nan"))),
+            "transcendentals": float(cost.get("transcendentals", 0.0))}
 
 
 def numpy_prepare(p, arrays):
@@ -94,7 +106,9 @@ def matgrad_prepare(p, arrays, backend="numpy"):
     args = [on_device[k] for k in fn.parameters]
     return Prepared(call, lambda out: tuple(np.asarray(out[k]) for k in keys), setup,
                     lambda: jax.block_until_ready(build()(**on_device)),
-                    lambda: jax.block_until_ready(fn.positional(*args)))
+                    lambda: jax.block_until_ready(fn.positional(*args)),
+                    # the jitted function inside is inlined into this outer jit's program
+                    lambda: xla_cost(jax.jit(lambda *a: fn.positional(*a)), args))
 
 
 def _jax_derivative(p):
@@ -121,7 +135,7 @@ def jax_prepare(p, arrays):
 
     def extract(out):
         return tuple(np.asarray(o) for o in (out if isinstance(out, tuple) else (out,)))
-    return Prepared(call, extract, setup, one_shot)
+    return Prepared(call, extract, setup, one_shot, xla_cost=lambda: xla_cost(jitted, args))
 
 
 def torch_prepare(p, arrays):

@@ -51,6 +51,24 @@ def _ratio(res, base):
     return f"{res['median_s'] / base['median_s']:.2f}"
 
 
+def xla_work(row, measure):
+    """matgrad's jax program over jax's own, in XLA's cost analysis (``flops`` or
+    ``bytes``, ``transcendentals``), or None where either is missing (1 where both are 0)."""
+    r = row["results"]
+    try:
+        ours, theirs = (r[f]["xla_cost"][measure] for f in ("matgrad_jax", "jax"))
+    except KeyError:
+        return None
+    if ours == theirs == 0:
+        return 1.0
+    return ours / theirs if theirs > 0 and not math.isnan(ours / theirs) else None
+
+
+def _work(row):
+    flops, moved = xla_work(row, "flops"), xla_work(row, "bytes")
+    return "–" if flops is None or moved is None else f"{flops:.2f} / {moved:.2f}"
+
+
 def _timed_table(rows, extra_header, extra_cells, labels=LABELS):
     notes = Notes()
     body = []
@@ -61,13 +79,14 @@ def _timed_table(rows, extra_header, extra_cells, labels=LABELS):
                     + [_ratio(r[f], r["numpy"]) for f in OTHERS]
                     + [_paired(row), _paired(row, "matgrad_jax", "jax"),
                        _paired(row, "matgrad_positional"),
-                       _paired(row, "matgrad_jax_positional", "jax")]
+                       _paired(row, "matgrad_jax_positional", "jax"), _work(row)]
                     + extra_cells(r))
     header = (["problem", "n"] + [labels[f] for f in FRAMEWORKS]
               + [f"{labels[f]} / hand" for f in OTHERS]
               + ["matgrad (numpy) / hand, paired", f"matgrad (jax) / {labels['jax']}, paired",
                  "positional: matgrad (numpy) / hand, paired",
-                 f"positional: matgrad (jax) / {labels['jax']}, paired"]
+                 f"positional: matgrad (jax) / {labels['jax']}, paired",
+                 f"XLA work, matgrad (jax) / {labels['jax']}: flops / bytes"]
               + extra_header)
     text = _table(header, body)
     return text + ("\n\n" + notes.render() if notes.items else "")
@@ -104,7 +123,29 @@ def summary(rows, jax_label="jax.jit(grad)") -> str:
             f"matgrad (numpy) / hand NumPy, paired "
             f"{_worst(rows, lambda row: paired(row, 'matgrad_positional'))}; "
             f"matgrad (jax backend) / {jax_label}, paired "
-            f"{_worst(rows, lambda row: paired(row, 'matgrad_jax_positional', 'jax'))}.")
+            f"{_worst(rows, lambda row: paired(row, 'matgrad_jax_positional', 'jax'))}."
+            + work_summary(rows, jax_label))
+
+
+def work_summary(rows, jax_label) -> str:
+    """The XLA cost analysis of the two jax programs: where matgrad's does the same work
+    (flops, bytes and transcendentals within 1 %), a timed ratio measures noise, not
+    formulas."""
+    measures = ("flops", "bytes", "transcendentals")
+    costed = [row for row in rows if xla_work(row, "flops") is not None
+              and xla_work(row, "bytes") is not None]
+    if not costed:
+        return ""
+    same = [row for row in costed
+            if all(abs((xla_work(row, m) or 1) - 1) <= 0.01 for m in measures)]
+    less = [row for row in costed if row not in same
+            and all((xla_work(row, m) or 1) <= 1.01 for m in measures)]
+    return (f" XLA's cost analysis of the compiled programs, matgrad (jax backend) / "
+            f"{jax_label}: worst flops {_worst(costed, lambda row: xla_work(row, 'flops'))}, "
+            f"worst bytes {_worst(costed, lambda row: xla_work(row, 'bytes'))}; "
+            f"{len(less)} of {len(costed)} rows do less work, {len(same)} the same work "
+            "(a tie by construction: there the timed ratio measures noise)"
+            + (f", {more} more" if (more := len(costed) - len(less) - len(same)) else "") + ".")
 
 
 def _paired(row, fn="matgrad", base="numpy"):

@@ -64,6 +64,11 @@ def _run_framework(name, prepare, p, n, arrays, ref, cfg, failures):
     t = measure(prep.call, **cfg["timer"])
     res = {"status": "ok", **t.as_dict(), "setup_s": prep.setup_s, "_call": prep.call,
            "_positional": prep.positional}
+    if prep.xla_cost is not None:
+        try:
+            res["xla_cost"] = prep.xla_cost()
+        except Exception as exc:  # noqa: BLE001 - a jax without cost analysis: the row stays
+            res["xla_cost_error"] = f"{type(exc).__name__}: {exc}"
     if cfg["one_shot_runs"] and prep.one_shot is not None:
         res["one_shot"] = one_shot(prep.one_shot, cfg["one_shot_runs"]).as_dict()
     return res
