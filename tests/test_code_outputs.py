@@ -235,3 +235,17 @@ def test_unknown_backend_is_a_usage_error():
 
     with pytest.raises(UsageError, match="unknown backend 'cupy'"):
         compile_derivatives("x'*x", ["x"], backend="cupy")
+
+
+def test_jax_format_contracts_transposed_products():
+    """A Bᵀ and Aᵀ B print as einsum contractions for jax (XLA's single-threaded CPU build
+    copies a transposed operand of A @ B.T out whole), with the numpy format's values."""
+    jax = pytest.importorskip("jax")
+    jax.config.update("jax_enable_x64", True)
+    rng = np.random.default_rng(5)
+    arrays = {"W2": rng.standard_normal((2, 4)), "W1": rng.standard_normal((4, 3)),
+              "X": rng.standard_normal((3, 5)), "Y": rng.standard_normal((2, 5))}
+    derivation = derive_for("||W2*relu(W1*X) - Y||_F^2", ["W1", "W2"], arrays, [])
+    code = to_code(derivation, "jax")
+    assert "jnp.einsum('ij,kj->ik', N, R)" in code and "N @ R.T" not in code, code
+    _compare(derivation, arrays, api.evaluate(derivation, arrays), "mlp", "jax")

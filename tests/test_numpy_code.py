@@ -52,3 +52,16 @@ def test_dimension_name_that_is_also_a_variable_is_a_parse_error():
     assert result.exit_code == 2
     assert result.stderr == ("matgrad: error: 'alpha' is used both as a size (--shape A=...) "
                              "and as a value (column 9)\n  tr(A) + alpha\n          ^^^^^\n")
+
+
+def test_relu_backward_pass_is_one_select():
+    """step(M) ⊙ G prints as where(M > 0, G, 0): no 0/1 array, no product with it."""
+    code = _derive("--wrt", "W1", "--", "||W2*relu(W1*X) - Y||_F^2")
+    body = code.split('"""')[2]
+    assert "np.where(M > 0, W2.T @ N, 0.0)" in body and "heaviside" not in body, code
+    rng = np.random.default_rng(3)
+    W2, W1, X, Y = (rng.standard_normal(s) for s in [(2, 4), (4, 3), (3, 5), (2, 5)])
+    value, grads = _module(code)["f_and_grad"](W2, W1, X, Y)
+    M = W1 @ X
+    expected = 2 * (((W2.T @ (W2 @ np.maximum(M, 0) - Y)) * (M > 0)) @ X.T)
+    assert np.allclose(grads["W1"], expected)

@@ -85,7 +85,7 @@ NUMPY = Backend(
      "vdot": "np.vdot({0}, {1})", "full": "np.full({0}, {1})", "ones": "np.ones({0})",
      "zeros": "np.zeros({0})", "eye": "np.eye({0})", "diag": "np.diag({0})",
      "inv": "np.linalg.inv({0})", "matrix_power": "np.linalg.matrix_power({0}, {1})",
-     "block": "np.block({0})"})
+     "block": "np.block({0})", "where_positive": "np.where({0} > 0, {1}, 0.0)"})
 
 
 # ---------------------------------------------------------------- jax
@@ -178,11 +178,18 @@ JAX = Backend(
      "reshape_f": "jnp.reshape({0}, {1}, order='F')", "vdot": "jnp.vdot({0}, {1})",
      "full": "jnp.full({0}, {1})", "ones": "jnp.ones({0})", "zeros": "jnp.zeros({0})",
      "eye": "jnp.eye({0})", "diag": "jnp.diag({0})", "inv": "jnp.linalg.inv({0})",
-     "matrix_power": "jnp.linalg.matrix_power({0}, {1})", "block": "jnp.block({0})"},
+     "matrix_power": "jnp.linalg.matrix_power({0}, {1})", "block": "jnp.block({0})",
+     "where_positive": "jnp.where({0} > 0, {1}, 0.0)",
+     # A Bᵀ and Aᵀ B as contractions: XLA's single-threaded CPU build copies a transposed
+     # operand of A @ B.T out whole (jax's own transpose rule emits the contraction)
+     "matmul_nt": "jnp.einsum('ij,kj->ik', {0}, {1})",
+     "matmul_tn": "jnp.einsum('ji,jk->ik', {0}, {1})"},
     names={"np.logaddexp.reduce": "jax.nn.logsumexp"}, prefix="jnp.",
     note=("jax.jit(f_and_grad) compiles it (XLA, on CPU, GPU or TPU); float64 needs",
           "jax.config.update('jax_enable_x64', True), else it runs in float32."),
-    templates={"erf": "jax.scipy.special.erf({0})", "sigmoid": "jax.nn.sigmoid({0})"},
+    # (softmax: one exp pass over x − max x, where exp(x − logsumexp(x)) makes two)
+    templates={"erf": "jax.scipy.special.erf({0})", "sigmoid": "jax.nn.sigmoid({0})",
+               "softmax": "jax.nn.softmax({0})"},
     vector_left=True,
     kernels=_JAX_KERNELS)
 
@@ -313,7 +320,8 @@ TORCH = Backend(
      "full": "(torch.zeros({0}, **_kw) + {1})", "ones": "torch.ones({0}, **_kw)",
      "zeros": "torch.zeros({0}, **_kw)", "eye": "torch.eye({0}, **_kw)",
      "diag": "torch.diag({0})", "inv": "torch.linalg.inv({0})",
-     "matrix_power": "torch.linalg.matrix_power({0}, {1})", "block": "_block({0})"},
+     "matrix_power": "torch.linalg.matrix_power({0}, {1})", "block": "_block({0})",
+     "where_positive": "torch.where({0} > 0, {1}, 0.0)"},
     names=_TORCH_NAMES,
     templates={
         "sigmoid": "torch.sigmoid({0})", "relu": "torch.relu({0})",

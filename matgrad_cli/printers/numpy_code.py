@@ -173,6 +173,10 @@ class NumpyCodePrinter:
             for sign, arg in zip(signs[1:], args[1:]):
                 text += (" + " + arg.at(_ADD)) if sign > 0 else (" - " + arg.at(_MUL))
             return _Expr(text, _ADD, ndim)
+        if op == "had":
+            gated = self.step_gate(step)
+            if gated is not None:
+                return gated
         if op in ("scale", "had"):
             return _Expr(f"{args[0].at(_MUL)} * {args[1].at(_MUL + 1)}", _MUL, ndim)
         if op == "div":
@@ -230,6 +234,19 @@ class NumpyCodePrinter:
         if op.startswith("f_") or op.startswith("c_"):
             return self.function(op[2:], args, step, ndim)
         raise NotImplementedError(op)
+
+    def step_gate(self, step) -> _Expr | None:
+        """step(u) ⊙ g (relu's backward pass) as where(u > 0, g, 0): one select, where
+        the product would also make the 0/1 array and multiply by it."""
+        steps = self.plan.steps
+        for k in (0, 1):
+            gate, other = step.args[k], step.args[1 - k]
+            if steps[gate].op == "f_step" and self.uses[gate] == 1 and self.exprs[other].ndim \
+                    and self.exprs[other].ndim == self.exprs[gate].ndim:
+                u = self.exprs[steps[gate].args[0]]
+                return _Expr(self.b.construct("where_positive", u.text, self.exprs[other].text),
+                             _POSTFIX, self.exprs[gate].ndim)
+        return None
 
     def function(self, name: str, args: list[_Expr], step, ndim: int) -> _Expr:
         template = self.b.spell(name, lookup(name).numpy_source)
@@ -331,6 +348,12 @@ class NumpyCodePrinter:
         if a.ndim == 1 and b.row_of is not None and n == 2:  # x yᵀ
             return _Expr(self.b.construct("outer", a.text, b.row_of.text), _POSTFIX, 2)
         if a.ndim == 2 and b.ndim == 2 and n == 2:
+            if "matmul_nt" in self.b.constructs and (a.transpose_of is None) != (b.transpose_of is None):
+                if b.transpose_of is not None:
+                    text = self.b.construct("matmul_nt", a.text, b.transpose_of.text)
+                else:
+                    text = self.b.construct("matmul_tn", a.transpose_of.text, b.text)
+                return _Expr(text, _POSTFIX, 2)
             return _Expr(f"{a.at(_MUL)} @ {b.at(_MUL + 1)}", _MUL, 2)
         if a.ndim == 2 and b.ndim == 1 and n == 1:
             if a.transpose_of is not None and self.b.vector_left:  # Mᵀ v as v M
@@ -357,6 +380,7 @@ class NumpyCodePrinter:
                     if template.count("{%d}" % k) > 1:
                         forced.add(a)
         exprs: list[_Expr] = []
+        self.uses, self.exprs = uses, exprs  # (step_gate reads them)
         lines: list[str] = []
         for i, step in enumerate(steps):
             args = [exprs[a] for a in step.args]
